@@ -1,0 +1,45 @@
+# Shared by scripts/demo and scripts/test: install what is missing, pick compilers and ccache.
+# shellcheck shell=bash
+
+taskkit_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Packages the build needs, and ones that enable optional parts (benchmarks, time zones, fuzzing…).
+taskkit_required_packages=(g++ cmake ninja-build git nlohmann-json3-dev libfmt-dev catch2)
+taskkit_optional_packages=(ccache libbenchmark-dev libboost-dev libtbb-dev libhowardhinnant-date-dev
+  libre2-dev json-schema-test-suite clang libclang-rt-dev)
+
+_taskkit_missing() {
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+  done
+}
+
+# Installs the missing packages with apt-get; optional ones that the distribution lacks are skipped.
+taskkit_ensure_packages() {
+  local want=("$@")
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "taskkit: not a Debian/Ubuntu system; install these yourself: ${want[*]}" >&2
+    return 0
+  fi
+  local missing
+  mapfile -t missing < <(_taskkit_missing "${want[@]}")
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "taskkit: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  local available=() pkg
+  for pkg in "${missing[@]}"; do
+    if apt-cache show "$pkg" >/dev/null 2>&1; then available+=("$pkg"); else echo "taskkit: package $pkg is not available here; skipping it"; fi
+  done
+  [ ${#available[@]} -gt 0 ] && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${available[@]}"
+  return 0
+}
+
+# Arguments for cmake that every build of ours shares.
+taskkit_cmake_common() {
+  local args=(-G Ninja)
+  command -v ccache >/dev/null 2>&1 && args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  echo "${args[@]}"
+}

@@ -1,0 +1,28 @@
+# Builds and runs tests/cmake/consumer against taskkit integrated in MODE.
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+
+function(run_step)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "step failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  message(STATUS "${out}")
+endfunction()
+
+set(common -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_BUILD_TYPE=Release)
+if(CXX_LAUNCHER)
+  list(APPEND common -DCMAKE_CXX_COMPILER_LAUNCHER=${CXX_LAUNCHER})
+endif()
+
+set(consumer_args -DTASKKIT_MODE=${MODE} -DTASKKIT_SOURCE_DIR=${TASKKIT_SOURCE_DIR})
+if(MODE STREQUAL "find_package")
+  # Install taskkit into a private prefix first, as a package manager would.
+  run_step(${CMAKE_COMMAND} ${common} -S ${TASKKIT_SOURCE_DIR} -B ${WORK_DIR}/taskkit-build
+    -DCMAKE_INSTALL_PREFIX=${WORK_DIR}/prefix)
+  run_step(${CMAKE_COMMAND} --build ${WORK_DIR}/taskkit-build --target install)
+  list(APPEND consumer_args -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+endif()
+run_step(${CMAKE_COMMAND} ${common} ${consumer_args} -S ${CONSUMER_DIR} -B ${WORK_DIR}/consumer-build)
+run_step(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer-build)
+run_step(${WORK_DIR}/consumer-build/consumer)

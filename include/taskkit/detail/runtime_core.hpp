@@ -1,0 +1,960 @@
+/// @file detail/runtime_core.hpp
+/// The engine behind taskkit::runtime: queues, slots, machine budget, workers, timers, waits.
+/// Not for users.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <shared_mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#if __has_include(<unistd.h>)
+#include <unistd.h>
+#endif
+
+#include <fmt/format.h>
+
+#include <taskkit/clock.hpp>
+#include <taskkit/detail/exception_info.hpp>
+#include <taskkit/detail/run_state.hpp>
+#include <taskkit/detail/task_definition_base.hpp>
+#include <taskkit/detail/timer_queue.hpp>
+#include <taskkit/error.hpp>
+#include <taskkit/logger.hpp>
+#include <taskkit/registry.hpp>
+#include <taskkit/run_context.hpp>
+#include <taskkit/run_store.hpp>
+#include <taskkit/runtime_options.hpp>
+#include <taskkit/trigger_options.hpp>
+
+namespace taskkit::detail {
+
+/// A queue inside one runtime. Guarded by runtime_core's scheduler mutex.
+struct queue_state {
+    std::string name;
+    int limit = 0;  ///< 0 = unbounded
+    int running = 0;
+    int resumers_waiting = 0;  ///< waiting runs that want their slot back go first
+    std::deque<std::shared_ptr<run_state>> pending;
+    bool in_ready = false;
+
+    [[nodiscard]] bool has_free_slot() const noexcept { return limit == 0 || running < limit; }
+    [[nodiscard]] bool dispatchable() const noexcept {
+        return !pending.empty() && has_free_slot() && resumers_waiting == 0;
+    }
+};
+
+/// The run an attempt on this thread belongs to (a stack: children may run inline).
+struct exec_frame {
+    runtime_core* core = nullptr;
+    std::shared_ptr<run_state> run;
+    exec_frame* previous = nullptr;
+};
+inline thread_local exec_frame* current_frame = nullptr;
+
+/// How many of a set of runs must end before a wait returns.
+enum class wait_mode { all, any };
+
+inline machine host_machine() {
+    machine m;
+    const unsigned cores = std::thread::hardware_concurrency();
+    m.cpu = cores == 0 ? 1.0 : static_cast<double>(cores);
+    m.memory = 8.0;
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGE_SIZE)
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long page_size = sysconf(_SC_PAGE_SIZE);
+    if (pages > 0 && page_size > 0) m.memory = static_cast<double>(pages) * static_cast<double>(page_size) / 1e9;
+#endif
+    return m;
+}
+
+class runtime_core : public std::enable_shared_from_this<runtime_core> {
+public:
+    explicit runtime_core(runtime_options options)
+        : clock_(options.clock ? std::move(options.clock) : std::make_shared<real_clock>()),
+          registry_(options.registry ? options.registry : &registry::global()),
+          store_(options.store ? std::move(options.store) : std::make_shared<memory_run_store>()),
+          log_sink_(options.log_sink ? std::move(options.log_sink) : stderr_log_sink()),
+          max_log_entries_(options.max_log_entries),
+          capacity_(options.capacity.value_or(host_machine())),
+          timers_(clock_) {
+        const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+        target_ = static_cast<int>(options.workers.value_or(hw));
+        manual_ = target_ == 0;
+        if (!(capacity_.cpu > 0) || !(capacity_.memory > 0))
+            throw options_error("runtime capacity needs cpu and memory greater than 0");
+        if (options.random) {
+            random_ = std::move(options.random);
+        } else {
+            auto engine = std::make_shared<std::pair<std::mutex, std::mt19937_64>>();
+            engine->second.seed(std::random_device{}());
+            random_ = [engine] {
+                std::lock_guard lock(engine->first);
+                return std::uniform_real_distribution<double>(0.0, 1.0)(engine->second);
+            };
+        }
+        std::random_device seed;
+        id_salt_ = (static_cast<std::uint64_t>(seed()) << 32 | seed()) & 0xffffffffffULL;
+    }
+
+    runtime_core(const runtime_core&) = delete;
+    runtime_core& operator=(const runtime_core&) = delete;
+    ~runtime_core() { shutdown(); }
+
+    /// Starts the worker threads and the timer thread (unless driven by hand).
+    void start() {
+        if (manual_) return;
+        timers_.start_thread();
+        std::lock_guard lock(mutex_);
+        for (int i = 0; i < target_; ++i) spawn_worker_locked();
+    }
+
+    // ---------------------------------------------------------------- accessors
+
+    [[nodiscard]] const std::shared_ptr<clock>& time() const noexcept { return clock_; }
+    [[nodiscard]] registry& tasks() const noexcept { return *registry_; }
+    [[nodiscard]] run_store& store() const noexcept { return *store_; }
+    [[nodiscard]] const machine& capacity() const noexcept { return capacity_; }
+    [[nodiscard]] bool manual() const noexcept { return manual_; }
+    [[nodiscard]] int worker_target() const noexcept { return target_; }
+
+    /// Threads the pool has started so far (workers plus spares started for blocked waits).
+    [[nodiscard]] std::size_t thread_count() const {
+        std::lock_guard lock(mutex_);
+        return threads_.size();
+    }
+
+    // ---------------------------------------------------------------- triggering
+
+    /// Fills in a new run's fixed fields, registers it and queues (or delays) it.
+    void submit(const std::shared_ptr<run_state>& run, std::shared_ptr<const task_definition_base> task,
+                const trigger_options& options) {
+        options.validate();
+        run->task = std::move(task);
+        const auto& def = *run->task;
+        run->task_id = def.id;
+        run->runtime = weak_from_this();
+        run->machine_spec = options.machine.value_or(def.machine_spec);
+        if (!run->machine_spec.fits_in(capacity_))
+            throw machine_error(fmt::format(
+                "task '{}' needs a machine of {} cpu / {} GB, more than the runtime's capacity of {} cpu / {} GB; "
+                "give the task a smaller machine or the runtime a larger capacity",
+                def.id, run->machine_spec.cpu, run->machine_spec.memory, capacity_.cpu, capacity_.memory));
+        run->retry = def.retry;
+        if (options.max_attempts) run->retry.max_attempts = *options.max_attempts;
+        run->max_duration = options.max_duration ? options.max_duration : def.max_duration;
+        run->tags = options.tags;
+        if (options.metadata.is_object()) run->metadata = options.metadata;
+        const auto now = clock_->now();
+        run->created_at = now;
+        if (options.ttl) run->expires_at = now + *options.ttl;
+        run->queue_name = def.queue.name;
+
+        exec_frame* parent = current_frame && current_frame->core == this ? current_frame : nullptr;
+        if (parent) run->parent_id = parent->run->id;
+        const bool delayed = options.delay && options.delay->count() > 0;
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
+            run->queue = queue_for_locked(def);
+            run->id = fmt::format("run_{:010x}{:010x}", id_salt_, ++id_counter_);
+        }
+        run->status = delayed ? run_status::delayed : run_status::queued;
+        if (delayed) run->run_at = now + *options.delay;
+        if (parent) {
+            std::lock_guard lock(parent->run->mutex);
+            parent->run->children.push_back(run);
+            parent->run->child_ids.push_back(run->id);
+        }
+        store_->add(run);
+        publish(run, run->status, 0);
+        if (run->expires_at) {
+            timers_.schedule(*run->expires_at, [weak = std::weak_ptr(run), this_ = weak_from_this()] {
+                if (auto core = this_.lock()) core->expire(weak);
+            });
+        }
+        if (delayed) {
+            timers_.schedule(*run->run_at, [weak = std::weak_ptr(run), this_ = weak_from_this()] {
+                if (auto core = this_.lock()) core->release_delayed(weak, run_status::delayed, 0);
+            });
+        } else {
+            enqueue(run);
+        }
+    }
+
+    // ---------------------------------------------------------------- run control
+
+    /// Cancels a run and its children. False when it had already ended.
+    bool cancel(const std::shared_ptr<run_state>& run) {
+        std::vector<std::shared_ptr<run_state>> children;
+        std::vector<std::function<void()>> callbacks;
+        std::stop_source stop;
+        bool request_stop = false;
+        bool ended_now = false;
+        bool terminal_hooks = false;
+        {
+            std::lock_guard lock(run->mutex);
+            if (is_terminal(run->status)) return false;
+            for (auto& weak : run->children)
+                if (auto child = weak.lock()) children.push_back(std::move(child));
+            if (run->status == run_status::executing || run->status == run_status::waiting) {
+                if (run->cancel_requested) return true;
+                run->cancel_requested = true;
+                stop = run->stop;
+                request_stop = true;
+            } else {
+                terminal_hooks = run->status == run_status::retrying;
+                end_locked(*run, run_status::canceled, make_error_info<canceled_error>(), callbacks);
+                ended_now = true;
+            }
+        }
+        if (request_stop) stop.request_stop();
+        if (ended_now) finish_publish(run, run_status::canceled, callbacks);
+        for (auto& child : children) cancel(child);
+        if (terminal_hooks) {
+            post([self = shared_from_this(), run] { self->run_terminal_hooks(run, make_error_info<canceled_error>()); });
+        }
+        return true;
+    }
+
+    /// Queues a failed, canceled or timed-out run again, keeping its id, with a fresh attempt budget.
+    void retry(const std::shared_ptr<run_state>& run) {
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) throw runtime_stopped_error();
+        }
+        {
+            std::lock_guard lock(run->mutex);
+            if (run->status != run_status::failed && run->status != run_status::canceled &&
+                run->status != run_status::timed_out)
+                throw state_error(fmt::format("run {} is {}: only failed, canceled or timed-out runs can be retried",
+                                              run->id, to_string(run->status)));
+            run->budget_start = run->attempts_started;
+            run->status = run_status::queued;
+            run->finished_at.reset();
+            run->error.reset();
+            run->reset_output_locked();
+            run->cancel_requested = false;
+            run->timed_out = false;
+            run->stop = std::stop_source();
+            ++run->generation;
+            run->ended.store(false);
+        }
+        publish(run, run_status::queued, 0);
+        enqueue(run);
+    }
+
+    /// A new run of the same task with the same payload, tags and machine.
+    std::shared_ptr<run_state> replay(const std::shared_ptr<run_state>& run) {
+        auto copy = run->task->clone_run(*run);
+        trigger_options options;
+        options.tags = run->tags;
+        options.machine = run->machine_spec;
+        options.max_attempts = run->retry.max_attempts;
+        options.max_duration = run->max_duration;
+        submit(copy, run->task, options);
+        return copy;
+    }
+
+    // ---------------------------------------------------------------- waiting
+
+    /// Waits until the runs end (all, or any one), or `deadline` passes; true when satisfied.
+    /// Inside a run of this runtime the waiting run gives up its queue slot and machine, runs
+    /// awaited runs inline when they can start at once, and otherwise parks its thread while a
+    /// spare worker takes its place; it takes its slot back before returning.
+    bool wait(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
+              std::optional<std::chrono::steady_clock::time_point> deadline) {
+        auto satisfied = [&] { return count_ended(runs, mode); };
+        if (satisfied()) return true;
+        if (current_frame && current_frame->core == this) return wait_inside_run(runs, mode, deadline);
+        if (manual_) return drive_until(satisfied, deadline);
+        return block_until(runs, mode, deadline, nullptr);
+    }
+
+    /// Runs work on the calling thread until `done` holds, nothing is left to do, or `deadline`
+    /// passes (for runtimes without worker threads). A virtual clock jumps to the next timer
+    /// whenever nothing is runnable.
+    bool drive_until(const std::function<bool()>& done,
+                     std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt) {
+        for (;;) {
+            if (done()) return true;
+            if (deadline && std::chrono::steady_clock::now() >= *deadline) return false;
+            timers_.fire_due();
+            work_item item;
+            bool got = false;
+            {
+                std::lock_guard lock(mutex_);
+                got = next_work_locked(item);
+            }
+            if (got) {
+                perform(item);
+                continue;
+            }
+            if (done()) return true;
+            const auto next = timers_.next_deadline();
+            if (!next) return done();  // nothing is left that could make progress
+            if (auto* virtual_time = dynamic_cast<virtual_clock*>(clock_.get())) {
+                virtual_time->set(*next);
+            } else {
+                auto pause = *next - clock_->now();
+                if (deadline) pause = std::min<clock::duration>(pause, *deadline - std::chrono::steady_clock::now());
+                if (pause > clock::duration::zero()) std::this_thread::sleep_for(pause);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- subscriptions
+
+    struct subscriber {
+        std::function<void(const status_event&)> callback;
+        std::recursive_mutex mutex;  // calls to one subscriber never overlap; unsubscribing waits for them
+        bool active = true;
+    };
+
+    std::shared_ptr<subscriber> subscribe(std::function<void(const status_event&)> callback) {
+        auto sub = std::make_shared<subscriber>();
+        sub->callback = std::move(callback);
+        std::unique_lock lock(subscribers_mutex_);
+        subscribers_.push_back(sub);
+        subscriber_count_.store(subscribers_.size(), std::memory_order_release);
+        return sub;
+    }
+
+    void unsubscribe(const std::shared_ptr<subscriber>& sub) {
+        {
+            std::lock_guard calling(sub->mutex);
+            sub->active = false;
+        }
+        std::unique_lock lock(subscribers_mutex_);
+        std::erase(subscribers_, sub);
+        subscriber_count_.store(subscribers_.size(), std::memory_order_release);
+    }
+
+    // ---------------------------------------------------------------- shutdown
+
+    /// Finishes executing runs, cancels the rest and joins every thread. Idempotent.
+    void shutdown() {
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) return;
+            stopping_ = true;
+        }
+        store_->for_each([this](const std::shared_ptr<run_state>& run) {
+            const auto status = run->current_status();
+            if (status == run_status::queued || status == run_status::delayed || status == run_status::retrying)
+                cancel(run);
+        });
+        if (manual_) {
+            drive_until([this] {
+                std::lock_guard lock(mutex_);
+                return jobs_.empty() && executing_ == 0;
+            });
+        } else {
+            std::unique_lock lock(mutex_);
+            drained_cv_.wait(lock, [this] { return executing_ == 0 && jobs_.empty(); });
+        }
+        std::vector<std::thread> threads;
+        {
+            std::lock_guard lock(mutex_);
+            exiting_ = true;
+            threads.swap(threads_);
+        }
+        work_cv_.notify_all();
+        park_cv_.notify_all();
+        for (auto& t : threads) t.join();
+        timers_.stop();
+    }
+
+    [[nodiscard]] bool stopping() const {
+        std::lock_guard lock(mutex_);
+        return stopping_;
+    }
+
+private:
+    struct work_item {
+        std::function<void()> job;
+        std::shared_ptr<run_state> run;
+    };
+
+    struct resume_ticket {
+        queue_state* queue = nullptr;
+        machine need;
+        bool granted = false;
+        std::condition_variable cv;
+    };
+
+    // ---------------------------------------------------------------- queues and slots
+
+    queue_state* queue_for_locked(const task_definition_base& def) {
+        auto it = queues_.find(def.queue.name);
+        if (it != queues_.end()) return it->second.get();
+        auto q = std::make_unique<queue_state>();
+        q->name = def.queue.name;
+        q->limit = registry_->queue_limit(def.queue.name).value_or(def.queue.concurrency_limit);
+        if (q->limit == 0) q->limit = def.queue.concurrency_limit;
+        auto* raw = q.get();
+        queues_.emplace(q->name, std::move(q));
+        return raw;
+    }
+
+    [[nodiscard]] machine free_locked() const noexcept {
+        return machine{capacity_.cpu - used_.cpu, capacity_.memory - used_.memory};
+    }
+
+    void take_machine_locked(const machine& m) {
+        used_.cpu += m.cpu;
+        used_.memory += m.memory;
+    }
+
+    void make_ready_locked(queue_state* q) {
+        if (!q->in_ready && q->dispatchable()) {
+            q->in_ready = true;
+            ready_.push_back(q);
+            work_cv_.notify_one();
+        }
+    }
+
+    void enqueue(const std::shared_ptr<run_state>& run) {
+        std::lock_guard lock(mutex_);
+        run->queue->pending.push_back(run);
+        make_ready_locked(run->queue);
+    }
+
+    void post(std::function<void()> job) {
+        std::lock_guard lock(mutex_);
+        jobs_.push_back(std::move(job));
+        work_cv_.notify_one();
+    }
+
+    /// Picks the next thing to do; the run returned holds its queue slot and machine.
+    bool next_work_locked(work_item& out) {
+        if (!jobs_.empty()) {
+            out.job = std::move(jobs_.front());
+            jobs_.pop_front();
+            return true;
+        }
+        if (!direct_.empty()) {
+            out.run = std::move(direct_.front());
+            direct_.pop_front();
+            ++executing_;
+            return true;
+        }
+        while (!ready_.empty()) {
+            queue_state* q = ready_.front();
+            ready_.pop_front();
+            q->in_ready = false;
+            while (q->dispatchable() && q->pending.front()->ended.load(std::memory_order_acquire))
+                q->pending.pop_front();  // canceled or expired while queued
+            if (!q->dispatchable()) continue;
+            auto run = std::move(q->pending.front());
+            q->pending.pop_front();
+            ++q->running;
+            make_ready_locked(q);  // round robin: the queue goes to the back of the line
+            if (!run->machine_spec.fits_in(free_locked())) {
+                machine_waiters_.push_back(std::move(run));  // keeps its slot until the machine fits
+                continue;
+            }
+            take_machine_locked(run->machine_spec);
+            ++executing_;
+            out.run = std::move(run);
+            return true;
+        }
+        return false;
+    }
+
+    /// Takes `run` out of its queue to run it on this thread, if it can start at once.
+    bool take_for_inline_locked(const std::shared_ptr<run_state>& run) {
+        queue_state* q = run->queue;
+        if (!q || !q->has_free_slot() || q->resumers_waiting > 0 || !run->machine_spec.fits_in(free_locked()))
+            return false;
+        auto it = std::find(q->pending.rbegin(), q->pending.rend(), run);
+        if (it == q->pending.rend()) return false;
+        q->pending.erase(std::next(it).base());
+        ++q->running;
+        take_machine_locked(run->machine_spec);
+        ++executing_;
+        return true;
+    }
+
+    /// Gives back a run's slot and machine, and hands them on: to waiting runs resuming first,
+    /// then to runs that hold a slot and wait for a machine, then to the queue.
+    void release_locked(queue_state* q, const machine& m) {
+        --q->running;
+        used_.cpu -= m.cpu;
+        used_.memory -= m.memory;
+        for (auto it = resumers_.begin(); it != resumers_.end();) {
+            resume_ticket* t = *it;
+            if (t->queue->has_free_slot() && t->need.fits_in(free_locked())) {
+                ++t->queue->running;
+                take_machine_locked(t->need);
+                --t->queue->resumers_waiting;
+                t->granted = true;
+                t->cv.notify_one();
+                it = resumers_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        while (!machine_waiters_.empty() && machine_waiters_.front()->machine_spec.fits_in(free_locked())) {
+            take_machine_locked(machine_waiters_.front()->machine_spec);
+            direct_.push_back(std::move(machine_waiters_.front()));
+            machine_waiters_.pop_front();
+            work_cv_.notify_one();
+        }
+        make_ready_locked(q);
+    }
+
+    /// Takes a slot and machine back for a run that was waiting (blocks until they are free).
+    void reacquire(const std::shared_ptr<run_state>& run) {
+        std::unique_lock lock(mutex_);
+        queue_state* q = run->queue;
+        if (q->has_free_slot() && q->resumers_waiting == 0 && run->machine_spec.fits_in(free_locked())) {
+            ++q->running;
+            take_machine_locked(run->machine_spec);
+            return;
+        }
+        resume_ticket ticket;
+        ticket.queue = q;
+        ticket.need = run->machine_spec;
+        resumers_.push_back(&ticket);
+        ++q->resumers_waiting;
+        if (manual_) {
+            lock.unlock();
+            drive_until([&] {
+                std::lock_guard check(mutex_);
+                return ticket.granted;
+            });
+            return;
+        }
+        block_begin_locked();
+        ticket.cv.wait(lock, [&] { return ticket.granted; });
+        block_end_locked();
+    }
+
+    // ---------------------------------------------------------------- the pool
+
+    void spawn_worker_locked() {
+        ++active_;
+        threads_.emplace_back([this] { worker_main(); });
+    }
+
+    /// A thread is about to block inside a run: keep `target_` threads doing work.
+    void block_begin_locked() {
+        --active_;
+        if (exiting_ || active_ >= target_) return;
+        if (parked_ > wake_tokens_) {
+            ++wake_tokens_;
+            ++active_;
+            park_cv_.notify_one();
+        } else {
+            spawn_worker_locked();
+        }
+    }
+
+    void block_end_locked() { ++active_; }  // an excess thread parks at its next turn
+
+    void worker_main() {
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            if (exiting_) return;
+            if (active_ > target_) {
+                --active_;
+                ++parked_;
+                park_cv_.wait(lock, [this] { return wake_tokens_ > 0 || exiting_; });
+                --parked_;
+                if (exiting_) return;
+                --wake_tokens_;
+                continue;
+            }
+            work_item item;
+            if (next_work_locked(item)) {
+                lock.unlock();
+                perform(item);
+                lock.lock();
+                continue;
+            }
+            work_cv_.wait(lock);
+        }
+    }
+
+    void perform(work_item& item) {
+        if (item.job) {
+            item.job();
+            std::lock_guard lock(mutex_);
+            if (stopping_) drained_cv_.notify_all();
+            return;
+        }
+        execute(item.run);
+    }
+
+    // ---------------------------------------------------------------- executing
+
+    run_context make_context(const std::shared_ptr<run_state>& run, int attempt, time_point started,
+                             std::stop_token stop) const {
+        const auto& def = *run->task;
+        return run_context(
+            run_info{run->id, run->parent_id, std::span<const std::string>(run->tags), run->created_at},
+            attempt_info{attempt, started}, task_info{def.id, def.description},
+            queue_info{run->queue_name, run->queue ? run->queue->limit : 0}, run->machine_spec, std::move(stop),
+            logger(logger::target{run.get(), &log_sink_, clock_.get(), max_log_entries_, attempt}));
+    }
+
+    attempt_env make_env(const std::shared_ptr<run_state>& run, int in_budget) const {
+        attempt_env env;
+        env.attempt_in_budget = in_budget;
+        env.first_attempt = in_budget == 1;
+        env.random = &random_;
+        env.time = clock_.get();
+        env.hook_failed = [this, run](std::string_view hook, error_info e) {
+            e.message = fmt::format("{} threw: {}", hook, e.message);
+            logger(logger::target{run.get(), &log_sink_, clock_.get(), max_log_entries_, 0})
+                .log(log_level::error, e.message);
+            std::lock_guard lock(run->mutex);
+            run->hook_errors.push_back(std::move(e));
+        };
+        return env;
+    }
+
+    /// Runs one attempt of `run`, which holds its queue slot and machine.
+    void execute(const std::shared_ptr<run_state>& run) {
+        int attempt = 0;
+        int in_budget = 0;
+        std::stop_token stop;
+        std::uint64_t generation = 0;
+        const auto now = clock_->now();
+        {
+            std::unique_lock lock(run->mutex);
+            if (run->status != run_status::queued) {  // canceled or expired on the way
+                lock.unlock();
+                std::lock_guard sched(mutex_);
+                release_locked(run->queue, run->machine_spec);
+                finished_executing_locked();
+                return;
+            }
+            run->status = run_status::executing;
+            attempt = ++run->attempts_started;
+            in_budget = attempt - run->budget_start;
+            run->attempts.push_back(attempt_record{attempt, now, std::nullopt, std::nullopt});
+            if (!run->started_at) run->started_at = now;
+            run->run_at.reset();
+            stop = run->stop.get_token();
+            generation = run->generation;
+        }
+        publish(run, run_status::executing, attempt);
+        if (run->max_duration) {
+            timers_.schedule(now + *run->max_duration, [weak = std::weak_ptr(run), generation, attempt] {
+                auto r = weak.lock();
+                if (!r) return;
+                std::stop_source stop_source;
+                {
+                    std::lock_guard lock(r->mutex);
+                    if ((r->status != run_status::executing && r->status != run_status::waiting) ||
+                        r->generation != generation || r->attempts_started != attempt)
+                        return;
+                    r->timed_out = true;
+                    stop_source = r->stop;
+                }
+                stop_source.request_stop();
+            });
+        }
+
+        exec_frame frame{this, run, current_frame};
+        current_frame = &frame;
+        auto ctx = make_context(run, attempt, now, stop);
+        const attempt_result outcome = run->task->execute_attempt(*run, ctx, make_env(run, in_budget));
+        current_frame = frame.previous;
+
+        {
+            std::lock_guard sched(mutex_);
+            release_locked(run->queue, run->machine_spec);
+        }
+        finish_attempt(run, outcome, attempt);
+        std::lock_guard sched(mutex_);
+        finished_executing_locked();
+    }
+
+    void finished_executing_locked() {
+        --executing_;
+        if (stopping_ && executing_ == 0) drained_cv_.notify_all();
+    }
+
+    void finish_attempt(const std::shared_ptr<run_state>& run, const attempt_result& outcome, int attempt) {
+        const auto now = clock_->now();
+        std::vector<std::function<void()>> callbacks;
+        run_status status = outcome.next;
+        bool canceled_instead = false;
+        std::uint64_t generation = 0;
+        time_point due{};
+        const bool shutting_down = stopping();
+        {
+            std::lock_guard lock(run->mutex);
+            auto& record = run->attempts.back();
+            record.finished_at = now;
+            if (outcome.error) record.error = outcome.error;
+            if (status == run_status::retrying && (run->cancel_requested || shutting_down)) {
+                status = run_status::canceled;  // canceled between the attempt and now, or shutting down
+                canceled_instead = true;
+            }
+            if (status == run_status::retrying) {
+                run->status = run_status::retrying;
+                due = now + *outcome.retry_delay;
+                run->run_at = due;
+                generation = run->generation;
+            } else if (canceled_instead) {
+                end_locked(*run, status, make_error_info<canceled_error>(), callbacks);
+            } else {
+                end_locked(*run, status, outcome.error, callbacks);
+            }
+        }
+        if (status == run_status::retrying) {
+            publish(run, status, attempt);
+            timers_.schedule(due, [weak = std::weak_ptr(run), this_ = weak_from_this(), generation] {
+                if (auto core = this_.lock()) core->release_delayed(weak, run_status::retrying, generation);
+            });
+            return;
+        }
+        finish_publish(run, status, callbacks);
+        if (canceled_instead) run_terminal_hooks(run, make_error_info<canceled_error>());
+    }
+
+    /// Sets a terminal status; call with run->mutex held. Callbacks to run are moved to `callbacks`.
+    void end_locked(run_state& run, run_status status, std::optional<error_info> error,
+                    std::vector<std::function<void()>>& callbacks) {
+        run.status = status;
+        run.error = std::move(error);
+        run.finished_at = clock_->now();
+        run.run_at.reset();
+        run.ended.store(true, std::memory_order_release);
+        callbacks.swap(run.finish_callbacks);
+    }
+
+    void finish_publish(const std::shared_ptr<run_state>& run, run_status status,
+                        std::vector<std::function<void()>>& callbacks) {
+        int attempt = 0;
+        {
+            std::lock_guard lock(run->mutex);
+            attempt = run->attempts_started;
+        }
+        run->finished_cv.notify_all();
+        for (auto& callback : callbacks) callback();
+        publish(run, status, attempt);
+    }
+
+    /// on_failure and on_complete for a run that ended outside an attempt (canceled while retrying).
+    void run_terminal_hooks(const std::shared_ptr<run_state>& run, const error_info& error) {
+        int attempt = 0;
+        int in_budget = 1;
+        std::stop_token stop;
+        {
+            std::lock_guard lock(run->mutex);
+            attempt = run->attempts_started;
+            in_budget = attempt - run->budget_start;
+            stop = run->stop.get_token();
+        }
+        exec_frame frame{this, run, current_frame};
+        current_frame = &frame;
+        auto ctx = make_context(run, attempt, clock_->now(), stop);
+        run->task->run_terminal_hooks(*run, ctx, error, make_env(run, in_budget));
+        current_frame = frame.previous;
+    }
+
+    /// A delayed run's delay, or a retrying run's backoff, has passed: queue it.
+    void release_delayed(const std::weak_ptr<run_state>& weak, run_status expected, std::uint64_t generation) {
+        auto run = weak.lock();
+        if (!run) return;
+        {
+            std::lock_guard lock(run->mutex);
+            if (run->status != expected || run->generation != generation) return;
+            run->status = run_status::queued;
+            run->run_at.reset();
+        }
+        publish(run, run_status::queued, 0);
+        enqueue(run);
+    }
+
+    void expire(const std::weak_ptr<run_state>& weak) {
+        auto run = weak.lock();
+        if (!run) return;
+        std::vector<std::function<void()>> callbacks;
+        {
+            std::lock_guard lock(run->mutex);
+            if ((run->status != run_status::queued && run->status != run_status::delayed) || run->attempts_started > 0)
+                return;
+            end_locked(*run, run_status::expired, make_error_info<expired_error>(), callbacks);
+        }
+        finish_publish(run, run_status::expired, callbacks);
+    }
+
+    void publish(const std::shared_ptr<run_state>& run, run_status status, int attempt) {
+        store_->changed(run);
+        if (subscriber_count_.load(std::memory_order_acquire) == 0) return;
+        std::vector<std::shared_ptr<subscriber>> subs;
+        {
+            std::shared_lock lock(subscribers_mutex_);
+            subs = subscribers_;
+        }
+        const status_event event{run->id, run->task_id, status, attempt};
+        for (auto& sub : subs) {
+            std::lock_guard calling(sub->mutex);
+            if (!sub->active) continue;
+            try {
+                sub->callback(event);
+            } catch (...) {  // a subscriber's exception must not escape into a worker
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- waits
+
+    static bool count_ended(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode) {
+        std::size_t ended = 0;
+        for (const auto& run : runs)
+            if (run->ended.load(std::memory_order_acquire)) ++ended;
+        return mode == wait_mode::all ? ended == runs.size() : (ended > 0 || runs.empty());
+    }
+
+    /// Blocks the calling thread until the runs end (or the deadline, or `stop` is requested).
+    bool block_until(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
+                     std::optional<std::chrono::steady_clock::time_point> deadline, const std::stop_token* stop) {
+        struct waiter {
+            std::mutex mutex;
+            std::condition_variable cv;
+            bool woken = false;
+        };
+        auto w = std::make_shared<waiter>();
+        auto wake = [w] {
+            std::lock_guard lock(w->mutex);
+            w->woken = true;
+            w->cv.notify_all();
+        };
+        for (const auto& run : runs) {
+            std::lock_guard lock(run->mutex);
+            if (!is_terminal(run->status)) run->finish_callbacks.push_back(wake);
+        }
+        std::optional<std::stop_callback<std::function<void()>>> on_stop;
+        if (stop) on_stop.emplace(*stop, std::function<void()>(wake));
+        std::unique_lock lock(w->mutex);
+        for (;;) {
+            if (count_ended(runs, mode)) return true;
+            if (stop && stop->stop_requested()) return false;
+            if (deadline) {
+                if (w->cv.wait_until(lock, *deadline) == std::cv_status::timeout) return count_ended(runs, mode);
+            } else {
+                w->cv.wait(lock);
+            }
+            w->woken = false;
+        }
+    }
+
+    bool wait_inside_run(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
+                         std::optional<std::chrono::steady_clock::time_point> deadline) {
+        auto self_run = current_frame->run;
+        auto satisfied = [&] { return count_ended(runs, mode); };
+        std::stop_token stop;
+        int attempt = 0;
+        {
+            std::lock_guard lock(self_run->mutex);
+            self_run->status = run_status::waiting;
+            stop = self_run->stop.get_token();
+            attempt = self_run->attempts_started;
+        }
+        publish(self_run, run_status::waiting, attempt);
+        {
+            std::lock_guard lock(mutex_);
+            release_locked(self_run->queue, self_run->machine_spec);
+        }
+        // Hand-off: an awaited run that can start now runs here, on this thread.
+        while (!satisfied()) {
+            std::shared_ptr<run_state> inline_run;
+            {
+                std::lock_guard lock(mutex_);
+                for (const auto& run : runs) {
+                    if (!run->ended.load(std::memory_order_acquire) && run->runtime.lock().get() == this &&
+                        take_for_inline_locked(run)) {
+                        inline_run = run;
+                        break;
+                    }
+                }
+            }
+            if (!inline_run) break;
+            execute(inline_run);
+        }
+        bool ok = satisfied();
+        if (!ok) {
+            if (manual_) {
+                ok = drive_until([&] { return satisfied() || stop.stop_requested(); }, deadline) && satisfied();
+            } else {
+                {
+                    std::lock_guard lock(mutex_);
+                    block_begin_locked();
+                }
+                ok = block_until(runs, mode, deadline, &stop);
+                std::lock_guard lock(mutex_);
+                block_end_locked();
+            }
+        }
+        reacquire(self_run);
+        {
+            std::lock_guard lock(self_run->mutex);
+            self_run->status = run_status::executing;
+        }
+        publish(self_run, run_status::executing, attempt);
+        return ok;
+    }
+
+    // ---------------------------------------------------------------- state
+
+    std::shared_ptr<clock> clock_;
+    registry* registry_;
+    std::shared_ptr<run_store> store_;
+    log_sink log_sink_;
+    std::size_t max_log_entries_;
+    machine capacity_;
+    std::function<double()> random_;
+    std::uint64_t id_salt_ = 0;
+    std::uint64_t id_counter_ = 0;
+
+    mutable std::mutex mutex_;  // the scheduler lock: queues, slots, machine, pool
+    std::condition_variable work_cv_;
+    std::condition_variable park_cv_;
+    std::condition_variable drained_cv_;
+    std::unordered_map<std::string, std::unique_ptr<queue_state>> queues_;
+    std::deque<queue_state*> ready_;
+    std::deque<std::function<void()>> jobs_;
+    std::deque<std::shared_ptr<run_state>> direct_;           // slot and machine held, ready to execute
+    std::deque<std::shared_ptr<run_state>> machine_waiters_;  // slot held, waiting for a machine
+    std::list<resume_ticket*> resumers_;                       // waiting runs taking their slot back
+    machine used_{0, 0};
+    int target_ = 1;
+    int active_ = 0;
+    int parked_ = 0;
+    int wake_tokens_ = 0;
+    int executing_ = 0;
+    bool manual_ = false;
+    bool stopping_ = false;
+    bool exiting_ = false;
+    std::vector<std::thread> threads_;
+
+    std::shared_mutex subscribers_mutex_;
+    std::vector<std::shared_ptr<subscriber>> subscribers_;
+    std::atomic<std::size_t> subscriber_count_{0};
+
+    timer_queue timers_;  // last: its thread stops before the rest is destroyed
+};
+
+}  // namespace taskkit::detail

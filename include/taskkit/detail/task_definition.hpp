@@ -1,0 +1,229 @@
+/// @file detail/task_definition.hpp
+/// A typed task definition: decodes payloads and runs an attempt with its hooks in order.
+#pragma once
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include <taskkit/detail/exception_info.hpp>
+#include <taskkit/detail/run_state.hpp>
+#include <taskkit/detail/task_definition_base.hpp>
+#include <taskkit/error.hpp>
+#include <taskkit/result.hpp>
+#include <taskkit/retry.hpp>
+#include <taskkit/task_options.hpp>
+
+namespace taskkit::detail {
+
+/// Decodes `payload` into P, or throws payload_error naming the task and what did not fit.
+template <class P>
+P decode_payload(std::string_view task_id, const nlohmann::json& payload) {
+    if constexpr (std::is_same_v<P, nlohmann::json>) {
+        return payload;
+    } else {
+        try {
+            return payload.get<P>();
+        } catch (const nlohmann::json::exception& e) {
+            throw payload_error("payload for task '" + std::string(task_id) + "' does not decode: " + e.what());
+        }
+    }
+}
+
+/// Whether an error ends the run at once, whatever attempts are left.
+inline bool never_retried(const error_info& e) {
+    return e.code && (*e.code == error_code::aborted || *e.code == error_code::invalid_payload ||
+                      *e.code == error_code::validation_failed || *e.code == error_code::run_canceled ||
+                      *e.code == error_code::run_timed_out);
+}
+
+template <class P, class R>
+class task_definition final : public task_definition_base {
+public:
+    using run_type = typed_run_state<P, R>;
+
+    explicit task_definition(task_options<P, R> options) : options_(std::move(options)) {
+        if (options_.id.empty()) throw options_error("a task needs a non-empty .id");
+        if (!options_.run) throw options_error("task '" + options_.id + "' needs a .run function");
+        options_.retry.validate();
+        if (options_.queue.concurrency_limit < 0)
+            throw options_error("task '" + options_.id + "': queue.concurrency_limit must not be negative");
+        if (!(options_.machine.cpu > 0) || !(options_.machine.memory > 0))
+            throw options_error("task '" + options_.id + "': machine cpu and memory must be greater than 0");
+        if (options_.max_duration && options_.max_duration->count() <= 0)
+            throw options_error("task '" + options_.id + "': max_duration must be greater than 0");
+        id = options_.id;
+        description = options_.description;
+        retry = options_.retry;
+        queue = options_.queue;
+        if (queue.name.empty()) queue.name = id;
+        machine_spec = options_.machine;
+        max_duration = options_.max_duration;
+    }
+
+    [[nodiscard]] const task_options<P, R>& options() const noexcept { return options_; }
+
+    [[nodiscard]] std::shared_ptr<run_type> make_run(P payload) const {
+        return std::make_shared<run_type>(std::move(payload));
+    }
+
+    [[nodiscard]] std::shared_ptr<run_state> make_run_from_json(const nlohmann::json& payload) const override {
+        return make_run(decode_payload<P>(id, payload));
+    }
+
+    [[nodiscard]] std::shared_ptr<run_state> clone_run(const run_state& run) const override {
+        return make_run(static_cast<const run_type&>(run).payload);
+    }
+
+    attempt_result execute_attempt(run_state& base, run_context& ctx, const attempt_env& env) const override {
+        auto& run = static_cast<run_type&>(base);
+        const P& payload = run.payload;
+        std::optional<error_info> failure;
+        bool ran = false;
+        [[maybe_unused]] std::optional<result_storage> output;
+
+        auto body = [&] {
+            if (ran) throw std::logic_error("middleware called next() more than once");
+            ran = true;
+            if (options_.init) options_.init(payload, ctx);
+            if (env.first_attempt && options_.on_start) options_.on_start(payload, ctx);
+            if constexpr (std::is_void_v<R>) {
+                options_.run(payload, ctx);
+            } else {
+                output.emplace(options_.run(payload, ctx));
+            }
+        };
+        try {
+            if (options_.middleware) {
+                const std::function<void()> next = body;
+                options_.middleware(payload, ctx, next);
+                if (!ran) throw std::logic_error("middleware returned without calling next()");
+            } else {
+                body();
+            }
+        } catch (...) {
+            failure = describe_exception(std::current_exception());
+        }
+
+        attempt_result result;
+        bool canceled = false;
+        bool timed_out = false;
+        {
+            std::lock_guard lock(run.mutex);
+            canceled = run.cancel_requested;
+            timed_out = run.timed_out;
+            if constexpr (!std::is_void_v<R>) {
+                if (!failure && !canceled && !timed_out) run.output = std::move(*output);
+            }
+        }
+
+        if (canceled || timed_out) {
+            // Cancellation and timeouts win over whatever the function did, and are never retried.
+            result.next = canceled ? run_status::canceled : run_status::timed_out;
+            result.error = canceled ? make_error_info<canceled_error>() : make_error_info<timed_out_error>();
+            terminal_failure_hooks(run, ctx, *result.error, env);
+        } else if (!failure) {
+            result.next = run_status::completed;
+            if (options_.on_success) {
+                guard(env, "on_success", [&] {
+                    if constexpr (std::is_void_v<R>) {
+                        options_.on_success(payload, ctx);
+                    } else {
+                        // Written by this thread above; from here on only read until the run ends.
+                        const R& out = *run.output;
+                        options_.on_success(payload, out, ctx);
+                    }
+                });
+            }
+            if (options_.on_complete) {
+                guard(env, "on_complete", [&] { options_.on_complete(payload, completed_result(run), ctx); });
+            }
+        } else {
+            std::optional<std::chrono::milliseconds> delay;
+            if (!never_retried(*failure)) {
+                const double jitter = run.retry.randomize && env.random && *env.random ? (*env.random)() : 0.0;
+                delay = retry_delay(run.retry, env.attempt_in_budget, jitter);
+            }
+            const bool attempts_left = delay.has_value();
+            if (options_.handle_error) {
+                guard(env, "handle_error", [&] {
+                    error_decision decision = options_.handle_error(payload, *failure, ctx);
+                    if (decision.error) failure->message = *decision.error;
+                    if (decision.skip_retrying) {
+                        delay.reset();
+                    } else if (attempts_left && decision.retry_at) {
+                        const auto now = env.time->now();
+                        delay = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            *decision.retry_at > now ? *decision.retry_at - now : decltype(now - now){});
+                    } else if (attempts_left && decision.retry_delay) {
+                        delay = std::max(std::chrono::milliseconds(0), *decision.retry_delay);
+                    }
+                });
+            }
+            result.error = failure;
+            if (delay) {
+                result.next = run_status::retrying;
+                result.retry_delay = delay;
+            } else {
+                result.next = run_status::failed;
+                terminal_failure_hooks(run, ctx, *failure, env);
+            }
+        }
+        if (options_.cleanup) guard(env, "cleanup", [&] { options_.cleanup(payload, ctx); });
+        return result;
+    }
+
+    void run_terminal_hooks(run_state& base, run_context& ctx, const error_info& error,
+                            const attempt_env& env) const override {
+        terminal_failure_hooks(static_cast<run_type&>(base), ctx, error, env);
+    }
+
+private:
+    // std::optional<void> is ill-formed: store a placeholder for void tasks.
+    using result_storage = std::conditional_t<std::is_void_v<R>, bool, R>;
+
+    template <class F>
+    static void guard(const attempt_env& env, std::string_view hook, F&& f) {
+        try {
+            f();
+        } catch (...) {
+            if (env.hook_failed) env.hook_failed(hook, describe_exception(std::current_exception()));
+        }
+    }
+
+    result<R> completed_result(run_type& run) const {
+        if constexpr (std::is_void_v<R>) {
+            return result<void>(run.id, run_status::completed, std::nullopt);
+        } else {
+            std::lock_guard lock(run.mutex);
+            return result<R>(run.id, run_status::completed, run.output, std::nullopt);
+        }
+    }
+
+    void terminal_failure_hooks(run_type& run, run_context& ctx, const error_info& error,
+                                const attempt_env& env) const {
+        const run_status status = error.code == error_code::run_canceled    ? run_status::canceled
+                                  : error.code == error_code::run_timed_out ? run_status::timed_out
+                                  : error.code == error_code::run_expired   ? run_status::expired
+                                                                            : run_status::failed;
+        if (options_.on_failure) guard(env, "on_failure", [&] { options_.on_failure(run.payload, error, ctx); });
+        if (options_.on_complete) {
+            guard(env, "on_complete", [&] {
+                if constexpr (std::is_void_v<R>) {
+                    options_.on_complete(run.payload, result<void>(run.id, status, error), ctx);
+                } else {
+                    options_.on_complete(run.payload, result<R>(run.id, status, std::nullopt, error), ctx);
+                }
+            });
+        }
+    }
+
+    task_options<P, R> options_;
+};
+
+}  // namespace taskkit::detail

@@ -1,0 +1,151 @@
+/// @file run_handle.hpp
+/// A handle to one run: its status, its result, and control over it.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include <taskkit/detail/run_state.hpp>
+#include <taskkit/detail/runtime_core.hpp>
+#include <taskkit/error.hpp>
+#include <taskkit/result.hpp>
+#include <taskkit/run_record.hpp>
+#include <taskkit/run_status.hpp>
+
+namespace taskkit {
+
+/// Returned by `trigger`: follows one run. Copies refer to the same run. `R` is the task's
+/// result type; a handle from a trigger by id reads the output as JSON (`run_handle<nlohmann::json>`).
+/// Waiting inside a run gives up the run's queue slot while it waits (see docs/triggering.md).
+/// @code
+/// auto handle = hello_world.trigger({.message = "hi"});
+/// handle.wait();
+/// if (handle.status() == taskkit::run_status::completed) ...
+/// @endcode
+template <class R = nlohmann::json>
+class [[nodiscard]] run_handle {
+public:
+    using result_type = R;
+
+    run_handle() = default;
+    explicit run_handle(std::shared_ptr<detail::run_state> state, bool cached = false)
+        : state_(std::move(state)), cached_(cached) {}
+
+    /// False for a default-constructed handle.
+    [[nodiscard]] bool valid() const noexcept { return state_ != nullptr; }
+
+    /// The run's id, e.g. "run_3f9c0a1b2c0000000001".
+    [[nodiscard]] const std::string& id() const { return state().id; }
+
+    /// The task's id.
+    [[nodiscard]] std::string_view task_id() const { return state().task_id; }
+
+    /// The run's status now.
+    [[nodiscard]] run_status status() const { return state().current_status(); }
+
+    /// True when this handle points at an earlier run instead of a new one (idempotency keys).
+    [[nodiscard]] bool is_cached() const noexcept { return cached_; }
+
+    /// Blocks until the run reaches a terminal status.
+    void wait() const { wait_impl(std::nullopt); }
+
+    /// Blocks until the run is terminal or `timeout` passes (real time); true when terminal.
+    template <class Rep, class Period>
+    bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
+        return wait_impl(std::chrono::steady_clock::now() +
+                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout));
+    }
+
+    /// Waits, then returns the output; throws the run's error when it did not complete (the
+    /// original exception where it is still in memory; canceled_error, timed_out_error,
+    /// expired_error for those outcomes).
+    R get() const {
+        wait();
+        const auto& s = state();
+        std::lock_guard lock(s.mutex);
+        if (s.status != run_status::completed) {
+            if (s.error) s.error->rethrow();
+            throw run_failed_error("run " + s.id + " ended " + std::string(to_string(s.status)));
+        }
+        return output_locked();
+    }
+
+    /// Waits, then returns the outcome without throwing.
+    [[nodiscard]] taskkit::result<R> result() const {
+        wait();
+        const auto& s = state();
+        std::lock_guard lock(s.mutex);
+        if constexpr (std::is_void_v<R>) {
+            return taskkit::result<void>(s.id, s.status, s.error);
+        } else {
+            if (s.status == run_status::completed) return taskkit::result<R>(s.id, s.status, output_locked(), std::nullopt);
+            return taskkit::result<R>(s.id, s.status, std::nullopt, s.error);
+        }
+    }
+
+    /// Cancels the run: a queued or delayed run never starts; an executing run has its stop
+    /// token requested and ends canceled when its function returns. Its children are canceled
+    /// too. Returns false when the run had already ended.
+    bool cancel() const {
+        if (auto core = state().runtime.lock()) return core->cancel(state_);
+        return false;
+    }
+
+    /// Queues a failed, canceled or timed-out run again with the same payload and a fresh
+    /// attempt budget; it keeps its id. Throws state_error for a run in any other status.
+    void retry() const { core("retry")->retry(state_); }
+
+    /// Triggers a new run of the same task with the same payload, tags and machine.
+    [[nodiscard]] run_handle replay() const { return run_handle(core("replay")->replay(state_)); }
+
+    /// A copy of the run's record: status, payload, output, attempts, logs, times, children.
+    [[nodiscard]] run_record snapshot() const { return state().snapshot(); }
+
+    /// The shared state (for taskkit's own wait_all / wait_any and stores).
+    [[nodiscard]] const std::shared_ptr<detail::run_state>& state_ptr() const noexcept { return state_; }
+
+private:
+    const detail::run_state& state() const {
+        if (!state_) throw state_error("this run_handle refers to no run");
+        return *state_;
+    }
+
+    std::shared_ptr<detail::runtime_core> core(const char* operation) const {
+        auto runtime = state().runtime.lock();
+        if (!runtime) throw runtime_stopped_error(std::string("cannot ") + operation + " run " + state_->id +
+                                                  ": its runtime no longer exists");
+        return runtime;
+    }
+
+    bool wait_impl(std::optional<std::chrono::steady_clock::time_point> deadline) const {
+        const auto& s = state();
+        if (s.ended.load(std::memory_order_acquire)) return true;
+        if (auto runtime = s.runtime.lock()) return runtime->wait({state_}, detail::wait_mode::all, deadline);
+        if (deadline) return s.wait_terminal_until(*deadline);
+        s.wait_terminal();
+        return true;
+    }
+
+    R output_locked() const {
+        if constexpr (std::is_void_v<R>) {
+            return;
+        } else if constexpr (std::is_same_v<R, nlohmann::json>) {
+            return state_->output_json_locked();
+        } else {
+            const auto* typed = dynamic_cast<const detail::typed_output_state<R>*>(state_.get());
+            if (!typed) return state_->output_json_locked().template get<R>();
+            return *typed->output;
+        }
+    }
+
+    std::shared_ptr<detail::run_state> state_;
+    bool cached_ = false;
+};
+
+}  // namespace taskkit

@@ -1,0 +1,143 @@
+/// @file run_record.hpp
+/// A run as data: what the runs API, stores and the HTTP API read and write.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <taskkit/error.hpp>
+#include <taskkit/machine.hpp>
+#include <taskkit/run_status.hpp>
+
+namespace taskkit {
+
+using time_point = std::chrono::system_clock::time_point;
+
+/// Why a run or an attempt failed.
+struct error_info {
+    std::string type;                ///< the exception's kind, e.g. "std::runtime_error" or "taskkit::abort_run"
+    std::string message;             ///< what() of the exception
+    std::optional<error_code> code;  ///< set for taskkit's own errors
+    std::exception_ptr exception;    ///< the original exception, when it is still in memory
+
+    /// Rethrows the original exception, or a run_failed_error carrying the message.
+    [[noreturn]] void rethrow() const {
+        if (exception) std::rethrow_exception(exception);
+        throw run_failed_error(message);
+    }
+};
+
+/// Severity of a log line.
+enum class log_level { debug, info, warn, error };
+
+[[nodiscard]] constexpr std::string_view to_string(log_level level) noexcept {
+    switch (level) {
+        case log_level::debug: return "debug";
+        case log_level::info: return "info";
+        case log_level::warn: return "warn";
+        case log_level::error: return "error";
+    }
+    return "info";
+}
+
+/// One line written through a run's logger.
+struct log_entry {
+    time_point time;
+    log_level level = log_level::info;
+    std::string message;
+    nlohmann::json attributes = nlohmann::json::object();  ///< structured attributes
+    std::string run_id;
+    std::string task_id;
+    int attempt = 0;
+};
+
+/// One attempt of a run.
+struct attempt_record {
+    int number = 0;
+    time_point started_at;
+    std::optional<time_point> finished_at;
+    std::optional<error_info> error;  ///< set when the attempt failed
+};
+
+/// A snapshot of a run: everything the runtime knows about it at one moment.
+struct run_record {
+    std::string id;
+    std::string task_id;
+    run_status status = run_status::queued;
+    nlohmann::json payload;
+    nlohmann::json output;              ///< null until completed (and for tasks returning void)
+    std::optional<error_info> error;    ///< why it failed, timed out, was canceled or expired
+    std::vector<attempt_record> attempts;
+    std::string queue;
+    machine machine_spec;
+    std::vector<std::string> tags;
+    nlohmann::json metadata = nlohmann::json::object();
+    std::string parent_id;              ///< empty for a root run
+    std::vector<std::string> children;  ///< ids of runs triggered from this one
+    time_point created_at;
+    std::optional<time_point> started_at;
+    std::optional<time_point> finished_at;
+    std::optional<time_point> run_at;   ///< when a delayed or retrying run is due
+    std::vector<log_entry> logs;        ///< the most recent lines (bounded)
+    std::size_t dropped_logs = 0;       ///< lines dropped by the bound
+    std::vector<error_info> hook_errors;  ///< exceptions thrown by lifecycle hooks
+};
+
+namespace detail {
+inline std::int64_t to_millis(time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+inline nlohmann::json optional_millis(const std::optional<time_point>& t) {
+    return t ? nlohmann::json(to_millis(*t)) : nlohmann::json(nullptr);
+}
+}  // namespace detail
+
+inline void to_json(nlohmann::json& j, const error_info& e) {
+    j = {{"type", e.type}, {"message", e.message}};
+    if (e.code) j["code"] = to_string(*e.code);
+}
+
+inline void to_json(nlohmann::json& j, const log_entry& e) {
+    j = {{"time", detail::to_millis(e.time)}, {"level", to_string(e.level)}, {"message", e.message},
+         {"attributes", e.attributes}, {"attempt", e.attempt}};
+}
+
+inline void to_json(nlohmann::json& j, const attempt_record& a) {
+    j = {{"number", a.number}, {"started_at", detail::to_millis(a.started_at)},
+         {"finished_at", detail::optional_millis(a.finished_at)}, {"error", nullptr}};
+    if (a.error) j["error"] = *a.error;
+}
+
+/// The record as JSON; times are milliseconds since the Unix epoch.
+inline void to_json(nlohmann::json& j, const run_record& r) {
+    j = {{"id", r.id},
+         {"task_id", r.task_id},
+         {"status", to_string(r.status)},
+         {"payload", r.payload},
+         {"output", r.output},
+         {"error", nullptr},
+         {"attempts", r.attempts},
+         {"queue", r.queue},
+         {"machine", {{"cpu", r.machine_spec.cpu}, {"memory", r.machine_spec.memory}}},
+         {"tags", r.tags},
+         {"metadata", r.metadata},
+         {"parent_id", r.parent_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.parent_id)},
+         {"children", r.children},
+         {"created_at", detail::to_millis(r.created_at)},
+         {"started_at", detail::optional_millis(r.started_at)},
+         {"finished_at", detail::optional_millis(r.finished_at)},
+         {"run_at", detail::optional_millis(r.run_at)},
+         {"logs", r.logs},
+         {"dropped_logs", r.dropped_logs},
+         {"hook_errors", r.hook_errors}};
+    if (r.error) j["error"] = *r.error;
+}
+
+}  // namespace taskkit

@@ -1,0 +1,87 @@
+/// @file run_store.hpp
+/// Where a runtime keeps its runs. In memory by default; durable stores fit the same seam.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <taskkit/detail/run_state.hpp>
+
+namespace taskkit {
+
+/// The seam between the runtime and the storage of runs. The runtime calls `add` when a run is
+/// created and `changed` after every status change; a durable store persists `run.snapshot()`
+/// there. `find` and `for_each` serve the runs API.
+class run_store {
+public:
+    virtual ~run_store() = default;
+
+    /// A run was created.
+    virtual void add(const std::shared_ptr<detail::run_state>& run) = 0;
+    /// A run changed status (its new status is `run.current_status()`).
+    virtual void changed(const std::shared_ptr<detail::run_state>& run) = 0;
+    /// The run with this id, or null.
+    [[nodiscard]] virtual std::shared_ptr<detail::run_state> find(std::string_view id) const = 0;
+    /// Calls `visit` for every run the store holds (in no particular order).
+    virtual void for_each(const std::function<void(const std::shared_ptr<detail::run_state>&)>& visit) const = 0;
+};
+
+/// Keeps runs in memory: every unfinished run, and the most recent `retained_finished` finished
+/// ones (older finished runs are forgotten; handles to them keep working).
+class memory_run_store final : public run_store {
+public:
+    explicit memory_run_store(std::size_t retained_finished = 100'000) : retained_(retained_finished) {}
+
+    void add(const std::shared_ptr<detail::run_state>& run) override {
+        std::lock_guard lock(mutex_);
+        runs_.emplace(run->id, run);
+    }
+
+    void changed(const std::shared_ptr<detail::run_state>& run) override {
+        if (!is_terminal(run->current_status())) return;
+        std::lock_guard lock(mutex_);
+        finished_.push_back(run->id);
+        while (finished_.size() > retained_) {
+            auto it = runs_.find(finished_.front());
+            // A run re-queued by retry() is unfinished again: keep it.
+            if (it != runs_.end() && is_terminal(it->second->current_status())) runs_.erase(it);
+            finished_.pop_front();
+        }
+    }
+
+    [[nodiscard]] std::shared_ptr<detail::run_state> find(std::string_view id) const override {
+        std::lock_guard lock(mutex_);
+        auto it = runs_.find(std::string(id));
+        return it == runs_.end() ? nullptr : it->second;
+    }
+
+    void for_each(const std::function<void(const std::shared_ptr<detail::run_state>&)>& visit) const override {
+        std::vector<std::shared_ptr<detail::run_state>> all;
+        {
+            std::lock_guard lock(mutex_);
+            all.reserve(runs_.size());
+            for (const auto& entry : runs_) all.push_back(entry.second);
+        }
+        for (const auto& run : all) visit(run);
+    }
+
+    /// How many runs are held.
+    [[nodiscard]] std::size_t size() const {
+        std::lock_guard lock(mutex_);
+        return runs_.size();
+    }
+
+private:
+    std::size_t retained_;
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, std::shared_ptr<detail::run_state>> runs_;
+    std::deque<std::string> finished_;
+};
+
+}  // namespace taskkit

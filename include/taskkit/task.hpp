@@ -1,0 +1,95 @@
+/// @file task.hpp
+/// taskkit::task: a background task defined in code, with a unique id and a run function.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <taskkit/detail/runtime_core.hpp>
+#include <taskkit/detail/task_definition.hpp>
+#include <taskkit/registry.hpp>
+#include <taskkit/result.hpp>
+#include <taskkit/run_handle.hpp>
+#include <taskkit/runtime.hpp>
+#include <taskkit/task_options.hpp>
+#include <taskkit/trigger_options.hpp>
+
+namespace taskkit {
+
+/// A task: define it once, at namespace scope, and trigger it from anywhere.
+/// @code
+/// struct hello_payload { std::string message; };
+/// NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(hello_payload, message)
+///
+/// inline const taskkit::task<hello_payload> hello_world({
+///     .id = "hello-world",
+///     .run = [](const hello_payload& payload, taskkit::run_context& ctx) {
+///         ctx.logger().info("{}", payload.message);
+///     },
+/// });
+///
+/// auto handle = hello_world.trigger({.message = "Hello world!"});
+/// @endcode
+/// The task registers itself under its id (a second task with the same id throws
+/// duplicate_task_error) and unregisters when destroyed.
+template <class P, class R = void>
+class task {
+    static_assert(json_serializable<P>,
+                  "taskkit::task<Payload, Result>: Payload must convert to and from nlohmann::json (give it "
+                  "to_json/from_json, e.g. with NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE) and be copyable");
+    static_assert(task_result<R>,
+                  "taskkit::task<Payload, Result>: Result must be void, or convert to and from nlohmann::json "
+                  "(give it to_json/from_json, e.g. with NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE) and be copyable");
+
+public:
+    using payload_type = P;
+    using result_type = R;
+
+    /// Defines the task and registers it in `reg` (by default registry::global()).
+    task(task_options<P, R> options, taskkit::registry& reg = taskkit::registry::global())
+        : definition_(std::make_shared<detail::task_definition<P, R>>(std::move(options))), registry_(&reg) {
+        registry_->add(definition_);
+    }
+
+    task(const task&) = delete;
+    task& operator=(const task&) = delete;
+    ~task() { registry_->remove(definition_->id, definition_.get()); }
+
+    /// The task's unique id.
+    [[nodiscard]] const std::string& id() const noexcept { return definition_->id; }
+
+    /// Triggers a run. Outside a run it goes to runtime::default_runtime(); inside a run, to
+    /// the runtime executing that run, as a child of it.
+    run_handle<R> trigger(P payload, trigger_options options = {}) const {
+        auto run = definition_->make_run(std::move(payload));
+        current_core().submit(run, definition_, options);
+        return run_handle<R>(std::move(run));
+    }
+
+    /// Triggers a run and waits for its outcome. Inside a run, the waiting run gives up its
+    /// queue slot while it waits, and the child may run on the same thread.
+    /// @code
+    /// int n = child.trigger_and_wait({.n = 3}).unwrap();
+    /// @endcode
+    taskkit::result<R> trigger_and_wait(P payload, trigger_options options = {}) const {
+        return trigger(std::move(payload), std::move(options)).result();
+    }
+
+    /// The definition (for runtimes and stores).
+    [[nodiscard]] const std::shared_ptr<detail::task_definition<P, R>>& definition() const noexcept {
+        return definition_;
+    }
+
+private:
+    static detail::runtime_core& current_core() {
+        if (detail::current_frame) return *detail::current_frame->core;
+        return *runtime::default_runtime().core();
+    }
+
+    std::shared_ptr<detail::task_definition<P, R>> definition_;
+    taskkit::registry* registry_;
+};
+
+}  // namespace taskkit

@@ -1,0 +1,23 @@
+/// @file taskkit.hpp
+/// Everything of taskkit's core: tasks, runtime, run handles, retries, queues, machines.
+/// Optional integrations (cron schedules, JSON Schema, HTTP, stores) have their own headers.
+#pragma once
+
+#include <taskkit/clock.hpp>
+#include <taskkit/error.hpp>
+#include <taskkit/logger.hpp>
+#include <taskkit/machine.hpp>
+#include <taskkit/queue.hpp>
+#include <taskkit/registry.hpp>
+#include <taskkit/result.hpp>
+#include <taskkit/retry.hpp>
+#include <taskkit/run_context.hpp>
+#include <taskkit/run_handle.hpp>
+#include <taskkit/run_record.hpp>
+#include <taskkit/run_status.hpp>
+#include <taskkit/run_store.hpp>
+#include <taskkit/runtime.hpp>
+#include <taskkit/runtime_options.hpp>
+#include <taskkit/task.hpp>
+#include <taskkit/task_options.hpp>
+#include <taskkit/trigger_options.hpp>

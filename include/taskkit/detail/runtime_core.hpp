@@ -318,6 +318,22 @@ public:
         }
     }
 
+    /// Runs everything that is runnable now on the calling thread, firing due timers, without
+    /// moving the clock (for runtimes without worker threads).
+    void run_ready() {
+        for (;;) {
+            timers_.fire_due();
+            work_item item;
+            bool got = false;
+            {
+                std::lock_guard lock(mutex_);
+                got = next_work_locked(item);
+            }
+            if (!got) return;
+            perform(item);
+        }
+    }
+
     // ---------------------------------------------------------------- subscriptions
 
     struct subscriber {
@@ -878,8 +894,9 @@ private:
             std::lock_guard lock(mutex_);
             release_locked(self_run->queue, self_run->machine_spec);
         }
-        // Hand-off: an awaited run that can start now runs here, on this thread.
-        while (!satisfied()) {
+        // Hand-off: an awaited run that can start now runs here, on this thread. A timed wait
+        // never does this, since a run executed inline could outlast the deadline.
+        while (!deadline && !satisfied()) {
             std::shared_ptr<run_state> inline_run;
             {
                 std::lock_guard lock(mutex_);

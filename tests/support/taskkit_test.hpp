@@ -1,0 +1,77 @@
+// Helpers shared by taskkit's tests.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <taskkit/taskkit.hpp>
+
+#include "support/catch.hpp"
+#include "support/eventually.hpp"
+
+namespace taskkit_test {
+
+using namespace std::chrono_literals;
+
+/// A generous real-time bound for waits in tests: a deadlock fails the test instead of hanging it.
+inline constexpr auto deadline = std::chrono::seconds(30);
+
+/// Runtime options for tests: a private registry, no log output, a fixed jitter.
+inline taskkit::runtime_options options(taskkit::registry& reg, unsigned workers = 2,
+                                        std::shared_ptr<taskkit::clock> clock = nullptr) {
+    return taskkit::runtime_options{.workers = workers,
+                                    .capacity = taskkit::machines::large_2x,
+                                    .clock = std::move(clock),
+                                    .registry = &reg,
+                                    .random = [] { return 0.0; },
+                                    .log_sink = taskkit::null_log_sink()};
+}
+
+/// Records the peak of a counter of concurrent executions.
+struct peak_counter {
+    std::atomic<int> now{0};
+    std::atomic<int> peak{0};
+    void enter() {
+        const int value = ++now;
+        int seen = peak.load();
+        while (value > seen && !peak.compare_exchange_weak(seen, value)) {
+        }
+    }
+    void leave() { --now; }
+};
+
+/// A thread-safe list of strings (hook order, events).
+struct event_log {
+    std::mutex mutex;
+    std::vector<std::string> events;
+    void add(std::string e) {
+        std::lock_guard lock(mutex);
+        events.push_back(std::move(e));
+    }
+    std::vector<std::string> get() {
+        std::lock_guard lock(mutex);
+        return events;
+    }
+};
+
+/// A one-shot gate tests open to let blocked runs continue (runs wait on it with a deadline).
+struct gate {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool open_ = false;
+    void open() {
+        std::lock_guard lock(mutex);
+        open_ = true;
+        cv.notify_all();
+    }
+    bool wait(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+        std::unique_lock lock(mutex);
+        return cv.wait_for(lock, timeout, [&] { return open_; });
+    }
+};
+
+}  // namespace taskkit_test

@@ -1,0 +1,5 @@
+if(TARGET taskkit::schema)
+  target_link_libraries(${target} PRIVATE taskkit::schema)
+else()
+  set(TASKKIT_BENCH_ENABLED OFF)
+endif()

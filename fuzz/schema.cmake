@@ -1,0 +1,5 @@
+if(TARGET taskkit::schema)
+  target_link_libraries(${target} PRIVATE taskkit::schema)
+else()
+  set(TASKKIT_FUZZER_ENABLED OFF)
+endif()

@@ -2,6 +2,7 @@
 /// The registry of task definitions, by id.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,10 @@
 #include <taskkit/error.hpp>
 
 namespace taskkit {
+
+namespace detail {
+class runtime_core;
+}
 
 /// Maps task ids to their definitions. A task registers itself when it is constructed and
 /// unregisters when it is destroyed; a second task with the same id throws
@@ -87,6 +92,24 @@ public:
         return out;
     }
 
+    /// The JSON Schema of a task's payload (null when the task declares none). Throws
+    /// unknown_task_error for an unknown id.
+    [[nodiscard]] nlohmann::json schema(std::string_view id) const { return at(id)->payload_schema; }
+
+    /// Calls `hook` with every runtime created on this registry from now on, once it has
+    /// started (integrations such as scheduled tasks attach themselves this way). Runtimes that
+    /// already exist are not called.
+    void on_runtime_start(std::function<void(detail::runtime_core&)> hook) {
+        std::unique_lock lock(mutex_);
+        runtime_hooks_.push_back(std::move(hook));
+    }
+
+    /// The hooks registered with on_runtime_start (for the runtime).
+    [[nodiscard]] std::vector<std::function<void(detail::runtime_core&)>> runtime_hooks() const {
+        std::shared_lock lock(mutex_);
+        return runtime_hooks_;
+    }
+
     /// The concurrency limit declared for a named queue (0 = unbounded), if any task names it.
     [[nodiscard]] std::optional<int> queue_limit(std::string_view name) const {
         std::shared_lock lock(mutex_);
@@ -103,6 +126,7 @@ private:
     mutable std::shared_mutex mutex_;
     std::map<std::string, std::shared_ptr<const detail::task_definition_base>, std::less<>> tasks_;
     std::map<std::string, queue_declaration, std::less<>> queues_;
+    std::vector<std::function<void(detail::runtime_core&)>> runtime_hooks_;
 };
 
 }  // namespace taskkit

@@ -53,6 +53,13 @@ public:
         registry_->add(definition_);
     }
 
+    /// Registers a definition built elsewhere (for integrations such as schema_task, which
+    /// attach payload validation to the definition before it is registered).
+    task(std::shared_ptr<detail::task_definition<P, R>> definition, taskkit::registry& reg)
+        : definition_(std::move(definition)), registry_(&reg) {
+        registry_->add(definition_);
+    }
+
     task(const task&) = delete;
     task& operator=(const task&) = delete;
     ~task() { registry_->remove(definition_->id, definition_.get()); }

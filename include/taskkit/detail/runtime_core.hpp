@@ -19,6 +19,7 @@
 #include <stop_token>
 #include <string>
 #include <thread>
+#include <typeindex>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -118,11 +119,42 @@ public:
 
     /// Starts the worker threads and the timer thread (unless driven by hand).
     void start() {
-        if (manual_) return;
-        timers_.start_thread();
-        std::lock_guard lock(mutex_);
-        for (int i = 0; i < target_; ++i) spawn_worker_locked();
+        if (!manual_) {
+            timers_.start_thread();
+            std::lock_guard lock(mutex_);
+            for (int i = 0; i < target_; ++i) spawn_worker_locked();
+        }
+        for (auto& hook : registry_->runtime_hooks()) hook(*this);
     }
+
+    // ---------------------------------------------------------------- extensions
+
+    /// The extension of type T attached to this runtime, created by `make` on first use.
+    /// Integrations (scheduled tasks, HTTP) keep their per-runtime state here.
+    template <class T, class Make>
+    T& extension(Make&& make) {
+        std::lock_guard lock(extensions_mutex_);
+        auto& slot = extensions_[std::type_index(typeid(T))];
+        if (!slot) slot = std::shared_ptr<T>(make());
+        return *std::static_pointer_cast<T>(slot);
+    }
+
+    /// The extension of type T, or null when none is attached.
+    template <class T>
+    [[nodiscard]] std::shared_ptr<T> find_extension() const {
+        std::lock_guard lock(extensions_mutex_);
+        auto it = extensions_.find(std::type_index(typeid(T)));
+        return it == extensions_.end() ? nullptr : std::static_pointer_cast<T>(it->second);
+    }
+
+    /// Calls `hook` when shutdown begins, before runs are canceled (extensions stop their timers).
+    void on_shutdown(std::function<void()> hook) {
+        std::lock_guard lock(extensions_mutex_);
+        shutdown_hooks_.push_back(std::move(hook));
+    }
+
+    /// Schedules `fn` on the runtime's timer (its thread, or the driving thread) at `at`.
+    void schedule_timer(time_point at, std::function<void()> fn) { timers_.schedule(at, std::move(fn)); }
 
     // ---------------------------------------------------------------- accessors
 
@@ -370,6 +402,12 @@ public:
             if (stopping_) return;
             stopping_ = true;
         }
+        std::vector<std::function<void()>> hooks;
+        {
+            std::lock_guard lock(extensions_mutex_);
+            hooks.swap(shutdown_hooks_);
+        }
+        for (auto& hook : hooks) hook();
         store_->for_each([this](const std::shared_ptr<run_state>& run) {
             const auto status = run->current_status();
             if (status == run_status::queued || status == run_status::delayed || status == run_status::retrying)
@@ -394,6 +432,8 @@ public:
         park_cv_.notify_all();
         for (auto& t : threads) t.join();
         timers_.stop();
+        std::lock_guard lock(extensions_mutex_);
+        extensions_.clear();
     }
 
     [[nodiscard]] bool stopping() const {
@@ -970,6 +1010,10 @@ private:
     std::shared_mutex subscribers_mutex_;
     std::vector<std::shared_ptr<subscriber>> subscribers_;
     std::atomic<std::size_t> subscriber_count_{0};
+
+    mutable std::mutex extensions_mutex_;
+    std::unordered_map<std::type_index, std::shared_ptr<void>> extensions_;
+    std::vector<std::function<void()>> shutdown_hooks_;
 
     timer_queue timers_;  // last: its thread stops before the rest is destroyed
 };

@@ -68,16 +68,25 @@ public:
 
     [[nodiscard]] const task_options<P, R>& options() const noexcept { return options_; }
 
+    /// A new run; a task with a payload validator checks the payload first (as JSON).
     [[nodiscard]] std::shared_ptr<run_type> make_run(P payload) const {
+        if (validate_payload) validate_payload(nlohmann::json(payload));
         return std::make_shared<run_type>(std::move(payload));
     }
 
     [[nodiscard]] std::shared_ptr<run_state> make_run_from_json(const nlohmann::json& payload) const override {
-        return make_run(decode_payload<P>(id, payload));
+        if (validate_payload) validate_payload(payload);
+        return std::make_shared<run_type>(decode_payload<P>(id, payload));
+    }
+
+    /// Sets the payload schema and validator (before the task is registered).
+    void set_payload_validation(nlohmann::json schema, std::function<void(const nlohmann::json&)> validate) {
+        payload_schema = std::move(schema);
+        validate_payload = std::move(validate);
     }
 
     [[nodiscard]] std::shared_ptr<run_state> clone_run(const run_state& run) const override {
-        return make_run(static_cast<const run_type&>(run).payload);
+        return std::make_shared<run_type>(static_cast<const run_type&>(run).payload);  // validated once already
     }
 
     attempt_result execute_attempt(run_state& base, run_context& ctx, const attempt_env& env) const override {

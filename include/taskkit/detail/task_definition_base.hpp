@@ -48,6 +48,10 @@ struct task_definition_base {
     queue_options queue;  ///< name always set (the task id when the user gave none)
     machine machine_spec;
     std::optional<std::chrono::milliseconds> max_duration;
+    /// A JSON Schema describing the payload, for tools (null when the task has none).
+    nlohmann::json payload_schema;
+    /// Checks a payload (as JSON) before any run is created; throws to refuse it. Empty: none.
+    std::function<void(const nlohmann::json&)> validate_payload;
 
     /// A new run whose payload is decoded from JSON; throws payload_error when it does not decode.
     [[nodiscard]] virtual std::shared_ptr<run_state> make_run_from_json(const nlohmann::json& payload) const = 0;

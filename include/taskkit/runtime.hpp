@@ -24,6 +24,7 @@ namespace taskkit {
 
 template <class P, class R>
 class task;
+class schedule_manager;
 
 /// Keeps a status subscription alive; unsubscribes when destroyed (waiting for a call under way).
 class [[nodiscard]] subscription {
@@ -134,6 +135,10 @@ public:
     /// For a runtime without worker threads (`.workers = 0`): runs everything runnable on this
     /// thread, jumping a virtual clock from timer to timer, until nothing is left.
     void run_until_idle() { core_->drive_until([] { return false; }); }
+
+    /// The schedules of this runtime: create, update, list… (include <taskkit/schedule.hpp>,
+    /// which defines this function).
+    schedule_manager& schedules();
 
     /// Finishes executing runs, cancels the rest and joins the threads (the destructor does this).
     void shutdown() { core_->shutdown(); }

@@ -22,7 +22,7 @@ void print(std::string line) {
 
 }  // namespace
 
-// Every two hours, on the hour (UTC).
+// Every twelve hours, on the hour (UTC).
 inline const taskkit::scheduled_task first_scheduled_task({
     .id = "first-scheduled-task",
     .cron = "0 */12 * * *",

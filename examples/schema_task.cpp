@@ -51,7 +51,7 @@ int main() {
         return 1;
     } catch (const taskkit::validation_error& e) {
         std::cout << "refused (" << e.violations().size() << " violations):\n";
-        for (const auto& v : e.violations()) std::cout << "  " << v.keyword << " at " << v.message << '\n';
+        for (const auto& v : e.violations()) std::cout << "  " << v.message << " [" << v.keyword << "]\n";
     }
 
     // 3. By id, with JSON (what an HTTP endpoint or a queue consumer would do).

@@ -140,7 +140,7 @@ public:
 
 /// Throw from a run to fail it at once, without retrying (Trigger.dev's AbortTaskRunError).
 /// @code
-/// if (!account_exists) throw taskkit::abort_run("account {} is gone", id);
+/// if (!account_exists) throw taskkit::abort_run("account " + id + " is gone");
 /// @endcode
 class abort_run : public error {
 public:

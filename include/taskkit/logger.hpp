@@ -22,7 +22,7 @@ namespace taskkit {
 /// thread that logged, so it must be thread-safe.
 using log_sink = std::function<void(const log_entry&)>;
 
-/// A sink writing `LEVEL task-id run-id: message {attributes}` lines to stderr, for lines at or
+/// A sink writing `level task-id run-id: message {attributes}` lines to stderr, for lines at or
 /// above `min_level`. The default sink of a runtime.
 [[nodiscard]] inline log_sink stderr_log_sink(log_level min_level = log_level::info) {
     return [min_level](const log_entry& e) {

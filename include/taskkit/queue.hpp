@@ -1,21 +1,42 @@
 /// @file queue.hpp
-/// Queue options: how many runs of a queue may execute at once.
+/// taskkit::queue: a queue declared once and named by several tasks, whose limits bound them together.
 #pragma once
 
 #include <string>
+#include <utility>
+
+#include <taskkit/queue_options.hpp>
+#include <taskkit/registry.hpp>
 
 namespace taskkit {
 
-/// Where a task's runs wait, and how many of them may execute at once.
-/// Without a name, a task gets a queue of its own named after its id. Tasks naming the same
-/// queue share its limit.
+/// A shared queue, declared once at namespace scope and named by tasks:
 /// @code
-/// .queue = {.concurrency_limit = 1}                      // one at a time
-/// .queue = {.name = "emails", .concurrency_limit = 5}    // shared by every task naming "emails"
+/// inline const taskkit::queue emails({.name = "emails", .concurrency_limit = 5});
+/// inline const taskkit::task<email> welcome({.id = "welcome", .queue = emails, .run = ...});
+/// inline const taskkit::task<email> digest({.id = "digest", .queue = emails, .run = ...});
 /// @endcode
-struct queue_options {
-    std::string name;           ///< empty: the task's own queue, named after the task id
-    int concurrency_limit = 0;  ///< runs executing at once; 0 = unbounded
+/// Runs of every task naming it count against its limits together. A trigger can also send a
+/// run to it by name: `{.queue = "emails"}`.
+class queue {
+public:
+    explicit queue(queue_options options, taskkit::registry& reg = taskkit::registry::global())
+        : options_(std::move(options)), registry_(&reg) {
+        registry_->declare_queue(options_);
+    }
+    queue(const queue&) = delete;
+    queue& operator=(const queue&) = delete;
+    ~queue() { registry_->undeclare_queue(options_.name); }
+
+    [[nodiscard]] const std::string& name() const noexcept { return options_.name; }
+    [[nodiscard]] const queue_options& options() const noexcept { return options_; }
+
+    /// Lets a task name this queue: `.queue = emails`.
+    operator queue_options() const { return options_; }  // NOLINT(google-explicit-constructor)
+
+private:
+    queue_options options_;
+    taskkit::registry* registry_;
 };
 
 }  // namespace taskkit

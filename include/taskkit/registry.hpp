@@ -14,6 +14,7 @@
 
 #include <taskkit/detail/task_definition_base.hpp>
 #include <taskkit/error.hpp>
+#include <taskkit/queue_options.hpp>
 
 namespace taskkit {
 
@@ -37,24 +38,36 @@ public:
     }
 
     /// Adds a definition. Throws duplicate_task_error when the id is taken, and options_error
-    /// when the task's named queue is declared elsewhere with another concurrency limit.
+    /// when the task's named queue is declared elsewhere with other limits.
     void add(std::shared_ptr<const detail::task_definition_base> definition) {
         std::unique_lock lock(mutex_);
         const auto& id = definition->id;
         if (tasks_.contains(id)) throw duplicate_task_error(id);
-        const auto& q = definition->queue;
-        if (auto it = queues_.find(q.name); it != queues_.end()) {
-            auto& declared = it->second;
-            if (q.concurrency_limit != 0 && declared.limit != 0 && q.concurrency_limit != declared.limit)
-                throw options_error("task '" + id + "' declares queue '" + q.name + "' with concurrency_limit " +
-                                    std::to_string(q.concurrency_limit) + ", but it is already declared with " +
-                                    std::to_string(declared.limit));
-            if (declared.limit == 0) declared.limit = q.concurrency_limit;
-            ++declared.users;
-        } else {
-            queues_.emplace(q.name, queue_declaration{q.concurrency_limit, 1});
-        }
+        declare_queue_locked(definition->queue, "task '" + id + "'");
         tasks_.emplace(id, std::move(definition));
+    }
+
+    /// Declares a queue on its own (see taskkit::queue); throws options_error when it is
+    /// declared elsewhere with other limits.
+    void declare_queue(const queue_options& options) {
+        if (options.name.empty()) throw options_error("a queue declared on its own needs a name");
+        options.validate("queue '" + options.name + "'");
+        std::unique_lock lock(mutex_);
+        declare_queue_locked(options, "queue '" + options.name + "'");
+    }
+
+    /// Drops one declaration of a queue (the queue is forgotten with its last declaration).
+    void undeclare_queue(std::string_view name) {
+        std::unique_lock lock(mutex_);
+        if (auto q = queues_.find(name); q != queues_.end() && --q->second.users == 0) queues_.erase(q);
+    }
+
+    /// The merged options of a declared queue, if any task or queue declares it.
+    [[nodiscard]] std::optional<queue_options> queue(std::string_view name) const {
+        std::shared_lock lock(mutex_);
+        auto it = queues_.find(name);
+        if (it == queues_.end()) return std::nullopt;
+        return it->second.options;
     }
 
     /// Removes the definition registered under `id`, if it is `definition`.
@@ -112,17 +125,52 @@ public:
 
     /// The concurrency limit declared for a named queue (0 = unbounded), if any task names it.
     [[nodiscard]] std::optional<int> queue_limit(std::string_view name) const {
-        std::shared_lock lock(mutex_);
-        auto it = queues_.find(name);
-        if (it == queues_.end()) return std::nullopt;
-        return it->second.limit;
+        auto q = queue(name);
+        if (!q) return std::nullopt;
+        return q->concurrency_limit;
     }
 
 private:
     struct queue_declaration {
-        int limit = 0;
+        queue_options options;
         int users = 0;
     };
+
+    /// Merges a declaration: a setting given by two declarations must agree; one given by only
+    /// one of them applies.
+    void declare_queue_locked(const queue_options& q, const std::string& who) {
+        auto it = queues_.find(q.name);
+        if (it == queues_.end()) {
+            queues_.emplace(q.name, queue_declaration{q, 1});
+            return;
+        }
+        auto& declared = it->second.options;
+        auto conflict = [&](const char* field) {
+            throw options_error(who + " declares queue '" + q.name + "' with a different " + field +
+                                " than an earlier declaration; declare the queue once (taskkit::queue) and name it");
+        };
+        queue_options merged = declared;
+        if (q.concurrency_limit != 0) {
+            if (declared.concurrency_limit != 0 && declared.concurrency_limit != q.concurrency_limit)
+                conflict("concurrency_limit");
+            merged.concurrency_limit = q.concurrency_limit;
+        }
+        if (q.total_concurrency_limit != 0) {
+            if (declared.total_concurrency_limit != 0 && declared.total_concurrency_limit != q.total_concurrency_limit)
+                conflict("total_concurrency_limit");
+            merged.total_concurrency_limit = q.total_concurrency_limit;
+        }
+        if (q.rate_limit) {
+            if (declared.rate_limit && !(*declared.rate_limit == *q.rate_limit)) conflict("rate_limit");
+            merged.rate_limit = q.rate_limit;
+        }
+        if (q.key_rate_limit) {
+            if (declared.key_rate_limit && !(*declared.key_rate_limit == *q.key_rate_limit)) conflict("key_rate_limit");
+            merged.key_rate_limit = q.key_rate_limit;
+        }
+        declared = merged;
+        ++it->second.users;
+    }
     mutable std::shared_mutex mutex_;
     std::map<std::string, std::shared_ptr<const detail::task_definition_base>, std::less<>> tasks_;
     std::map<std::string, queue_declaration, std::less<>> queues_;

@@ -2,13 +2,17 @@
 /// What a run's code knows about itself: ids, attempt, queue, machine, cancellation, logger.
 #pragma once
 
+#include <chrono>
 #include <span>
 #include <stop_token>
 #include <string>
 #include <string_view>
 
+#include <taskkit/detail/run_services.hpp>
+#include <taskkit/error.hpp>
 #include <taskkit/logger.hpp>
 #include <taskkit/machine.hpp>
+#include <taskkit/run_metadata.hpp>
 #include <taskkit/run_record.hpp>
 
 namespace taskkit {
@@ -36,7 +40,8 @@ struct task_info {
 /// The queue the run was taken from.
 struct queue_info {
     std::string_view name;
-    int concurrency_limit = 0;  ///< 0 = unbounded
+    int concurrency_limit = 0;  ///< per key when the run has a concurrency key; 0 = unbounded
+    std::string_view concurrency_key;  ///< empty when none
 };
 
 /// Passed to a task's run function and hooks: `ctx.run().id`, `ctx.attempt().number`,
@@ -45,9 +50,10 @@ struct queue_info {
 class run_context {
 public:
     run_context(run_info run, attempt_info attempt, task_info task, queue_info queue, taskkit::machine machine_spec,
-                std::stop_token stop, taskkit::logger log)
+                std::stop_token stop, taskkit::logger log, detail::run_state* state = nullptr,
+                detail::run_services* services = nullptr)
         : run_(run), attempt_(attempt), task_(task), queue_(queue), machine_(machine_spec),
-          stop_(std::move(stop)), logger_(std::move(log)) {}
+          stop_(std::move(stop)), logger_(std::move(log)), state_(state), services_(services) {}
 
     [[nodiscard]] const run_info& run() const noexcept { return run_; }
     [[nodiscard]] const attempt_info& attempt() const noexcept { return attempt_; }
@@ -64,6 +70,30 @@ public:
     /// The run's logger: lines are kept on the run record and passed to the runtime's sink.
     [[nodiscard]] const taskkit::logger& logger() const noexcept { return logger_; }
 
+    /// The run's metadata: set, append, increment, decrement, remove; visible on the record at once.
+    [[nodiscard]] run_metadata metadata() const {
+        if (!state_) throw state_error("this run_context belongs to no run");
+        return run_metadata(state_);
+    }
+
+    /// Waits `duration` on the runtime's clock (virtual in tests), giving up the run's queue
+    /// slot and machine meanwhile. Returns false early when the run is canceled or times out.
+    template <class Rep, class Period>
+    bool wait_for(std::chrono::duration<Rep, Period> duration) {
+        return wait_until(now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(duration));
+    }
+
+    /// Waits until `at` on the runtime's clock; like wait_for.
+    bool wait_until(time_point at) {
+        if (!services_ || !state_) throw state_error("this run_context belongs to no runtime: cannot wait");
+        return services_->sleep_until(*state_, at);
+    }
+
+    /// The runtime's current time (virtual in tests).
+    [[nodiscard]] time_point now() const {
+        return services_ ? services_->now() : std::chrono::system_clock::now();
+    }
+
 private:
     run_info run_;
     attempt_info attempt_;
@@ -72,6 +102,8 @@ private:
     taskkit::machine machine_;
     std::stop_token stop_;
     taskkit::logger logger_;
+    detail::run_state* state_;
+    detail::run_services* services_;
 };
 
 }  // namespace taskkit

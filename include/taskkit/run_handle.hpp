@@ -52,7 +52,8 @@ public:
     /// True when this handle points at an earlier run instead of a new one (idempotency keys).
     [[nodiscard]] bool is_cached() const noexcept { return cached_; }
 
-    /// Blocks until the run reaches a terminal status.
+    /// Blocks until the run reaches a terminal status. Inside a run, it also returns when the
+    /// waiting run is canceled (or times out); get() and result() then throw canceled_error.
     void wait() const { wait_impl(std::nullopt); }
 
     /// Blocks until the run is terminal or `timeout` passes (real time); true when terminal.
@@ -69,6 +70,7 @@ public:
         wait();
         const auto& s = state();
         std::lock_guard lock(s.mutex);
+        if (!is_terminal(s.status)) throw_waiter_canceled();
         if (s.status != run_status::completed) {
             if (s.error) s.error->rethrow();
             throw run_failed_error("run " + s.id + " ended " + std::string(to_string(s.status)));
@@ -81,6 +83,7 @@ public:
         wait();
         const auto& s = state();
         std::lock_guard lock(s.mutex);
+        if (!is_terminal(s.status)) throw_waiter_canceled();
         if constexpr (std::is_void_v<R>) {
             return taskkit::result<void>(s.id, s.status, s.error);
         } else {
@@ -107,7 +110,7 @@ public:
     /// A copy of the run's record: status, payload, output, attempts, logs, times, children.
     [[nodiscard]] run_record snapshot() const { return state().snapshot(); }
 
-    /// The shared state (for taskkit's own wait_all / wait_any and stores).
+    /// The shared state (for wait_all / wait_any, batches and stores).
     [[nodiscard]] const std::shared_ptr<detail::run_state>& state_ptr() const noexcept { return state_; }
 
 private:
@@ -130,6 +133,10 @@ private:
         if (deadline) return s.wait_terminal_until(*deadline);
         s.wait_terminal();
         return true;
+    }
+
+    [[noreturn]] void throw_waiter_canceled() const {
+        throw canceled_error("the waiting run was stopped before run " + state_->id + " ended");
     }
 
     R output_locked() const {

@@ -79,6 +79,10 @@ struct run_record {
     machine machine_spec;
     std::vector<std::string> tags;
     nlohmann::json metadata = nlohmann::json::object();
+    std::string concurrency_key;        ///< empty when none
+    int priority = 0;
+    std::string idempotency_key;        ///< empty when none
+    std::string batch_id;               ///< set for runs of a batch
     std::string parent_id;              ///< empty for a root run
     std::vector<std::string> children;  ///< ids of runs triggered from this one
     time_point created_at;
@@ -128,6 +132,10 @@ inline void to_json(nlohmann::json& j, const run_record& r) {
          {"machine", {{"cpu", r.machine_spec.cpu}, {"memory", r.machine_spec.memory}}},
          {"tags", r.tags},
          {"metadata", r.metadata},
+         {"concurrency_key", r.concurrency_key},
+         {"priority", r.priority},
+         {"idempotency_key", r.idempotency_key},
+         {"batch_id", r.batch_id},
          {"parent_id", r.parent_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.parent_id)},
          {"children", r.children},
          {"created_at", detail::to_millis(r.created_at)},

@@ -2,6 +2,9 @@
 /// Where a runtime keeps its runs. In memory by default; durable stores fit the same seam.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -12,6 +15,8 @@
 #include <unordered_map>
 
 #include <taskkit/detail/run_state.hpp>
+#include <taskkit/error.hpp>
+#include <taskkit/run_filter.hpp>
 
 namespace taskkit {
 
@@ -30,6 +35,45 @@ public:
     [[nodiscard]] virtual std::shared_ptr<detail::run_state> find(std::string_view id) const = 0;
     /// Calls `visit` for every run the store holds (in no particular order).
     virtual void for_each(const std::function<void(const std::shared_ptr<detail::run_state>&)>& visit) const = 0;
+
+    /// One page of the runs matching `filter`, newest first (by creation time, then id). A
+    /// durable store answers this with a query; this default scans for_each.
+    [[nodiscard]] virtual run_page list(const run_filter& filter) const {
+        std::vector<std::shared_ptr<detail::run_state>> matched;
+        for_each([&](const std::shared_ptr<detail::run_state>& run) {
+            if (filter.matches(*run, run->current_status())) matched.push_back(run);
+        });
+        auto newer = [](const auto& a, const auto& b) {
+            return a->created_at != b->created_at ? a->created_at > b->created_at : a->id > b->id;
+        };
+        std::sort(matched.begin(), matched.end(), newer);
+        // The cursor is "<creation time in ns>:<id>" of the last run of the previous page, so
+        // paging stays right when runs come and go between pages.
+        auto it = matched.begin();
+        if (!filter.cursor.empty()) {
+            const auto colon = filter.cursor.find(':');
+            long long when = 0;
+            try {
+                if (colon == std::string::npos) throw std::invalid_argument("no ':'");
+                when = std::stoll(filter.cursor.substr(0, colon));
+            } catch (const std::exception&) {
+                throw options_error("run_filter.cursor '" + filter.cursor + "' is not a cursor returned by list()");
+            }
+            const std::string id = colon == std::string::npos ? filter.cursor : filter.cursor.substr(colon + 1);
+            const auto at = time_point(std::chrono::duration_cast<time_point::duration>(std::chrono::nanoseconds(when)));
+            it = std::find_if(matched.begin(), matched.end(),
+                              [&](const auto& run) { return run->created_at < at || (run->created_at == at && run->id < id); });
+        }
+        run_page page;
+        const std::size_t limit = std::max<std::size_t>(1, filter.limit);
+        for (; it != matched.end() && page.runs.size() < limit; ++it) page.runs.push_back((*it)->snapshot());
+        if (it != matched.end() && !page.runs.empty()) {
+            const auto& last = page.runs.back();
+            page.next_cursor = std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                  last.created_at.time_since_epoch()).count()) + ":" + last.id;
+        }
+        return page;
+    }
 };
 
 /// Keeps runs in memory: every unfinished run, and the most recent `retained_finished` finished

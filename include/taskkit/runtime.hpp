@@ -12,9 +12,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <taskkit/batch.hpp>
 #include <taskkit/detail/runtime_core.hpp>
 #include <taskkit/registry.hpp>
 #include <taskkit/result.hpp>
+#include <taskkit/run_filter.hpp>
 #include <taskkit/run_handle.hpp>
 #include <taskkit/run_record.hpp>
 #include <taskkit/runtime_options.hpp>
@@ -87,8 +89,8 @@ public:
     template <class P, class R>
     run_handle<R> trigger(const task<P, R>& t, std::type_identity_t<P> payload, trigger_options options = {}) {
         auto run = t.definition()->make_run(std::move(payload));
-        core_->submit(run, t.definition(), options);
-        return run_handle<R>(std::move(run));
+        auto answer = core_->submit(run, t.definition(), options);
+        return run_handle<R>(answer, answer != run);
     }
 
     /// Triggers a run of the task registered under `task_id`, decoding `payload` into its
@@ -97,8 +99,8 @@ public:
                                        trigger_options options = {}) {
         auto definition = core_->tasks().at(task_id);
         auto run = definition->make_run_from_json(payload);
-        core_->submit(run, std::move(definition), options);
-        return run_handle<nlohmann::json>(std::move(run));
+        auto answer = core_->submit(run, std::move(definition), options);
+        return run_handle<nlohmann::json>(answer, answer != run);
     }
 
     /// Triggers a run and waits for its outcome (see run_handle::result()).
@@ -106,6 +108,19 @@ public:
     taskkit::result<R> trigger_and_wait(const task<P, R>& t, std::type_identity_t<P> payload,
                                         trigger_options options = {}) {
         return trigger(t, std::move(payload), std::move(options)).result();
+    }
+
+    /// Triggers one run per item, in order, as one batch. Every item is checked before any run
+    /// is created: a bad payload or option throws and starts nothing.
+    template <class P, class R>
+    batch_handle<R> batch_trigger(const task<P, R>& t, std::vector<batch_item<P>> items) {
+        return detail::trigger_batch(*core_, t.definition(), std::move(items));
+    }
+
+    /// Triggers a batch and waits for all its runs; their outcomes come back in item order.
+    template <class P, class R>
+    batch_result<R> batch_trigger_and_wait(const task<P, R>& t, std::vector<batch_item<P>> items) {
+        return detail::wait_batch(*core_, batch_trigger(t, std::move(items)));
     }
 
     /// The record of the run with this id, if the store still holds it.
@@ -132,6 +147,37 @@ public:
         return subscription(core_, core_->subscribe(std::move(callback)));
     }
 
+    /// Follows the status changes of one run.
+    [[nodiscard]] subscription subscribe(std::string run_id, std::function<void(const status_event&)> callback) {
+        return subscription(core_, core_->subscribe(std::move(callback),
+                                                    [id = std::move(run_id)](const detail::run_state& run, run_status) {
+                                                        return run.id == id;
+                                                    }));
+    }
+
+    /// Follows the status changes of the runs matching `filter` (its paging fields are ignored).
+    [[nodiscard]] subscription subscribe(run_filter filter, std::function<void(const status_event&)> callback) {
+        return subscription(core_, core_->subscribe(std::move(callback),
+                                                    [f = std::move(filter)](const detail::run_state& run,
+                                                                            run_status status) { return f.matches(run, status); }));
+    }
+
+    /// One page of the runs matching `filter`, newest first.
+    /// @code
+    /// auto page = rt.list({.tasks = {"send-email"}, .statuses = {taskkit::run_status::failed}, .limit = 50});
+    /// while (!page.next_cursor.empty()) page = rt.list({.tasks = {"send-email"}, .cursor = page.next_cursor});
+    /// @endcode
+    [[nodiscard]] run_page list(const run_filter& filter = {}) const { return core_->store().list(filter); }
+
+    /// Triggers a new run with the payload of the run with this id. Throws state_error when the
+    /// store does not hold it.
+    run_handle<nlohmann::json> replay(std::string_view run_id) {
+        return run_handle<nlohmann::json>(core_->replay(find_or_throw(run_id)));
+    }
+
+    /// Moves the start of a delayed run (throws state_error for a run that is not delayed).
+    void reschedule(std::string_view run_id, const run_delay& delay) { core_->reschedule(find_or_throw(run_id), delay); }
+
     /// For a runtime without worker threads (`.workers = 0`): runs everything runnable on this
     /// thread, jumping a virtual clock from timer to timer, until nothing is left.
     void run_until_idle() { core_->drive_until([] { return false; }); }
@@ -151,6 +197,12 @@ public:
     [[nodiscard]] const std::shared_ptr<detail::runtime_core>& core() const noexcept { return core_; }
 
 private:
+    std::shared_ptr<detail::run_state> find_or_throw(std::string_view run_id) const {
+        auto run = core_->store().find(run_id);
+        if (!run) throw state_error("no run with id '" + std::string(run_id) + "' is held by this runtime's store");
+        return run;
+    }
+
     std::shared_ptr<detail::runtime_core> core_;
 };
 

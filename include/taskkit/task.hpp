@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <taskkit/batch.hpp>
 #include <taskkit/detail/runtime_core.hpp>
 #include <taskkit/detail/task_definition.hpp>
 #include <taskkit/registry.hpp>
@@ -71,8 +72,8 @@ public:
     /// the runtime executing that run, as a child of it.
     run_handle<R> trigger(P payload, trigger_options options = {}) const {
         auto run = definition_->make_run(std::move(payload));
-        current_core().submit(run, definition_, options);
-        return run_handle<R>(std::move(run));
+        auto answer = current_core().submit(run, definition_, options);
+        return run_handle<R>(answer, answer != run);
     }
 
     /// Triggers a run and waits for its outcome. Inside a run, the waiting run gives up its
@@ -82,6 +83,18 @@ public:
     /// @endcode
     taskkit::result<R> trigger_and_wait(P payload, trigger_options options = {}) const {
         return trigger(std::move(payload), std::move(options)).result();
+    }
+
+    /// Triggers one run per item as one batch (see runtime::batch_trigger); inside a run the
+    /// runs are children of it.
+    batch_handle<R> batch_trigger(std::vector<batch_item<P>> items) const {
+        return detail::trigger_batch(current_core(), definition_, std::move(items));
+    }
+
+    /// Triggers a batch and waits for every run; inside a run, the waiting run gives up its slot.
+    batch_result<R> batch_trigger_and_wait(std::vector<batch_item<P>> items) const {
+        auto& core = current_core();
+        return detail::wait_batch(core, detail::trigger_batch(core, definition_, std::move(items)));
     }
 
     /// The definition (for runtimes and stores).

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <taskkit/machine.hpp>
-#include <taskkit/queue.hpp>
+#include <taskkit/queue_options.hpp>
 #include <taskkit/result.hpp>
 #include <taskkit/retry.hpp>
 #include <taskkit/run_context.hpp>

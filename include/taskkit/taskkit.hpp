@@ -3,16 +3,21 @@
 /// Optional integrations (cron schedules, JSON Schema, HTTP, stores) have their own headers.
 #pragma once
 
+#include <taskkit/batch.hpp>
 #include <taskkit/clock.hpp>
 #include <taskkit/error.hpp>
 #include <taskkit/logger.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/queue.hpp>
+#include <taskkit/queue_options.hpp>
 #include <taskkit/registry.hpp>
 #include <taskkit/result.hpp>
 #include <taskkit/retry.hpp>
+#include <taskkit/retry_on_throw.hpp>
 #include <taskkit/run_context.hpp>
+#include <taskkit/run_filter.hpp>
 #include <taskkit/run_handle.hpp>
+#include <taskkit/run_metadata.hpp>
 #include <taskkit/run_record.hpp>
 #include <taskkit/run_status.hpp>
 #include <taskkit/run_store.hpp>
@@ -21,3 +26,4 @@
 #include <taskkit/task.hpp>
 #include <taskkit/task_options.hpp>
 #include <taskkit/trigger_options.hpp>
+#include <taskkit/wait.hpp>

@@ -48,13 +48,7 @@ struct harness_options {
 class harness {
 public:
     explicit harness(harness_options options = {})
-        : clock_(std::make_shared<virtual_clock>(options.start)),
-          runtime_(runtime_options{.workers = 0,
-                                   .capacity = options.capacity,
-                                   .clock = clock_,
-                                   .registry = options.registry,
-                                   .random = std::move(options.random),
-                                   .log_sink = std::move(options.sink)}) {}
+        : clock_(std::make_shared<virtual_clock>(options.start)), runtime_(make_options(clock_, std::move(options))) {}
 
     [[nodiscard]] taskkit::runtime& runtime() noexcept { return runtime_; }
     [[nodiscard]] virtual_clock& clock() noexcept { return *clock_; }
@@ -77,6 +71,17 @@ public:
     }
 
 private:
+    static runtime_options make_options(std::shared_ptr<virtual_clock> clock, harness_options options) {
+        runtime_options out;
+        out.workers = 0;
+        out.capacity = options.capacity;
+        out.clock = std::move(clock);
+        out.registry = options.registry;
+        out.random = std::move(options.random);
+        out.log_sink = std::move(options.sink);
+        return out;
+    }
+
     std::shared_ptr<virtual_clock> clock_;
     taskkit::runtime runtime_;
 };

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -14,12 +15,53 @@
 
 namespace taskkit {
 
+/// When a delayed run may start: after a duration from the trigger, or at a time point.
+/// @code
+/// {.delay = std::chrono::minutes(5)}
+/// {.delay = std::chrono::system_clock::now() + std::chrono::hours(1)}
+/// @endcode
+class run_delay {
+public:
+    run_delay() = default;
+    template <class Rep, class Period>
+    run_delay(std::chrono::duration<Rep, Period> d)  // NOLINT(google-explicit-constructor)
+        : value_(std::chrono::duration_cast<std::chrono::milliseconds>(d)) {}
+    run_delay(std::chrono::system_clock::time_point at) : value_(at) {}  // NOLINT(google-explicit-constructor)
+
+    [[nodiscard]] bool empty() const noexcept { return std::holds_alternative<std::monostate>(value_); }
+
+    /// The time the run becomes due, given the trigger time `now` (no later than `now` when empty).
+    [[nodiscard]] std::chrono::system_clock::time_point due(std::chrono::system_clock::time_point now) const {
+        if (const auto* d = std::get_if<std::chrono::milliseconds>(&value_)) return now + *d;
+        if (const auto* t = std::get_if<std::chrono::system_clock::time_point>(&value_)) return *t;
+        return now;
+    }
+
+    /// A negative duration is the only invalid delay (a time point in the past means "now").
+    [[nodiscard]] bool negative() const {
+        const auto* d = std::get_if<std::chrono::milliseconds>(&value_);
+        return d && d->count() < 0;
+    }
+
+private:
+    std::variant<std::monostate, std::chrono::milliseconds, std::chrono::system_clock::time_point> value_;
+};
+
 /// Per-run options: `task.trigger(payload, {.delay = 5min, .tags = {"user_42"}})`.
 struct trigger_options {
-    std::optional<std::chrono::milliseconds> delay;         ///< start no earlier than this from now (status delayed)
+    /// A second trigger of the same task with the same key, within the key's ttl, returns the
+    /// first run's handle (is_cached()) and starts nothing. Keys of runs that failed are released.
+    std::string idempotency_key;
+    std::optional<std::chrono::milliseconds> idempotency_key_ttl;  ///< default 30 days
+    run_delay delay;                                        ///< start no earlier than this (status delayed)
     std::optional<std::chrono::milliseconds> ttl;           ///< not started within this → expired
     std::vector<std::string> tags;                          ///< at most 10, each 1–128 characters
     nlohmann::json metadata = nlohmann::json::object();     ///< free-form JSON kept on the record
+    std::string queue;                                      ///< run on this declared queue instead of the task's
+    std::string concurrency_key;                            ///< a copy of the queue per key value
+    /// Seconds of head start: the run goes ahead of runs without priority triggered up to this
+    /// many seconds earlier.
+    int priority = 0;
     std::optional<int> max_attempts;                        ///< overrides the task's retry.max_attempts
     std::optional<std::chrono::milliseconds> max_duration;  ///< overrides the task's max_duration
     std::optional<taskkit::machine> machine;                ///< overrides the task's machine
@@ -29,8 +71,10 @@ struct trigger_options {
 
     /// Throws options_error when a field is out of range.
     void validate() const {
-        if (delay && delay->count() < 0) throw options_error("trigger option delay must not be negative");
+        if (delay.negative()) throw options_error("trigger option delay must not be negative");
         if (ttl && ttl->count() <= 0) throw options_error("trigger option ttl must be greater than 0");
+        if (idempotency_key_ttl && idempotency_key_ttl->count() <= 0)
+            throw options_error("trigger option idempotency_key_ttl must be greater than 0");
         if (tags.size() > max_tags)
             throw options_error("a run takes at most 10 tags (got " + std::to_string(tags.size()) + ")");
         for (const auto& tag : tags) {
@@ -38,6 +82,7 @@ struct trigger_options {
                 throw options_error("tag '" + tag.substr(0, 32) + "' must be 1 to 128 characters long");
         }
         if (!metadata.is_object() && !metadata.is_null()) throw options_error("trigger option metadata must be a JSON object");
+        if (priority < 0) throw options_error("trigger option priority must not be negative");
         if (max_attempts && *max_attempts < 1) throw options_error("trigger option max_attempts must be at least 1");
         if (max_duration && max_duration->count() <= 0)
             throw options_error("trigger option max_duration must be greater than 0");

@@ -124,6 +124,7 @@ TEST_CASE("middleware that never calls next() fails the attempt clearly") {
     auto run = taskkit::testing::run_inline(t, json::object(), {}, {.registry = &reg});
     CHECK(run.record.status == taskkit::run_status::failed);
     CHECK(run.record.error->message == "middleware returned without calling next()");
+    CHECK(run.record.attempts.size() == 1);  // a programming error: never retried
 }
 
 TEST_CASE("on_failure and on_complete run when an executing run is canceled") {

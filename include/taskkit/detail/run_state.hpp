@@ -28,6 +28,7 @@ namespace taskkit::detail {
 class runtime_core;
 struct task_definition_base;
 struct queue_state;
+struct key_state;
 
 /// Live state of a run. Fields above `mutex` are fixed once the run is created; the rest are
 /// guarded by `mutex`.
@@ -44,6 +45,13 @@ struct run_state {
     std::string parent_id;
     queue_state* queue = nullptr;  ///< owned by the runtime; valid while the runtime lives
     std::string queue_name;
+    std::string concurrency_key;
+    key_state* key = nullptr;        ///< the key's copy of the queue (scheduler lock)
+    std::uint64_t queue_token = 0;   ///< nonzero while the run sits in its key's pending heap (scheduler lock)
+    time_point rank;                 ///< order in the queue: trigger time minus priority
+    int priority = 0;
+    std::string idempotency_key;
+    std::string batch_id;
     machine machine_spec;
     retry_options retry;
     std::optional<std::chrono::milliseconds> max_duration;
@@ -91,6 +99,10 @@ struct run_state {
         r.machine_spec = machine_spec;
         r.tags = tags;
         r.parent_id = parent_id;
+        r.concurrency_key = concurrency_key;
+        r.priority = priority;
+        r.idempotency_key = idempotency_key;
+        r.batch_id = batch_id;
         r.created_at = created_at;
         std::lock_guard lock(mutex);
         r.status = status;

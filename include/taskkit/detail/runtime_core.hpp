@@ -32,6 +32,8 @@
 
 #include <taskkit/clock.hpp>
 #include <taskkit/detail/exception_info.hpp>
+#include <taskkit/detail/queue_state.hpp>
+#include <taskkit/detail/run_services.hpp>
 #include <taskkit/detail/run_state.hpp>
 #include <taskkit/detail/task_definition_base.hpp>
 #include <taskkit/detail/timer_queue.hpp>
@@ -39,26 +41,12 @@
 #include <taskkit/logger.hpp>
 #include <taskkit/registry.hpp>
 #include <taskkit/run_context.hpp>
+#include <taskkit/run_filter.hpp>
 #include <taskkit/run_store.hpp>
 #include <taskkit/runtime_options.hpp>
 #include <taskkit/trigger_options.hpp>
 
 namespace taskkit::detail {
-
-/// A queue inside one runtime. Guarded by runtime_core's scheduler mutex.
-struct queue_state {
-    std::string name;
-    int limit = 0;  ///< 0 = unbounded
-    int running = 0;
-    int resumers_waiting = 0;  ///< waiting runs that want their slot back go first
-    std::deque<std::shared_ptr<run_state>> pending;
-    bool in_ready = false;
-
-    [[nodiscard]] bool has_free_slot() const noexcept { return limit == 0 || running < limit; }
-    [[nodiscard]] bool dispatchable() const noexcept {
-        return !pending.empty() && has_free_slot() && resumers_waiting == 0;
-    }
-};
 
 /// The run an attempt on this thread belongs to (a stack: children may run inline).
 struct exec_frame {
@@ -67,6 +55,26 @@ struct exec_frame {
     exec_frame* previous = nullptr;
 };
 inline thread_local exec_frame* current_frame = nullptr;
+
+/// A stand-in run that a timer ends: what ctx.wait_for waits on.
+struct alarm_state final : run_state {
+    [[nodiscard]] nlohmann::json payload_json() const override { return nullptr; }
+    [[nodiscard]] nlohmann::json output_json_locked() const override { return nullptr; }
+    void reset_output_locked() override {}
+};
+
+/// Ends an alarm, waking whoever waits on it.
+inline void ring(run_state& alarm) {
+    std::vector<std::function<void()>> callbacks;
+    {
+        std::lock_guard lock(alarm.mutex);
+        alarm.status = run_status::completed;
+        alarm.ended.store(true, std::memory_order_release);
+        callbacks.swap(alarm.finish_callbacks);
+    }
+    alarm.finished_cv.notify_all();
+    for (auto& callback : callbacks) callback();
+}
 
 /// How many of a set of runs must end before a wait returns.
 enum class wait_mode { all, any };
@@ -84,7 +92,7 @@ inline machine host_machine() {
     return m;
 }
 
-class runtime_core : public std::enable_shared_from_this<runtime_core> {
+class runtime_core final : public std::enable_shared_from_this<runtime_core>, public run_services {
 public:
     explicit runtime_core(runtime_options options)
         : clock_(options.clock ? std::move(options.clock) : std::make_shared<real_clock>()),
@@ -173,9 +181,10 @@ public:
 
     // ---------------------------------------------------------------- triggering
 
-    /// Fills in a new run's fixed fields, registers it and queues (or delays) it.
-    void submit(const std::shared_ptr<run_state>& run, std::shared_ptr<const task_definition_base> task,
-                const trigger_options& options) {
+    /// Checks the options and fills in a new run's fixed fields; creates nothing yet (so a
+    /// batch can check every item before starting any).
+    void prepare(const std::shared_ptr<run_state>& run, std::shared_ptr<const task_definition_base> task,
+                 const trigger_options& options) {
         options.validate();
         run->task = std::move(task);
         const auto& def = *run->task;
@@ -192,41 +201,66 @@ public:
         run->max_duration = options.max_duration ? options.max_duration : def.max_duration;
         run->tags = options.tags;
         if (options.metadata.is_object()) run->metadata = options.metadata;
+        run->queue_name = options.queue.empty() ? def.queue.name : options.queue;
+        if (!options.queue.empty() && !registry_->queue(options.queue))
+            throw options_error("trigger option queue '" + options.queue +
+                                "' names no declared queue: declare it with taskkit::queue or a task's .queue");
+        run->concurrency_key = options.concurrency_key;
+        run->priority = options.priority;
+        run->idempotency_key = options.idempotency_key;
         const auto now = clock_->now();
         run->created_at = now;
+        run->rank = now - std::chrono::seconds(options.priority);
         if (options.ttl) run->expires_at = now + *options.ttl;
-        run->queue_name = def.queue.name;
-
-        exec_frame* parent = current_frame && current_frame->core == this ? current_frame : nullptr;
-        if (parent) run->parent_id = parent->run->id;
-        const bool delayed = options.delay && options.delay->count() > 0;
-        {
-            std::lock_guard lock(mutex_);
-            if (stopping_) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
-            run->queue = queue_for_locked(def);
-            run->id = fmt::format("run_{:010x}{:010x}", id_salt_, ++id_counter_);
-        }
-        run->status = delayed ? run_status::delayed : run_status::queued;
-        if (delayed) run->run_at = now + *options.delay;
-        if (parent) {
-            std::lock_guard lock(parent->run->mutex);
-            parent->run->children.push_back(run);
-            parent->run->child_ids.push_back(run->id);
-        }
-        store_->add(run);
-        publish(run, run->status, 0);
-        if (run->expires_at) {
-            timers_.schedule(*run->expires_at, [weak = std::weak_ptr(run), this_ = weak_from_this()] {
-                if (auto core = this_.lock()) core->expire(weak);
-            });
-        }
-        if (delayed) {
-            timers_.schedule(*run->run_at, [weak = std::weak_ptr(run), this_ = weak_from_this()] {
-                if (auto core = this_.lock()) core->release_delayed(weak, run_status::delayed, 0);
-            });
+        const auto due = options.delay.due(now);
+        if (due > now) {
+            run->status = run_status::delayed;
+            run->run_at = due;
         } else {
-            enqueue(run);
+            run->status = run_status::queued;
         }
+    }
+
+    /// Registers a prepared run and queues (or delays) it. With an idempotency key, returns the
+    /// earlier run instead when one holds the key (and starts nothing).
+    std::shared_ptr<run_state> commit(const std::shared_ptr<run_state>& run, const trigger_options& options) {
+        if (run->idempotency_key.empty()) {
+            commit_new(run);
+            return run;
+        }
+        const std::string key = std::string(run->task_id) + '\n' + run->idempotency_key;
+        std::lock_guard lock(idempotency_mutex_);
+        if (auto it = idempotency_.find(key); it != idempotency_.end()) {
+            auto earlier = it->second.run.lock();
+            const bool live = earlier && clock_->now() < it->second.expires_at;
+            if (live) {
+                const auto status = earlier->current_status();
+                const bool released = status == run_status::failed || status == run_status::canceled ||
+                                      status == run_status::timed_out || status == run_status::expired ||
+                                      status == run_status::crashed;
+                if (!released) return earlier;
+            }
+            idempotency_.erase(it);
+        }
+        commit_new(run);
+        idempotency_.emplace(key, idempotency_entry{run, run->created_at + options.idempotency_key_ttl.value_or(
+                                                                              std::chrono::hours(24 * 30))});
+        return run;
+    }
+
+    /// prepare + commit. Returns the run that answers the trigger (an earlier one for a cached
+    /// idempotency key).
+    std::shared_ptr<run_state> submit(const std::shared_ptr<run_state>& run,
+                                      std::shared_ptr<const task_definition_base> task,
+                                      const trigger_options& options) {
+        prepare(run, std::move(task), options);
+        return commit(run, options);
+    }
+
+    /// A fresh batch id.
+    std::string next_batch_id() {
+        std::lock_guard lock(mutex_);
+        return fmt::format("batch_{:010x}{:010x}", id_salt_, ++id_counter_);
     }
 
     // ---------------------------------------------------------------- run control
@@ -250,7 +284,8 @@ public:
                 stop = run->stop;
                 request_stop = true;
             } else {
-                terminal_hooks = run->status == run_status::retrying;
+                // Hooks run when an attempt of this cycle ran (waiting to retry, or queued again after the delay).
+                terminal_hooks = run->attempts_started > run->budget_start;
                 end_locked(*run, run_status::canceled, make_error_info<canceled_error>(), callbacks);
                 ended_now = true;
             }
@@ -366,17 +401,57 @@ public:
         }
     }
 
+    /// Moves a delayed run's start to `delay` (from now, or a time point).
+    void reschedule(const std::shared_ptr<run_state>& run, const run_delay& delay) {
+        if (delay.negative()) throw options_error("reschedule: the delay must not be negative");
+        const auto due = delay.due(clock_->now());
+        std::uint64_t generation = 0;
+        {
+            std::lock_guard lock(run->mutex);
+            if (run->status != run_status::delayed)
+                throw state_error(fmt::format("run {} is {}: only delayed runs can be rescheduled", run->id,
+                                              to_string(run->status)));
+            run->run_at = due;
+            generation = ++run->generation;
+        }
+        publish(run, run_status::delayed, 0);
+        arm_delay(run, due, generation);
+    }
+
+    /// run_services: a wait inside a run, on the runtime's clock. The run gives up its slot
+    /// and machine, wakes at `at` (or early when canceled or timed out), then takes them back.
+    bool sleep_until(run_state& run, time_point at) override {
+        if (!current_frame || current_frame->run.get() != &run || current_frame->core != this)
+            throw state_error("ctx.wait_for / ctx.wait_until must be called from the run's own thread");
+        if (clock_->now() >= at) return !run.stop.stop_requested();
+        // The wait is a wait on a marker that the timer ends: the same path as waiting on a child.
+        auto marker = std::make_shared<alarm_state>();
+        timers_.schedule(at, [weak = std::weak_ptr<run_state>(marker)] {
+            if (auto m = weak.lock()) ring(*m);
+        });
+        wait_inside_run({marker}, wait_mode::all, std::nullopt);
+        return marker->ended.load(std::memory_order_acquire) && !run.stop.stop_requested();
+    }
+
+    [[nodiscard]] time_point now() const override { return clock_->now(); }
+
+    /// A uniform random number in [0, 1) from the runtime's source (retry jitter).
+    [[nodiscard]] double random01() const { return random_(); }
+
     // ---------------------------------------------------------------- subscriptions
 
     struct subscriber {
         std::function<void(const status_event&)> callback;
+        std::function<bool(const run_state&, run_status)> filter;  ///< empty: every run
         std::recursive_mutex mutex;  // calls to one subscriber never overlap; unsubscribing waits for them
         bool active = true;
     };
 
-    std::shared_ptr<subscriber> subscribe(std::function<void(const status_event&)> callback) {
+    std::shared_ptr<subscriber> subscribe(std::function<void(const status_event&)> callback,
+                                          std::function<bool(const run_state&, run_status)> filter = {}) {
         auto sub = std::make_shared<subscriber>();
         sub->callback = std::move(callback);
+        sub->filter = std::move(filter);
         std::unique_lock lock(subscribers_mutex_);
         subscribers_.push_back(sub);
         subscriber_count_.store(subscribers_.size(), std::memory_order_release);
@@ -448,23 +523,63 @@ private:
     };
 
     struct resume_ticket {
-        queue_state* queue = nullptr;
-        machine need;
+        run_state* run = nullptr;
         bool granted = false;
         std::condition_variable cv;
     };
 
+    // ---------------------------------------------------------------- creating runs
+
+    struct idempotency_entry {
+        std::weak_ptr<run_state> run;
+        time_point expires_at;
+    };
+
+    void commit_new(const std::shared_ptr<run_state>& run) {
+        exec_frame* parent = current_frame && current_frame->core == this ? current_frame : nullptr;
+        if (parent) run->parent_id = parent->run->id;
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
+            run->queue = queue_for_locked(run->queue_name, run->task->queue);
+            run->key = &run->queue->key(run->concurrency_key);
+            run->id = fmt::format("run_{:010x}{:010x}", id_salt_, ++id_counter_);
+        }
+        if (parent) {
+            std::lock_guard lock(parent->run->mutex);
+            parent->run->children.push_back(run);
+            parent->run->child_ids.push_back(run->id);
+        }
+        store_->add(run);
+        publish(run, run->status, 0);
+        if (run->expires_at) {
+            timers_.schedule(*run->expires_at, [weak = std::weak_ptr(run), this_ = weak_from_this()] {
+                if (auto core = this_.lock()) core->expire(weak);
+            });
+        }
+        if (run->status == run_status::delayed) {
+            arm_delay(run, *run->run_at, 0);
+        } else {
+            enqueue(run);
+        }
+    }
+
+    void arm_delay(const std::shared_ptr<run_state>& run, time_point due, std::uint64_t generation) {
+        timers_.schedule(due, [weak = std::weak_ptr(run), this_ = weak_from_this(), generation] {
+            if (auto core = this_.lock()) core->release_delayed(weak, run_status::delayed, generation);
+        });
+    }
+
     // ---------------------------------------------------------------- queues and slots
 
-    queue_state* queue_for_locked(const task_definition_base& def) {
-        auto it = queues_.find(def.queue.name);
+    queue_state* queue_for_locked(const std::string& name, const queue_options& task_queue) {
+        auto it = queues_.find(name);
         if (it != queues_.end()) return it->second.get();
-        auto q = std::make_unique<queue_state>();
-        q->name = def.queue.name;
-        q->limit = registry_->queue_limit(def.queue.name).value_or(def.queue.concurrency_limit);
-        if (q->limit == 0) q->limit = def.queue.concurrency_limit;
+        queue_options options = registry_->queue(name).value_or(task_queue);
+        options.name = name;
+        auto q = std::make_unique<queue_state>(options);
         auto* raw = q.get();
-        queues_.emplace(q->name, std::move(q));
+        queues_.emplace(name, std::move(q));
         return raw;
     }
 
@@ -477,24 +592,89 @@ private:
         used_.memory += m.memory;
     }
 
-    void make_ready_locked(queue_state* q) {
-        if (!q->in_ready && q->dispatchable()) {
-            q->in_ready = true;
-            ready_.push_back(q);
-            work_cv_.notify_one();
+    /// Puts a key in its queue's rotation when it could start a run now.
+    void refresh_key_locked(queue_state& q, key_state& k) {
+        if (k.in_rotation || k.pending.empty() || !q.key_has_slot(k) || k.resumers_waiting > 0) return;
+        if (k.rate && !k.rate->allows(clock_->now())) {
+            arm_key_rate_timer_locked(q, k);
+            return;
         }
+        k.in_rotation = true;
+        q.rotation.push_back(&k);
+        refresh_queue_locked(q);
+    }
+
+    /// Puts a queue in the ready list when one of its keys could start a run now.
+    void refresh_queue_locked(queue_state& q) {
+        if (q.in_ready || q.rotation.empty() || !q.total_has_slot()) return;
+        if (q.rate && !q.rate->allows(clock_->now())) {
+            arm_queue_rate_timer_locked(q);
+            return;
+        }
+        q.in_ready = true;
+        ready_.push_back(&q);
+        work_cv_.notify_one();
+    }
+
+    void arm_key_rate_timer_locked(queue_state& q, key_state& k) {
+        if (k.rate_timer_armed) return;
+        k.rate_timer_armed = true;
+        timers_.schedule(k.rate->next_allowed(), [this_ = weak_from_this(), qp = &q, kp = &k] {
+            auto core = this_.lock();
+            if (!core) return;
+            std::lock_guard lock(core->mutex_);
+            kp->rate_timer_armed = false;
+            core->refresh_key_locked(*qp, *kp);
+        });
+    }
+
+    void arm_queue_rate_timer_locked(queue_state& q) {
+        if (q.rate_timer_armed) return;
+        q.rate_timer_armed = true;
+        timers_.schedule(q.rate->next_allowed(), [this_ = weak_from_this(), qp = &q] {
+            auto core = this_.lock();
+            if (!core) return;
+            std::lock_guard lock(core->mutex_);
+            qp->rate_timer_armed = false;
+            core->refresh_queue_locked(*qp);
+        });
+    }
+
+    /// Forgets an idle key (the empty key and keys with recent rate-limited starts are kept).
+    void maybe_forget_key_locked(queue_state& q, key_state& k) {
+        if (k.key.empty() || !k.pending.empty() || k.running > 0 || k.resumers_waiting > 0 || k.in_rotation ||
+            k.rate_timer_armed)
+            return;
+        if (k.rate && k.rate->next_allowed() != time_point::min()) return;
+        q.keys.erase(k.key);
+    }
+
+    /// The run's key state (looked up again: an idle key may have been forgotten meanwhile).
+    key_state& key_of_locked(run_state& run) {
+        run.key = &run.queue->key(run.concurrency_key);
+        return *run.key;
     }
 
     void enqueue(const std::shared_ptr<run_state>& run) {
         std::lock_guard lock(mutex_);
-        run->queue->pending.push_back(run);
-        make_ready_locked(run->queue);
+        key_state& k = key_of_locked(*run);
+        run->queue_token = ++queue_tokens_;
+        k.pending.push(pending_entry{run->rank, run->queue_token, run});
+        refresh_key_locked(*run->queue, k);
     }
 
     void post(std::function<void()> job) {
         std::lock_guard lock(mutex_);
         jobs_.push_back(std::move(job));
         work_cv_.notify_one();
+    }
+
+    /// Counts a start against the queue's and the key's rate limits.
+    void record_start_locked(queue_state& q, key_state& k) {
+        if (!q.rate && !k.rate) return;
+        const auto now = clock_->now();
+        if (q.rate) q.rate->record(now);
+        if (k.rate) k.rate->record(now);
     }
 
     /// Picks the next thing to do; the run returned holds its queue slot and machine.
@@ -511,24 +691,47 @@ private:
             return true;
         }
         while (!ready_.empty()) {
-            queue_state* q = ready_.front();
+            queue_state& q = *ready_.front();
             ready_.pop_front();
-            q->in_ready = false;
-            while (q->dispatchable() && q->pending.front()->ended.load(std::memory_order_acquire))
-                q->pending.pop_front();  // canceled or expired while queued
-            if (!q->dispatchable()) continue;
-            auto run = std::move(q->pending.front());
-            q->pending.pop_front();
-            ++q->running;
-            make_ready_locked(q);  // round robin: the queue goes to the back of the line
-            if (!run->machine_spec.fits_in(free_locked())) {
-                machine_waiters_.push_back(std::move(run));  // keeps its slot until the machine fits
+            q.in_ready = false;
+            if (!q.total_has_slot()) continue;  // back in the ready list when a slot frees
+            if (q.rate && !q.rate->allows(clock_->now())) {
+                arm_queue_rate_timer_locked(q);
                 continue;
             }
-            take_machine_locked(run->machine_spec);
-            ++executing_;
-            out.run = std::move(run);
-            return true;
+            while (!q.rotation.empty()) {
+                key_state& k = *q.rotation.front();
+                q.rotation.pop_front();
+                k.in_rotation = false;
+                while (!k.pending.empty() && (k.pending.top().token != k.pending.top().run->queue_token ||
+                                              k.pending.top().run->ended.load(std::memory_order_acquire)))
+                    k.pending.pop();  // handed off, canceled or expired while queued
+                if (k.pending.empty() || !q.key_has_slot(k) || k.resumers_waiting > 0) {
+                    maybe_forget_key_locked(q, k);
+                    continue;
+                }
+                if (k.rate && !k.rate->allows(clock_->now())) {
+                    arm_key_rate_timer_locked(q, k);
+                    continue;
+                }
+                auto run = k.pending.top().run;
+                k.pending.pop();
+                run->queue_token = 0;
+                ++k.running;
+                ++q.running;
+                record_start_locked(q, k);
+                refresh_key_locked(q, k);  // fair rotation: the key goes to the back of the line
+                refresh_queue_locked(q);   // and the queue to the back of the ready list
+                if (!run->machine_spec.fits_in(free_locked())) {
+                    machine_waiters_.push_back(std::move(run));  // keeps its slot until the machine fits
+                    break;
+                }
+                take_machine_locked(run->machine_spec);
+                ++executing_;
+                out.run = std::move(run);
+                return true;
+            }
+            refresh_queue_locked(q);
         }
         return false;
     }
@@ -536,12 +739,17 @@ private:
     /// Takes `run` out of its queue to run it on this thread, if it can start at once.
     bool take_for_inline_locked(const std::shared_ptr<run_state>& run) {
         queue_state* q = run->queue;
-        if (!q || !q->has_free_slot() || q->resumers_waiting > 0 || !run->machine_spec.fits_in(free_locked()))
+        key_state* k = run->key;
+        if (!q || !k || run->queue_token == 0 || !q->key_has_slot(*k) || !q->total_has_slot() ||
+            k->resumers_waiting > 0 || !run->machine_spec.fits_in(free_locked()))
             return false;
-        auto it = std::find(q->pending.rbegin(), q->pending.rend(), run);
-        if (it == q->pending.rend()) return false;
-        q->pending.erase(std::next(it).base());
+        if ((q->rate || k->rate) &&
+            ((q->rate && !q->rate->allows(clock_->now())) || (k->rate && !k->rate->allows(clock_->now()))))
+            return false;
+        run->queue_token = 0;  // its heap entry is now stale
+        ++k->running;
         ++q->running;
+        record_start_locked(*q, *k);
         take_machine_locked(run->machine_spec);
         ++executing_;
         return true;
@@ -549,46 +757,60 @@ private:
 
     /// Gives back a run's slot and machine, and hands them on: to waiting runs resuming first,
     /// then to runs that hold a slot and wait for a machine, then to the queue.
-    void release_locked(queue_state* q, const machine& m) {
-        --q->running;
-        used_.cpu -= m.cpu;
-        used_.memory -= m.memory;
-        for (auto it = resumers_.begin(); it != resumers_.end();) {
-            resume_ticket* t = *it;
-            if (t->queue->has_free_slot() && t->need.fits_in(free_locked())) {
-                ++t->queue->running;
-                take_machine_locked(t->need);
-                --t->queue->resumers_waiting;
-                t->granted = true;
-                t->cv.notify_one();
-                it = resumers_.erase(it);
-            } else {
-                ++it;
-            }
-        }
+    void release_locked(const std::shared_ptr<run_state>& run) {
+        queue_state& q = *run->queue;
+        key_state& k = *run->key;
+        --k.running;
+        --q.running;
+        used_.cpu -= run->machine_spec.cpu;
+        used_.memory -= run->machine_spec.memory;
+        grant_resumers_locked();
         while (!machine_waiters_.empty() && machine_waiters_.front()->machine_spec.fits_in(free_locked())) {
             take_machine_locked(machine_waiters_.front()->machine_spec);
             direct_.push_back(std::move(machine_waiters_.front()));
             machine_waiters_.pop_front();
             work_cv_.notify_one();
         }
-        make_ready_locked(q);
+        refresh_key_locked(q, k);
+        refresh_queue_locked(q);
+        maybe_forget_key_locked(q, k);
+    }
+
+    void grant_resumers_locked() {
+        for (auto it = resumers_.begin(); it != resumers_.end();) {
+            resume_ticket* t = *it;
+            queue_state& q = *t->run->queue;
+            key_state& k = *t->run->key;
+            if (q.can_resume(k) && t->run->machine_spec.fits_in(free_locked())) {
+                ++k.running;
+                ++q.running;
+                take_machine_locked(t->run->machine_spec);
+                --k.resumers_waiting;
+                t->granted = true;
+                t->cv.notify_one();
+                it = resumers_.erase(it);
+                refresh_key_locked(q, k);
+            } else {
+                ++it;
+            }
+        }
     }
 
     /// Takes a slot and machine back for a run that was waiting (blocks until they are free).
     void reacquire(const std::shared_ptr<run_state>& run) {
         std::unique_lock lock(mutex_);
-        queue_state* q = run->queue;
-        if (q->has_free_slot() && q->resumers_waiting == 0 && run->machine_spec.fits_in(free_locked())) {
-            ++q->running;
+        queue_state& q = *run->queue;
+        key_state& k = key_of_locked(*run);
+        if (q.can_resume(k) && k.resumers_waiting == 0 && run->machine_spec.fits_in(free_locked())) {
+            ++k.running;
+            ++q.running;
             take_machine_locked(run->machine_spec);
             return;
         }
         resume_ticket ticket;
-        ticket.queue = q;
-        ticket.need = run->machine_spec;
+        ticket.run = run.get();
         resumers_.push_back(&ticket);
-        ++q->resumers_waiting;
+        ++k.resumers_waiting;
         if (manual_) {
             lock.unlock();
             drive_until([&] {
@@ -666,8 +888,9 @@ private:
         return run_context(
             run_info{run->id, run->parent_id, std::span<const std::string>(run->tags), run->created_at},
             attempt_info{attempt, started}, task_info{def.id, def.description},
-            queue_info{run->queue_name, run->queue ? run->queue->limit : 0}, run->machine_spec, std::move(stop),
-            logger(logger::target{run.get(), &log_sink_, clock_.get(), max_log_entries_, attempt}));
+            queue_info{run->queue_name, run->queue ? run->queue->limit : 0, run->concurrency_key}, run->machine_spec, std::move(stop),
+            logger(logger::target{run.get(), &log_sink_, clock_.get(), max_log_entries_, attempt}), run.get(),
+            const_cast<runtime_core*>(this));
     }
 
     attempt_env make_env(const std::shared_ptr<run_state>& run, int in_budget) const {
@@ -698,7 +921,7 @@ private:
             if (run->status != run_status::queued) {  // canceled or expired on the way
                 lock.unlock();
                 std::lock_guard sched(mutex_);
-                release_locked(run->queue, run->machine_spec);
+                release_locked(run);
                 finished_executing_locked();
                 return;
             }
@@ -737,7 +960,7 @@ private:
 
         {
             std::lock_guard sched(mutex_);
-            release_locked(run->queue, run->machine_spec);
+            release_locked(run);
         }
         finish_attempt(run, outcome, attempt);
         std::lock_guard sched(mutex_);
@@ -866,6 +1089,7 @@ private:
         }
         const status_event event{run->id, run->task_id, status, attempt};
         for (auto& sub : subs) {
+            if (sub->filter && !sub->filter(*run, status)) continue;
             std::lock_guard calling(sub->mutex);
             if (!sub->active) continue;
             try {
@@ -932,7 +1156,7 @@ private:
         publish(self_run, run_status::waiting, attempt);
         {
             std::lock_guard lock(mutex_);
-            release_locked(self_run->queue, self_run->machine_spec);
+            release_locked(self_run);
         }
         // Hand-off: an awaited run that can start now runs here, on this thread. A timed wait
         // never does this, since a run executed inline could outlast the deadline.
@@ -991,6 +1215,7 @@ private:
     std::condition_variable park_cv_;
     std::condition_variable drained_cv_;
     std::unordered_map<std::string, std::unique_ptr<queue_state>> queues_;
+    std::uint64_t queue_tokens_ = 0;
     std::deque<queue_state*> ready_;
     std::deque<std::function<void()>> jobs_;
     std::deque<std::shared_ptr<run_state>> direct_;           // slot and machine held, ready to execute
@@ -1010,6 +1235,9 @@ private:
     std::shared_mutex subscribers_mutex_;
     std::vector<std::shared_ptr<subscriber>> subscribers_;
     std::atomic<std::size_t> subscriber_count_{0};
+
+    std::mutex idempotency_mutex_;
+    std::unordered_map<std::string, idempotency_entry> idempotency_;
 
     mutable std::mutex extensions_mutex_;
     std::unordered_map<std::type_index, std::shared_ptr<void>> extensions_;

@@ -51,8 +51,7 @@ public:
         if (options_.id.empty()) throw options_error("a task needs a non-empty .id");
         if (!options_.run) throw options_error("task '" + options_.id + "' needs a .run function");
         options_.retry.validate();
-        if (options_.queue.concurrency_limit < 0)
-            throw options_error("task '" + options_.id + "': queue.concurrency_limit must not be negative");
+        options_.queue.validate("task '" + options_.id + "'");
         if (!(options_.machine.cpu > 0) || !(options_.machine.memory > 0))
             throw options_error("task '" + options_.id + "': machine cpu and memory must be greater than 0");
         if (options_.max_duration && options_.max_duration->count() <= 0)
@@ -97,7 +96,7 @@ public:
         [[maybe_unused]] std::optional<result_storage> output;
 
         auto body = [&] {
-            if (ran) throw std::logic_error("middleware called next() more than once");
+            if (ran) throw abort_run("middleware called next() more than once");
             ran = true;
             if (options_.init) options_.init(payload, ctx);
             if (env.first_attempt && options_.on_start) options_.on_start(payload, ctx);
@@ -111,7 +110,7 @@ public:
             if (options_.middleware) {
                 const std::function<void()> next = body;
                 options_.middleware(payload, ctx, next);
-                if (!ran) throw std::logic_error("middleware returned without calling next()");
+                if (!ran) throw abort_run("middleware returned without calling next()");
             } else {
                 body();
             }
@@ -162,7 +161,12 @@ public:
             if (options_.handle_error) {
                 guard(env, "handle_error", [&] {
                     error_decision decision = options_.handle_error(payload, *failure, ctx);
-                    if (decision.error) failure->message = *decision.error;
+                    if (decision.error) {  // a new error: its message, thrown as run_failed_error by get()
+                        failure->message = *decision.error;
+                        failure->type = "taskkit::run_failed_error";
+                        failure->code = error_code::run_failed;
+                        failure->exception = std::make_exception_ptr(run_failed_error(*decision.error));
+                    }
                     if (decision.skip_retrying) {
                         delay.reset();
                     } else if (attempts_left && decision.retry_at) {

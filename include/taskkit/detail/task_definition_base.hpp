@@ -12,7 +12,7 @@
 
 #include <taskkit/clock.hpp>
 #include <taskkit/machine.hpp>
-#include <taskkit/queue.hpp>
+#include <taskkit/queue_options.hpp>
 #include <taskkit/retry.hpp>
 #include <taskkit/run_context.hpp>
 #include <taskkit/run_record.hpp>

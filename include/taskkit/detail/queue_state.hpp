@@ -1,0 +1,105 @@
+/// @file detail/queue_state.hpp
+/// A queue inside one runtime: per-key copies, fair rotation between keys, priority order,
+/// sliding-window rate limits. Guarded by the runtime's scheduler mutex. Not for users.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <taskkit/queue_options.hpp>
+#include <taskkit/run_record.hpp>
+
+namespace taskkit::detail {
+
+struct run_state;
+struct queue_state;
+
+/// At most `limit` starts in any window of `period`: the last `limit` start times are kept.
+class rate_window {
+public:
+    explicit rate_window(const rate_limit& r) : limit_(static_cast<std::size_t>(r.limit)), period_(r.period) {}
+
+    /// When the next start is allowed (now or earlier when a start is allowed at once).
+    [[nodiscard]] time_point next_allowed() const {
+        if (starts_.size() < limit_) return time_point::min();
+        return starts_.front() + period_;
+    }
+    [[nodiscard]] bool allows(time_point now) const { return next_allowed() <= now; }
+    void record(time_point now) {
+        starts_.push_back(now);
+        if (starts_.size() > limit_) starts_.pop_front();
+    }
+
+private:
+    std::size_t limit_;
+    std::chrono::milliseconds period_;
+    std::deque<time_point> starts_;
+};
+
+/// A queued run waiting in a key: ordered by rank (trigger time minus priority), then FIFO.
+struct pending_entry {
+    time_point rank;
+    std::uint64_t token;  ///< must equal the run's queue_token, or the entry is stale
+    std::shared_ptr<run_state> run;
+    bool operator>(const pending_entry& other) const {
+        return rank != other.rank ? rank > other.rank : token > other.token;
+    }
+};
+
+/// One concurrency key's copy of a queue (the empty key for runs without one).
+struct key_state {
+    std::string key;
+    queue_state* queue = nullptr;
+    int running = 0;
+    int resumers_waiting = 0;  ///< waiting runs that want their slot back go first
+    std::priority_queue<pending_entry, std::vector<pending_entry>, std::greater<>> pending;
+    std::optional<rate_window> rate;
+    bool in_rotation = false;
+    bool rate_timer_armed = false;
+};
+
+struct queue_state {
+    std::string name;
+    int limit = 0;        ///< per key (the whole queue when no keys are used); 0 = unbounded
+    int total_limit = 0;  ///< across keys; 0 = no cap
+    int running = 0;
+    std::optional<rate_limit> key_rate;
+    std::optional<rate_window> rate;
+    bool rate_timer_armed = false;
+    std::unordered_map<std::string, std::unique_ptr<key_state>> keys;
+    std::deque<key_state*> rotation;  ///< keys that could start a run now, in fair round-robin order
+    bool in_ready = false;
+
+    explicit queue_state(const queue_options& options)
+        : name(options.name),
+          limit(options.concurrency_limit),
+          total_limit(options.total_concurrency_limit),
+          key_rate(options.key_rate_limit) {
+        if (options.rate_limit) rate.emplace(*options.rate_limit);
+    }
+
+    key_state& key(const std::string& k) {
+        auto& slot = keys[k];
+        if (!slot) {
+            slot = std::make_unique<key_state>();
+            slot->key = k;
+            slot->queue = this;
+            if (key_rate) slot->rate.emplace(*key_rate);
+        }
+        return *slot;
+    }
+
+    [[nodiscard]] bool key_has_slot(const key_state& k) const noexcept { return limit == 0 || k.running < limit; }
+    [[nodiscard]] bool total_has_slot() const noexcept { return total_limit == 0 || running < total_limit; }
+    /// Whether a resuming run of key `k` may take a slot now.
+    [[nodiscard]] bool can_resume(const key_state& k) const noexcept { return key_has_slot(k) && total_has_slot(); }
+};
+
+}  // namespace taskkit::detail

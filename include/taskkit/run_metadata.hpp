@@ -1,0 +1,95 @@
+/// @file run_metadata.hpp
+/// A run's metadata, changed from inside the run and visible on its record at once.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include <nlohmann/json.hpp>
+
+#include <taskkit/detail/run_state.hpp>
+#include <taskkit/error.hpp>
+
+namespace taskkit {
+
+/// The metadata object of a run (a JSON object), from `ctx.metadata()`. Every change is
+/// atomic and visible to `rt.retrieve(id)` while the run executes.
+/// @code
+/// ctx.metadata().set("status", "uploading").increment("files").append("log", "started");
+/// @endcode
+class run_metadata {
+public:
+    explicit run_metadata(detail::run_state* run) : run_(run) {}
+
+    /// Sets `key` to `value`.
+    run_metadata& set(std::string_view key, nlohmann::json value) {
+        std::lock_guard lock(run_->mutex);
+        run_->metadata[std::string(key)] = std::move(value);
+        return *this;
+    }
+
+    /// Appends `value` to the array at `key` (created when missing). Throws options_error when
+    /// `key` holds something other than an array.
+    run_metadata& append(std::string_view key, nlohmann::json value) {
+        std::lock_guard lock(run_->mutex);
+        auto& slot = run_->metadata[std::string(key)];
+        if (slot.is_null()) slot = nlohmann::json::array();
+        if (!slot.is_array()) throw options_error("metadata '" + std::string(key) + "' is not an array: cannot append");
+        slot.push_back(std::move(value));
+        return *this;
+    }
+
+    /// Adds `by` to the number at `key` (0 when missing). Throws options_error when `key` holds
+    /// something other than a number.
+    template <class Number = std::int64_t>
+        requires std::is_arithmetic_v<Number>
+    run_metadata& increment(std::string_view key, Number by = 1) {
+        std::lock_guard lock(run_->mutex);
+        auto& slot = run_->metadata[std::string(key)];
+        if (slot.is_null()) slot = 0;
+        if (!slot.is_number()) throw options_error("metadata '" + std::string(key) + "' is not a number: cannot increment");
+        if constexpr (std::is_integral_v<Number>) {
+            if (slot.is_number_integer()) {
+                slot = slot.get<std::int64_t>() + static_cast<std::int64_t>(by);
+                return *this;
+            }
+        }
+        slot = slot.get<double>() + static_cast<double>(by);
+        return *this;
+    }
+
+    /// Subtracts `by` from the number at `key`.
+    template <class Number = std::int64_t>
+        requires std::is_arithmetic_v<Number>
+    run_metadata& decrement(std::string_view key, Number by = 1) {
+        return increment(key, -by);
+    }
+
+    /// Removes `key`.
+    run_metadata& remove(std::string_view key) {
+        std::lock_guard lock(run_->mutex);
+        run_->metadata.erase(std::string(key));
+        return *this;
+    }
+
+    /// A copy of the whole metadata object.
+    [[nodiscard]] nlohmann::json get() const {
+        std::lock_guard lock(run_->mutex);
+        return run_->metadata;
+    }
+
+    /// A copy of the value at `key` (null when missing).
+    [[nodiscard]] nlohmann::json get(std::string_view key) const {
+        std::lock_guard lock(run_->mutex);
+        auto it = run_->metadata.find(std::string(key));
+        return it == run_->metadata.end() ? nlohmann::json(nullptr) : *it;
+    }
+
+private:
+    detail::run_state* run_;
+};
+
+}  // namespace taskkit

@@ -123,7 +123,11 @@ public:
 
     runtime_core(const runtime_core&) = delete;
     runtime_core& operator=(const runtime_core&) = delete;
-    ~runtime_core() { shutdown(); }
+    ~runtime_core() {
+        shutdown();
+        std::lock_guard lock(extensions_mutex_);
+        extensions_.clear();  // after shutdown, so references to extensions stay valid until then
+    }
 
     /// Starts the worker threads and the timer thread (unless driven by hand).
     void start() {
@@ -507,8 +511,6 @@ public:
         park_cv_.notify_all();
         for (auto& t : threads) t.join();
         timers_.stop();
-        std::lock_guard lock(extensions_mutex_);
-        extensions_.clear();
     }
 
     [[nodiscard]] bool stopping() const {

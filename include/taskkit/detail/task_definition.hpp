@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <taskkit/detail/decode_failure.hpp>
 #include <taskkit/detail/exception_info.hpp>
 #include <taskkit/detail/run_state.hpp>
 #include <taskkit/detail/task_definition_base.hpp>
@@ -29,8 +30,9 @@ P decode_payload(std::string_view task_id, const nlohmann::json& payload) {
     } else {
         try {
             return payload.get<P>();
-        } catch (const nlohmann::json::exception& e) {
-            throw payload_error("payload for task '" + std::string(task_id) + "' does not decode: " + e.what());
+        } catch (const std::exception& e) {  // also a custom from_json's own exceptions
+            throw payload_error("payload for task '" + std::string(task_id) + "' does not decode: " +
+                                describe_decode_failure<P>(payload, e));
         }
     }
 }

@@ -37,7 +37,7 @@ public:
     }
 
     /// Runs `fn` on the timer thread (or the driving thread) once `at` has passed.
-    void schedule(time_point at, callback fn) {
+    void schedule(clock::time_point at, callback fn) {
         std::lock_guard lock(mutex_);
         const bool earliest = heap_.empty() || at < heap_.top().at;
         heap_.push(entry{at, next_seq_++, std::move(fn)});
@@ -60,7 +60,7 @@ public:
     }
 
     /// The earliest deadline, if any timer is pending.
-    [[nodiscard]] std::optional<time_point> next_deadline() const {
+    [[nodiscard]] std::optional<clock::time_point> next_deadline() const {
         std::lock_guard lock(mutex_);
         if (heap_.empty()) return std::nullopt;
         return heap_.top().at;
@@ -88,7 +88,7 @@ public:
 
 private:
     struct entry {
-        time_point at;
+        clock::time_point at;
         std::uint64_t seq;  // equal deadlines fire in the order they were scheduled
         callback fn;
         bool operator>(const entry& other) const { return at != other.at ? at > other.at : seq > other.seq; }
@@ -101,7 +101,7 @@ private:
                 cv_.wait(lock);
                 continue;
             }
-            const time_point due = heap_.top().at;
+            const clock::time_point due = heap_.top().at;
             if (due <= clock_->now()) {
                 callback fn = std::move(const_cast<entry&>(heap_.top()).fn);
                 heap_.pop();

@@ -179,8 +179,9 @@ public:
     void reschedule(std::string_view run_id, const run_delay& delay) { core_->reschedule(find_or_throw(run_id), delay); }
 
     /// For a runtime without worker threads (`.workers = 0`): runs everything runnable on this
-    /// thread, jumping a virtual clock from timer to timer, until nothing is left.
-    void run_until_idle() { core_->drive_until([] { return false; }); }
+    /// thread, jumping a virtual clock from timer to timer, until nothing is left but recurring
+    /// timers (active schedules), which would never end.
+    void run_until_idle() { core_->drive_until([] { return false; }, std::nullopt, true); }
 
     /// The schedules of this runtime: create, update, list… (include <taskkit/schedule.hpp>,
     /// which defines this function).

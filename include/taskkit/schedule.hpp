@@ -670,7 +670,7 @@ private:
         if (!core) return;
         core->schedule_timer(*e.next, [weak = weak_from_this(), id = e.id, generation = e.generation] {
             if (auto self = weak.lock()) self->fire(id, generation);
-        });
+        }, /*background=*/true);
     }
 
     /// The timer of schedule `id` is due: fire once for the latest nominal time that has passed.

@@ -174,3 +174,17 @@ TEST_CASE("concurrent schedule calls from many threads are safe") {
     for (auto& thread : threads) thread.join();
     CHECK(rt.schedules().list({.type = taskkit::schedule_type::imperative}).size() == 5);
 }
+
+TEST_CASE("run_until_idle returns while schedules are active, after running everything else") {
+    taskkit::registry reg;
+    fire_log log;
+    const taskkit::scheduled_task hourly({.id = "hourly-idle", .cron = "0 * * * *", .run = recorder(log)}, reg);
+    taskkit::task<int> delayed({.id = "delayed-idle", .run = [](const int&) {}}, reg);
+    taskkit::testing::harness h(at_start(reg, "2026-01-01T00:30:00Z"));
+    auto handle = h.runtime().trigger(delayed, 1, {.delay = std::chrono::hours(3)});
+    h.run_until_idle();  // jumps to the delayed run (firing the schedules on the way), then stops
+    CHECK(handle.status() == taskkit::run_status::completed);
+    CHECK(h.clock().now() == at("2026-01-01T03:30:00Z"));
+    CHECK(log.timestamps("hourly-idle") ==
+          std::vector<std::string>{"2026-01-01T01:00:00Z", "2026-01-01T02:00:00Z", "2026-01-01T03:00:00Z"});
+}

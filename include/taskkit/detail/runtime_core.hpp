@@ -166,7 +166,10 @@ public:
     }
 
     /// Schedules `fn` on the runtime's timer (its thread, or the driving thread) at `at`.
-    void schedule_timer(time_point at, std::function<void()> fn) { timers_.schedule(at, std::move(fn)); }
+    /// A background timer does not keep a hand-driven runtime busy (see run_until_idle).
+    void schedule_timer(time_point at, std::function<void()> fn, bool background = false) {
+        timers_.schedule(at, std::move(fn), background);
+    }
 
     // ---------------------------------------------------------------- accessors
 
@@ -361,7 +364,8 @@ public:
     /// passes (for runtimes without worker threads). A virtual clock jumps to the next timer
     /// whenever nothing is runnable.
     bool drive_until(const std::function<bool()>& done,
-                     std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt) {
+                     std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt,
+                     bool until_idle = false) {
         for (;;) {
             if (done()) return true;
             if (deadline && std::chrono::steady_clock::now() >= *deadline) return false;
@@ -379,6 +383,7 @@ public:
             if (done()) return true;
             const auto next = timers_.next_deadline();
             if (!next) return done();  // nothing is left that could make progress
+            if (until_idle && timers_.foreground() == 0) return done();  // only recurring timers are left
             if (auto* virtual_time = dynamic_cast<virtual_clock*>(clock_.get())) {
                 virtual_time->set(*next);
             } else {

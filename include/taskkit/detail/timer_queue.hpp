@@ -37,11 +37,20 @@ public:
     }
 
     /// Runs `fn` on the timer thread (or the driving thread) once `at` has passed.
-    void schedule(clock::time_point at, callback fn) {
+    /// A background timer (a recurring schedule, say) does not keep a hand-driven runtime
+    /// busy: run_until_idle() stops when only background timers are left.
+    void schedule(clock::time_point at, callback fn, bool background = false) {
         std::lock_guard lock(mutex_);
         const bool earliest = heap_.empty() || at < heap_.top().at;
-        heap_.push(entry{at, next_seq_++, std::move(fn)});
+        heap_.push(entry{at, next_seq_++, std::move(fn), background});
+        if (!background) ++foreground_;
         if (earliest) cv_.notify_all();
+    }
+
+    /// How many timers that are not background timers are pending.
+    [[nodiscard]] std::size_t foreground() const {
+        std::lock_guard lock(mutex_);
+        return foreground_;
     }
 
     /// Starts the thread that fires timers as they fall due.
@@ -72,6 +81,7 @@ public:
         std::unique_lock lock(mutex_);
         while (!heap_.empty() && heap_.top().at <= clock_->now()) {
             callback fn = std::move(const_cast<entry&>(heap_.top()).fn);
+            if (!heap_.top().background) --foreground_;
             heap_.pop();
             lock.unlock();
             fn();
@@ -91,6 +101,7 @@ private:
         clock::time_point at;
         std::uint64_t seq;  // equal deadlines fire in the order they were scheduled
         callback fn;
+        bool background = false;
         bool operator>(const entry& other) const { return at != other.at ? at > other.at : seq > other.seq; }
     };
 
@@ -104,6 +115,7 @@ private:
             const clock::time_point due = heap_.top().at;
             if (due <= clock_->now()) {
                 callback fn = std::move(const_cast<entry&>(heap_.top()).fn);
+                if (!heap_.top().background) --foreground_;
                 heap_.pop();
                 lock.unlock();
                 fn();
@@ -120,6 +132,7 @@ private:
     std::condition_variable cv_;
     std::priority_queue<entry, std::vector<entry>, std::greater<>> heap_;
     std::uint64_t next_seq_ = 0;
+    std::size_t foreground_ = 0;
     bool stopping_ = false;
     std::thread thread_;
 };

@@ -19,7 +19,8 @@ set(consumer_args -DTASKKIT_MODE=${MODE} -DTASKKIT_SOURCE_DIR=${TASKKIT_SOURCE_D
 if(MODE STREQUAL "find_package")
   # Install taskkit into a private prefix first, as a package manager would.
   run_step(${CMAKE_COMMAND} ${common} -S ${TASKKIT_SOURCE_DIR} -B ${WORK_DIR}/taskkit-build
-    -DCMAKE_INSTALL_PREFIX=${WORK_DIR}/prefix)
+    -DCMAKE_INSTALL_PREFIX=${WORK_DIR}/prefix -DTASKKIT_BUILD_TESTS=OFF -DTASKKIT_BUILD_EXAMPLES=OFF
+    -DTASKKIT_BUILD_BENCHMARKS=OFF -DTASKKIT_CHECK_HEADERS=OFF)
   run_step(${CMAKE_COMMAND} --build ${WORK_DIR}/taskkit-build --target install)
   list(APPEND consumer_args -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
 endif()

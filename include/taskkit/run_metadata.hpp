@@ -71,14 +71,14 @@ public:
     /// Removes `key`.
     run_metadata& remove(std::string_view key) {
         std::lock_guard lock(run_->mutex);
-        run_->metadata.erase(std::string(key));
+        if (run_->metadata.is_object()) run_->metadata.erase(std::string(key));
         return *this;
     }
 
     /// A copy of the whole metadata object.
     [[nodiscard]] nlohmann::json get() const {
         std::lock_guard lock(run_->mutex);
-        return run_->metadata;
+        return run_->metadata.is_null() ? nlohmann::json::object() : run_->metadata;
     }
 
     /// A copy of the value at `key` (null when missing).

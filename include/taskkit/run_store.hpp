@@ -84,24 +84,26 @@ public:
 
     void add(const std::shared_ptr<detail::run_state>& run) override {
         std::lock_guard lock(mutex_);
-        runs_.emplace(run->id, run);
+        runs_.emplace(run->id, run);  // the key views the run's own id, which never changes
     }
 
     void changed(const std::shared_ptr<detail::run_state>& run) override {
         if (!is_terminal(run->current_status())) return;
         std::lock_guard lock(mutex_);
-        finished_.push_back(run->id);
+        finished_.push_back(run);
         while (finished_.size() > retained_) {
-            auto it = runs_.find(finished_.front());
-            // A run re-queued by retry() is unfinished again: keep it.
-            if (it != runs_.end() && is_terminal(it->second->current_status())) runs_.erase(it);
+            if (auto oldest = finished_.front().lock()) {
+                auto it = runs_.find(oldest->id);
+                // A run re-queued by retry() is unfinished again: keep it.
+                if (it != runs_.end() && it->second == oldest && is_terminal(oldest->current_status())) runs_.erase(it);
+            }
             finished_.pop_front();
         }
     }
 
     [[nodiscard]] std::shared_ptr<detail::run_state> find(std::string_view id) const override {
         std::lock_guard lock(mutex_);
-        auto it = runs_.find(std::string(id));
+        auto it = runs_.find(id);
         return it == runs_.end() ? nullptr : it->second;
     }
 
@@ -124,8 +126,8 @@ public:
 private:
     std::size_t retained_;
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, std::shared_ptr<detail::run_state>> runs_;
-    std::deque<std::string> finished_;
+    std::unordered_map<std::string_view, std::shared_ptr<detail::run_state>> runs_;
+    std::deque<std::weak_ptr<detail::run_state>> finished_;
 };
 
 }  // namespace taskkit

@@ -56,7 +56,7 @@ struct trigger_options {
     run_delay delay;                                        ///< start no earlier than this (status delayed)
     std::optional<std::chrono::milliseconds> ttl;           ///< not started within this → expired
     std::vector<std::string> tags;                          ///< at most 10, each 1–128 characters
-    nlohmann::json metadata = nlohmann::json::object();     ///< free-form JSON kept on the record
+    nlohmann::json metadata;                                ///< a JSON object kept on the record (null: none)
     std::string queue;                                      ///< run on this declared queue instead of the task's
     std::string concurrency_key;                            ///< a copy of the queue per key value
     /// Seconds of head start: the run goes ahead of runs without priority triggered up to this

@@ -32,6 +32,9 @@ public:
         return starts_.front() + period_;
     }
     [[nodiscard]] bool allows(time_point now) const { return next_allowed() <= now; }
+    /// True when no start falls in the window ending at `now`: forgetting this limiter loses nothing.
+    [[nodiscard]] bool quiet(time_point now) const { return starts_.empty() || starts_.back() + period_ <= now; }
+
     void record(time_point now) {
         starts_.push_back(now);
         if (starts_.size() > limit_) starts_.pop_front();

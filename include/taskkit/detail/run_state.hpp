@@ -60,7 +60,6 @@ struct run_state {
     std::optional<time_point> expires_at;  ///< ttl: not started by then → expired
 
     mutable std::mutex mutex;
-    mutable std::condition_variable finished_cv;  ///< notified on every terminal status
     run_status status = run_status::queued;
     int attempts_started = 0;   ///< attempt numbers keep counting across retry()
     int budget_start = 0;       ///< attempts before this one do not count against max_attempts
@@ -69,16 +68,20 @@ struct run_state {
     std::optional<time_point> finished_at;
     std::optional<time_point> run_at;
     std::optional<error_info> error;
-    nlohmann::json metadata = nlohmann::json::object();
+    nlohmann::json metadata;  ///< a JSON object, or null while empty (saves an allocation per run)
     std::vector<log_entry> logs;
     std::size_t dropped_logs = 0;
     std::vector<error_info> hook_errors;
     std::vector<std::weak_ptr<run_state>> children;
     std::vector<std::string> child_ids;
-    std::stop_source stop;         ///< fresh for every execution cycle (trigger or retry())
+    /// Created when an execution cycle (trigger or retry()) starts its first attempt, so queued
+    /// runs allocate no stop state.
+    std::stop_source stop{std::nostopstate};
     bool cancel_requested = false;
     bool timed_out = false;
-    std::atomic<bool> ended{false};  ///< mirrors is_terminal(status); read without the lock by the dispatcher
+    /// Mirrors is_terminal(status); read without the lock by the dispatcher, and waited on
+    /// (std::atomic::wait) by threads outside any runtime.
+    std::atomic<bool> ended{false};
     std::uint64_t generation = 0;  ///< bumped by retry(): timers of an earlier cycle compare and do nothing
     std::vector<std::function<void()>> finish_callbacks;  ///< one-shot, run after a terminal status
 
@@ -109,7 +112,7 @@ struct run_state {
         r.output = output_json_locked();
         r.error = error;
         r.attempts = attempts;
-        r.metadata = metadata;
+        r.metadata = metadata.is_null() ? nlohmann::json::object() : metadata;
         r.children = child_ids;
         r.started_at = started_at;
         r.finished_at = finished_at;
@@ -125,15 +128,9 @@ struct run_state {
         return status;
     }
 
-    /// Waits until the run is terminal or `deadline` passes (real time); true when terminal.
-    template <class Deadline>
-    bool wait_terminal_until(const Deadline& deadline) const {
-        std::unique_lock lock(mutex);
-        return finished_cv.wait_until(lock, deadline, [&] { return is_terminal(status); });
-    }
+    /// Blocks until the run is terminal (for waits that no runtime serves any more).
     void wait_terminal() const {
-        std::unique_lock lock(mutex);
-        finished_cv.wait(lock, [&] { return is_terminal(status); });
+        while (!ended.load(std::memory_order_acquire)) ended.wait(false, std::memory_order_acquire);
     }
 };
 

@@ -72,7 +72,7 @@ inline void ring(run_state& alarm) {
         alarm.ended.store(true, std::memory_order_release);
         callbacks.swap(alarm.finish_callbacks);
     }
-    alarm.finished_cv.notify_all();
+    alarm.ended.notify_all();
     for (auto& callback : callbacks) callback();
 }
 
@@ -207,7 +207,7 @@ public:
         if (options.max_attempts) run->retry.max_attempts = *options.max_attempts;
         run->max_duration = options.max_duration ? options.max_duration : def.max_duration;
         run->tags = options.tags;
-        if (options.metadata.is_object()) run->metadata = options.metadata;
+        if (options.metadata.is_object() && !options.metadata.empty()) run->metadata = options.metadata;
         run->queue_name = options.queue.empty() ? def.queue.name : options.queue;
         if (!options.queue.empty() && !registry_->queue(options.queue))
             throw options_error("trigger option queue '" + options.queue +
@@ -265,10 +265,7 @@ public:
     }
 
     /// A fresh batch id.
-    std::string next_batch_id() {
-        std::lock_guard lock(mutex_);
-        return fmt::format("batch_{:010x}{:010x}", id_salt_, ++id_counter_);
-    }
+    std::string next_batch_id() { return make_id("batch_", id_counter_.fetch_add(1, std::memory_order_relaxed) + 1); }
 
     // ---------------------------------------------------------------- run control
 
@@ -325,7 +322,7 @@ public:
             run->reset_output_locked();
             run->cancel_requested = false;
             run->timed_out = false;
-            run->stop = std::stop_source();
+            run->stop = std::stop_source(std::nostopstate);
             ++run->generation;
             run->ended.store(false);
         }
@@ -545,12 +542,12 @@ private:
     void commit_new(const std::shared_ptr<run_state>& run) {
         exec_frame* parent = current_frame && current_frame->core == this ? current_frame : nullptr;
         if (parent) run->parent_id = parent->run->id;
+        run->id = make_id("run_", id_counter_.fetch_add(1, std::memory_order_relaxed) + 1);
         {
             std::lock_guard lock(mutex_);
             if (stopping_) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
             run->queue = queue_for_locked(run->queue_name, run->task->queue);
             run->key = &run->queue->key(run->concurrency_key);
-            run->id = fmt::format("run_{:010x}{:010x}", id_salt_, ++id_counter_);
         }
         if (parent) {
             std::lock_guard lock(parent->run->mutex);
@@ -652,7 +649,7 @@ private:
         if (k.key.empty() || !k.pending.empty() || k.running > 0 || k.resumers_waiting > 0 || k.in_rotation ||
             k.rate_timer_armed)
             return;
-        if (k.rate && k.rate->next_allowed() != time_point::min()) return;
+        if (k.rate && !k.rate->quiet(clock_->now())) return;  // its recent starts still count
         q.keys.erase(k.key);
     }
 
@@ -938,6 +935,7 @@ private:
             run->attempts.push_back(attempt_record{attempt, now, std::nullopt, std::nullopt});
             if (!run->started_at) run->started_at = now;
             run->run_at.reset();
+            if (!run->stop.stop_possible()) run->stop = std::stop_source();
             stop = run->stop.get_token();
             generation = run->generation;
         }
@@ -1036,7 +1034,7 @@ private:
             std::lock_guard lock(run->mutex);
             attempt = run->attempts_started;
         }
-        run->finished_cv.notify_all();
+        run->ended.notify_all();
         for (auto& callback : callbacks) callback();
         publish(run, status, attempt);
     }
@@ -1215,7 +1213,18 @@ private:
     machine capacity_;
     std::function<double()> random_;
     std::uint64_t id_salt_ = 0;
-    std::uint64_t id_counter_ = 0;
+    std::atomic<std::uint64_t> id_counter_{0};
+
+    /// "<prefix><10 hex digits of this runtime's salt><10 hex digits of a counter>".
+    [[nodiscard]] std::string make_id(std::string_view prefix, std::uint64_t n) const {
+        static constexpr char digits[] = "0123456789abcdef";
+        std::string id(prefix.size() + 20, '0');
+        std::copy(prefix.begin(), prefix.end(), id.begin());
+        char* out = id.data() + prefix.size();
+        for (int i = 9; i >= 0; --i) out[9 - i] = digits[(id_salt_ >> (4 * i)) & 0xf];
+        for (int i = 9; i >= 0; --i) out[19 - i] = digits[(n >> (4 * i)) & 0xf];
+        return id;
+    }
 
     mutable std::mutex mutex_;  // the scheduler lock: queues, slots, machine, pool
     std::condition_variable work_cv_;

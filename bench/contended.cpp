@@ -76,8 +76,8 @@ void asio_strands(benchmark::State& state) {
 void taskkit_limited_queue(benchmark::State& state) {
     const auto key_count = static_cast<std::size_t>(state.range(0));
     taskkit::registry reg;
-    const taskkit::task<int, int> noop({.id = "noop", .queue = {.concurrency_limit = 1}, .run = [](const int& n) { return n; }},
-                                       reg);
+    const taskkit::task<int, int> noop(
+        {.id = "noop", .queue = {.concurrency_limit = 1}, .run = [](const int& n) { return n; }}, reg);
     taskkit::runtime rt({.workers = worker_count(), .registry = &reg, .log_sink = taskkit::null_log_sink()});
     std::vector<std::string> keys;
     if (key_count > 1)
@@ -115,7 +115,10 @@ void print_summary() {
 
 int main(int argc, char** argv) {
     for (long keys : {1L, 1'000L}) {
-        benchmark::RegisterBenchmark("asio_strands", asio_strands)->Arg(keys)->UseManualTime()->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark("asio_strands", asio_strands)
+            ->Arg(keys)
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
         benchmark::RegisterBenchmark("taskkit_limited_queue", taskkit_limited_queue)
             ->Arg(keys)
             ->UseManualTime()

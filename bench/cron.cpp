@@ -26,18 +26,42 @@ std::vector<std::string> make_expressions() {
         const std::string w = std::to_string(i / 3 % 7);
         const std::string step = std::to_string(i % 29 + 1);
         switch (i % 12) {
-            case 0: out.push_back(m + " " + h + " * * *"); break;
-            case 1: out.push_back(m + " " + h + " * * 1-5"); break;
-            case 2: out.push_back("*/" + step + " * * * *"); break;
-            case 3: out.push_back(m + " */" + std::to_string(i % 11 + 1) + " * * *"); break;
-            case 4: out.push_back(m + " " + h + " " + d + " * *"); break;
-            case 5: out.push_back(m + " " + h + " " + d + " " + mo + " *"); break;
-            case 6: out.push_back(m + " " + h + " L * *"); break;
-            case 7: out.push_back(m + " " + h + " * * " + w + "L"); break;
-            case 8: out.push_back(m + " " + h + " " + d + " * " + weekdays[i % 7]); break;
-            case 9: out.push_back(m + "," + std::to_string((i + 30) % 60) + " 9-17 * * MON-FRI"); break;
-            case 10: out.push_back(m + " " + h + " 1,15 */3 *"); break;
-            default: out.push_back(m + "-59/" + step + " " + h + "-23 * JAN-JUN *"); break;
+            case 0:
+                out.push_back(m + " " + h + " * * *");
+                break;
+            case 1:
+                out.push_back(m + " " + h + " * * 1-5");
+                break;
+            case 2:
+                out.push_back("*/" + step + " * * * *");
+                break;
+            case 3:
+                out.push_back(m + " */" + std::to_string(i % 11 + 1) + " * * *");
+                break;
+            case 4:
+                out.push_back(m + " " + h + " " + d + " * *");
+                break;
+            case 5:
+                out.push_back(m + " " + h + " " + d + " " + mo + " *");
+                break;
+            case 6:
+                out.push_back(m + " " + h + " L * *");
+                break;
+            case 7:
+                out.push_back(m + " " + h + " * * " + w + "L");
+                break;
+            case 8:
+                out.push_back(m + " " + h + " " + d + " * " + weekdays[i % 7]);
+                break;
+            case 9:
+                out.push_back(m + "," + std::to_string((i + 30) % 60) + " 9-17 * * MON-FRI");
+                break;
+            case 10:
+                out.push_back(m + " " + h + " 1,15 */3 *");
+                break;
+            default:
+                out.push_back(m + "-59/" + step + " " + h + "-23 * JAN-JUN *");
+                break;
         }
     }
     return out;

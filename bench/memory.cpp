@@ -109,9 +109,11 @@ void print_summary() {
     const auto& mine = results()["taskkit"];
     const auto& theirs = results()["asio"];
     std::printf("\n| benchmark | taskkit | comparator | ratio | goal | met? |\n|---|---|---|---|---|---|\n");
-    std::printf("| memory per queued run, resident (1M delayed) vs Asio queued handler+promise | %.0f B | %.0f B | %.2f | <= 512 B | %s |\n",
-                mine.rss_per_item, theirs.rss_per_item, theirs.rss_per_item > 0 ? mine.rss_per_item / theirs.rss_per_item : 0.0,
-                mine.rss_per_item <= 512 ? "yes" : "NO");
+    std::printf(
+        "| memory per queued run, resident (1M delayed) vs Asio queued handler+promise | %.0f B | %.0f B | %.2f | <= "
+        "512 B | %s |\n",
+        mine.rss_per_item, theirs.rss_per_item, theirs.rss_per_item > 0 ? mine.rss_per_item / theirs.rss_per_item : 0.0,
+        mine.rss_per_item <= 512 ? "yes" : "NO");
     std::printf("| memory per queued run, heap in use (1M delayed) vs Asio | %.0f B | %.0f B | %.2f | - | - |\n",
                 mine.heap_per_item, theirs.heap_per_item,
                 theirs.heap_per_item > 0 ? mine.heap_per_item / theirs.heap_per_item : 0.0);
@@ -121,8 +123,12 @@ void print_summary() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    benchmark::RegisterBenchmark("asio_queued_handlers", asio_queued_handlers)->Iterations(1)->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark("taskkit_delayed_runs", taskkit_delayed_runs)->Iterations(1)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("asio_queued_handlers", asio_queued_handlers)
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("taskkit_delayed_runs", taskkit_delayed_runs)
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();

@@ -86,7 +86,8 @@ cost measure(benchmark::State& state, fixture& f, const std::function<taskkit::t
         // many older ones, and the allocator reuses their memory.
         for (int r = -warmup_rounds; r < rounds; ++r) {
             const auto t0 = steady::now();
-            for (std::size_t i = 0; i < per_round; ++i, ++next) (void)f.rt.trigger(f.work, static_cast<int>(next), options(next));
+            for (std::size_t i = 0; i < per_round; ++i, ++next)
+                (void)f.rt.trigger(f.work, static_cast<int>(next), options(next));
             const auto t1 = steady::now();
             const std::size_t target = f.executed.load() + per_round;
             f.rt.core()->drive_until([&] { return f.executed.load(std::memory_order_relaxed) >= target; });
@@ -166,11 +167,23 @@ void print_summary() {
 
 int main(int argc, char** argv) {
     for (long depth : {10L, 10'000L, 1'000'000L})
-        benchmark::RegisterBenchmark("queued_depth", queued_depth)->Arg(depth)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark("queued_depth", queued_depth)
+            ->Arg(depth)
+            ->Iterations(1)
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
     for (long keys : {10L, 1'000L, 100'000L})
-        benchmark::RegisterBenchmark("concurrency_keys", concurrency_keys)->Arg(keys)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark("concurrency_keys", concurrency_keys)
+            ->Arg(keys)
+            ->Iterations(1)
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
     for (long timers : {10L, 1'000'000L})
-        benchmark::RegisterBenchmark("retry_timers", retry_timers)->Arg(timers)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark("retry_timers", retry_timers)
+            ->Arg(timers)
+            ->Iterations(1)
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();

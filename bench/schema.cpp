@@ -95,7 +95,8 @@ void run(benchmark::State& state, const nlohmann::json& payload, bool collect) {
     }
     state.SetBytesProcessed(state.iterations() * bytes);
     state.counters["payload_bytes"] = static_cast<double>(bytes);
-    state.counters["validations/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+    state.counters["validations/s"] =
+        benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 // A typical ~1 KB payload: is_valid (verdict only) and validate (collects violations).

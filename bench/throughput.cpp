@@ -7,10 +7,10 @@
 
 #include <benchmark/benchmark.h>
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -88,7 +88,8 @@ void std_async(benchmark::State& state) {
     futures.reserve(runs_per_iteration);
     measure(state, "async", [&] {
         futures.clear();
-        for (int i = 0; i < runs_per_iteration; ++i) futures.push_back(std::async(std::launch::async, [i] { return i; }));
+        for (int i = 0; i < runs_per_iteration; ++i)
+            futures.push_back(std::async(std::launch::async, [i] { return i; }));
         for (auto& f : futures) benchmark::DoNotOptimize(f.get());
     });
 }
@@ -139,7 +140,9 @@ void print_summary(const std::vector<int>& worker_counts) {
             const double theirs = rates()[r.key];
             if (!(theirs > 0) || !(mine > 0)) continue;
             const double ratio = mine / theirs;
-            const char* met = r.threshold <= 0 ? "-" : (r.strict ? ratio > r.threshold : ratio >= r.threshold) ? "yes" : "NO";
+            const char* met = r.threshold <= 0                                          ? "-"
+                              : (r.strict ? ratio > r.threshold : ratio >= r.threshold) ? "yes"
+                                                                                        : "NO";
             std::printf("| throughput W=%d vs %s | %s | %s | %.2f | %s | %s |\n", w, r.label, per_second(mine).c_str(),
                         per_second(theirs).c_str(), ratio, r.goal, met);
         }
@@ -155,9 +158,18 @@ int main(int argc, char** argv) {
     if (cores > 2) worker_counts.push_back(cores);
     benchmark::RegisterBenchmark("std_async", std_async)->UseManualTime()->Unit(benchmark::kMillisecond);
     for (int w : worker_counts) {
-        benchmark::RegisterBenchmark("asio_thread_pool", asio_thread_pool)->Arg(w)->UseManualTime()->Unit(benchmark::kMillisecond);
-        benchmark::RegisterBenchmark("tbb_task_group", tbb_task_group)->Arg(w)->UseManualTime()->Unit(benchmark::kMillisecond);
-        benchmark::RegisterBenchmark("taskkit_runtime", taskkit_runtime)->Arg(w)->UseManualTime()->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark("asio_thread_pool", asio_thread_pool)
+            ->Arg(w)
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark("tbb_task_group", tbb_task_group)
+            ->Arg(w)
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark("taskkit_runtime", taskkit_runtime)
+            ->Arg(w)
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
     }
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

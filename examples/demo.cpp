@@ -20,35 +20,35 @@ inline const taskkit::task<hello_payload> hello_world({
 inline const taskkit::task<nlohmann::json, int> task_with_retries({
     .id = "task-with-retries",
     .retry = {.max_attempts = 10, .factor = 1.8, .min_timeout = 500ms, .max_timeout = 30s, .randomize = false},
-    .run = [](const nlohmann::json&, taskkit::run_context& ctx) {
-        if (ctx.attempt().number < 3) throw std::runtime_error("flaky upstream");
-        return ctx.attempt().number;
-    },
+    .run =
+        [](const nlohmann::json&, taskkit::run_context& ctx) {
+            if (ctx.attempt().number < 3) throw std::runtime_error("flaky upstream");
+            return ctx.attempt().number;
+        },
 });
 
 inline const taskkit::task<nlohmann::json> one_at_a_time({
     .id = "one-at-a-time",
     .queue = {.concurrency_limit = 1},
-    .run = [](const nlohmann::json& payload, taskkit::run_context& ctx) {
-        ctx.logger().info("processing item {}", payload.value("item", 0));
-    },
+    .run = [](const nlohmann::json& payload,
+              taskkit::run_context& ctx) { ctx.logger().info("processing item {}", payload.value("item", 0)); },
 });
 
 inline const taskkit::task<nlohmann::json> heavy_task({
     .id = "heavy-task",
     .machine = {.cpu = 2, .memory = 4},
-    .run = [](const nlohmann::json&, taskkit::run_context& ctx) {
-        ctx.logger().info("crunching with {} vCPU", ctx.machine().cpu);
-    },
+    .run = [](const nlohmann::json&,
+              taskkit::run_context& ctx) { ctx.logger().info("crunching with {} vCPU", ctx.machine().cpu); },
 });
 
 inline const taskkit::task<hello_payload, std::size_t> parent_task({
     .id = "parent-task",
-    .run = [](const hello_payload& payload, taskkit::run_context& ctx) {
-        auto child = hello_world.trigger_and_wait({.message = payload.message + " (from a parent)"});
-        ctx.logger().info("child finished: {}", child.ok() ? "ok" : child.error().message);
-        return payload.message.size();
-    },
+    .run =
+        [](const hello_payload& payload, taskkit::run_context& ctx) {
+            auto child = hello_world.trigger_and_wait({.message = payload.message + " (from a parent)"});
+            ctx.logger().info("child finished: {}", child.ok() ? "ok" : child.error().message);
+            return payload.message.size();
+        },
 });
 
 int main() {

@@ -10,15 +10,16 @@ std::atomic<int> peak{0};
 inline const taskkit::task<nlohmann::json> heavy_task({
     .id = "heavy-task",
     .machine = {.cpu = 2, .memory = 4},
-    .run = [](const nlohmann::json&, taskkit::run_context& ctx) {
-        const int now = ++executing;
-        int seen = peak.load();
-        while (now > seen && !peak.compare_exchange_weak(seen, now)) {
-        }
-        ctx.logger().info("running with {} vCPU and {} GB", ctx.machine().cpu, ctx.machine().memory);
-        for (int i = 0; i < 1000; ++i) std::this_thread::yield();
-        --executing;
-    },
+    .run =
+        [](const nlohmann::json&, taskkit::run_context& ctx) {
+            const int now = ++executing;
+            int seen = peak.load();
+            while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+            }
+            ctx.logger().info("running with {} vCPU and {} GB", ctx.machine().cpu, ctx.machine().memory);
+            for (int i = 0; i < 1000; ++i) std::this_thread::yield();
+            --executing;
+        },
 });
 
 int main() {

@@ -10,10 +10,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(hello_payload, message)
 // 1. Define each task once, at namespace scope. 2. Give it a unique id. 3. The run function.
 inline const taskkit::task<hello_payload> hello_world({
     .id = "hello-world",
-    .run = [](const hello_payload& payload, taskkit::run_context& ctx) {
-        // 4. Code here can run for a long time: it runs on a worker thread.
-        ctx.logger().info("{}", payload.message);
-    },
+    .run =
+        [](const hello_payload& payload, taskkit::run_context& ctx) {
+            // 4. Code here can run for a long time: it runs on a worker thread.
+            ctx.logger().info("{}", payload.message);
+        },
 });
 
 // "Your backend code"

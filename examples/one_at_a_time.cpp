@@ -10,14 +10,15 @@ std::atomic<int> peak{0};
 inline const taskkit::task<nlohmann::json> one_at_a_time({
     .id = "one-at-a-time",
     .queue = {.concurrency_limit = 1},
-    .run = [](const nlohmann::json&) {
-        const int now = ++executing;
-        int seen = peak.load();
-        while (now > seen && !peak.compare_exchange_weak(seen, now)) {
-        }
-        for (int i = 0; i < 1000; ++i) std::this_thread::yield();  // some work
-        --executing;
-    },
+    .run =
+        [](const nlohmann::json&) {
+            const int now = ++executing;
+            int seen = peak.load();
+            while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+            }
+            for (int i = 0; i < 1000; ++i) std::this_thread::yield();  // some work
+            --executing;
+        },
 });
 
 int main() {

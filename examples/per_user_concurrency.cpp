@@ -21,24 +21,26 @@ std::vector<std::string> start_order;
 inline const taskkit::task<sync_request> sync_account({
     .id = "sync-account",
     .queue = {.concurrency_limit = 1, .total_concurrency_limit = 4},
-    .run = [](const sync_request& r) {
-        {
+    .run =
+        [](const sync_request& r) {
+            {
+                std::lock_guard lock(mutex);
+                most_for_one_user = std::max(most_for_one_user, ++executing[r.user]);
+                most_in_all = std::max(most_in_all, ++total);
+                start_order.push_back(r.user);
+            }
+            for (int i = 0; i < 200; ++i) std::this_thread::yield();  // the sync itself
             std::lock_guard lock(mutex);
-            most_for_one_user = std::max(most_for_one_user, ++executing[r.user]);
-            most_in_all = std::max(most_in_all, ++total);
-            start_order.push_back(r.user);
-        }
-        for (int i = 0; i < 200; ++i) std::this_thread::yield();  // the sync itself
-        std::lock_guard lock(mutex);
-        --executing[r.user];
-        --total;
-    },
+            --executing[r.user];
+            --total;
+        },
 });
 
 int main() {
     taskkit::runtime rt({.workers = 8});
     std::vector<taskkit::run_handle<void>> runs;
-    for (int i = 0; i < 100; ++i) runs.push_back(rt.trigger(sync_account, {"big-customer", i}, {.concurrency_key = "big-customer"}));
+    for (int i = 0; i < 100; ++i)
+        runs.push_back(rt.trigger(sync_account, {"big-customer", i}, {.concurrency_key = "big-customer"}));
     for (const char* user : {"ann", "bob", "cy"})
         for (int i = 0; i < 3; ++i) runs.push_back(rt.trigger(sync_account, {user, i}, {.concurrency_key = user}));
     taskkit::wait_all(runs);

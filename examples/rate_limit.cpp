@@ -12,10 +12,11 @@ std::vector<taskkit::time_point> calls;
 inline const taskkit::task<int> call_partner_api({
     .id = "call-partner-api",
     .queue = {.rate_limit = taskkit::rate_limit{.limit = 3, .period = 1s}},
-    .run = [](const int&, taskkit::run_context& ctx) {
-        std::lock_guard lock(mutex);
-        calls.push_back(ctx.now());
-    },
+    .run =
+        [](const int&, taskkit::run_context& ctx) {
+            std::lock_guard lock(mutex);
+            calls.push_back(ctx.now());
+        },
 });
 
 int main() {

@@ -26,21 +26,23 @@ void print(std::string line) {
 inline const taskkit::scheduled_task first_scheduled_task({
     .id = "first-scheduled-task",
     .cron = "0 */12 * * *",
-    .run = [](const taskkit::schedule_payload& payload, taskkit::run_context& ctx) {
-        ctx.logger().info("nominal time {}, last {}", payload.timestamp, payload.last_timestamp);
-        print(fmt::format("declarative {} fired for {} (last {})", payload.schedule_id, payload.timestamp,
-                          payload.last_timestamp));
-    },
+    .run =
+        [](const taskkit::schedule_payload& payload, taskkit::run_context& ctx) {
+            ctx.logger().info("nominal time {}, last {}", payload.timestamp, payload.last_timestamp);
+            print(fmt::format("declarative {} fired for {} (last {})", payload.schedule_id, payload.timestamp,
+                              payload.last_timestamp));
+        },
 });
 
 // No cron of its own: it runs from schedules created at run time, one per user.
 inline const taskkit::scheduled_task reminder({
     .id = "reminder",
-    .run = [](const taskkit::schedule_payload& payload, taskkit::run_context&) {
-        print(fmt::format("imperative {} for {} fired for {} ({}), next {}", payload.schedule_id,
-                          payload.external_id.value_or("?"), payload.timestamp, payload.timezone,
-                          payload.upcoming.front()));
-    },
+    .run =
+        [](const taskkit::schedule_payload& payload, taskkit::run_context&) {
+            print(fmt::format("imperative {} for {} fired for {} ({}), next {}", payload.schedule_id,
+                              payload.external_id.value_or("?"), payload.timestamp, payload.timezone,
+                              payload.upcoming.front()));
+        },
 });
 
 int main() {

@@ -34,7 +34,8 @@ inline const taskkit::schema_task<create_user, std::string> create_user_task({
                                  "age": {"type": "integer", "minimum": 0, "maximum": 150},
                                  "email": {"type": "string", "pattern": "^[^@]+@[^@]+$"}},
                   "required": ["name", "email"], "additionalProperties": false})"_json,
-    .run = [](const create_user& user, taskkit::run_context&) { return "created " + user.name + " <" + user.email + ">"; },
+    .run = [](const create_user& user,
+              taskkit::run_context&) { return "created " + user.name + " <" + user.email + ">"; },
 });
 
 int main() {

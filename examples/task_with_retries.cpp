@@ -7,10 +7,11 @@ using namespace std::chrono_literals;
 inline const taskkit::task<nlohmann::json, int> task_with_retries({
     .id = "task-with-retries",
     .retry = {.max_attempts = 10, .factor = 1.8, .min_timeout = 500ms, .max_timeout = 30s, .randomize = false},
-    .run = [](const nlohmann::json& payload, taskkit::run_context& ctx) {
-        if (ctx.attempt().number <= payload.value("failures", 0)) throw std::runtime_error("the service is busy");
-        return ctx.attempt().number;
-    },
+    .run =
+        [](const nlohmann::json& payload, taskkit::run_context& ctx) {
+            if (ctx.attempt().number <= payload.value("failures", 0)) throw std::runtime_error("the service is busy");
+            return ctx.attempt().number;
+        },
 });
 
 int main() {

@@ -7,19 +7,20 @@
 inline const taskkit::task<int, int> flaky_double({
     .id = "flaky-double",
     .retry = {.max_attempts = 3},  // randomized delays: the harness's random source is 0 by default
-    .run = [](const int& n, taskkit::run_context& ctx) {
-        ctx.logger().info("attempt {}", ctx.attempt().number);
-        if (ctx.attempt().number < 3) throw std::runtime_error("not yet");
-        return 2 * n;
-    },
+    .run =
+        [](const int& n, taskkit::run_context& ctx) {
+            ctx.logger().info("attempt {}", ctx.attempt().number);
+            if (ctx.attempt().number < 3) throw std::runtime_error("not yet");
+            return 2 * n;
+        },
 });
 
-#define EXPECT(condition)                                          \
-    do {                                                           \
-        if (!(condition)) {                                        \
+#define EXPECT(condition)                                               \
+    do {                                                                \
+        if (!(condition)) {                                             \
             fmt::print(stderr, "expectation failed: {}\n", #condition); \
-            return 1;                                              \
-        }                                                          \
+            return 1;                                                   \
+        }                                                               \
     } while (false)
 
 int main() {

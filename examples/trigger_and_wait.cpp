@@ -19,12 +19,13 @@ inline const taskkit::task<order, int> price_order({
 inline const taskkit::task<order, std::string> process_order({
     .id = "process-order",
     .queue = serial,
-    .run = [](const order& o, taskkit::run_context& ctx) {
-        auto price = price_order.trigger_and_wait(o);  // result: ok(), output(), error(), unwrap()
-        if (!price.ok()) throw std::runtime_error("pricing failed: " + price.error().message);
-        ctx.logger().info("priced {} x{} at {}", o.item, o.quantity, price.output());
-        return fmt::format("{} x{} = {}", o.item, o.quantity, price.unwrap());
-    },
+    .run =
+        [](const order& o, taskkit::run_context& ctx) {
+            auto price = price_order.trigger_and_wait(o);  // result: ok(), output(), error(), unwrap()
+            if (!price.ok()) throw std::runtime_error("pricing failed: " + price.error().message);
+            ctx.logger().info("priced {} x{} at {}", o.item, o.quantity, price.output());
+            return fmt::format("{} x{} = {}", o.item, o.quantity, price.unwrap());
+        },
 });
 
 int main() {

@@ -31,22 +31,38 @@ enum class error_code {
 /// The name of an error code, e.g. "unknown_task".
 [[nodiscard]] constexpr std::string_view to_string(error_code code) noexcept {
     switch (code) {
-        case error_code::unknown_task: return "unknown_task";
-        case error_code::duplicate_task: return "duplicate_task";
-        case error_code::invalid_payload: return "invalid_payload";
-        case error_code::invalid_options: return "invalid_options";
-        case error_code::invalid_state: return "invalid_state";
-        case error_code::machine_too_large: return "machine_too_large";
-        case error_code::runtime_stopped: return "runtime_stopped";
-        case error_code::run_failed: return "run_failed";
-        case error_code::run_canceled: return "run_canceled";
-        case error_code::run_timed_out: return "run_timed_out";
-        case error_code::run_expired: return "run_expired";
-        case error_code::run_crashed: return "run_crashed";
-        case error_code::aborted: return "aborted";
-        case error_code::validation_failed: return "validation_failed";
-        case error_code::invalid_cron: return "invalid_cron";
-        case error_code::store_failure: return "store_failure";
+        case error_code::unknown_task:
+            return "unknown_task";
+        case error_code::duplicate_task:
+            return "duplicate_task";
+        case error_code::invalid_payload:
+            return "invalid_payload";
+        case error_code::invalid_options:
+            return "invalid_options";
+        case error_code::invalid_state:
+            return "invalid_state";
+        case error_code::machine_too_large:
+            return "machine_too_large";
+        case error_code::runtime_stopped:
+            return "runtime_stopped";
+        case error_code::run_failed:
+            return "run_failed";
+        case error_code::run_canceled:
+            return "run_canceled";
+        case error_code::run_timed_out:
+            return "run_timed_out";
+        case error_code::run_expired:
+            return "run_expired";
+        case error_code::run_crashed:
+            return "run_crashed";
+        case error_code::aborted:
+            return "aborted";
+        case error_code::validation_failed:
+            return "validation_failed";
+        case error_code::invalid_cron:
+            return "invalid_cron";
+        case error_code::store_failure:
+            return "store_failure";
     }
     return "unknown";
 }
@@ -66,8 +82,8 @@ private:
 class unknown_task_error : public error {
 public:
     explicit unknown_task_error(std::string_view id)
-        : error(error_code::unknown_task,
-                "unknown task id '" + std::string(id) + "': define a taskkit::task with this id before triggering it") {}
+        : error(error_code::unknown_task, "unknown task id '" + std::string(id) +
+                                              "': define a taskkit::task with this id before triggering it") {}
 };
 
 /// A second task was defined with an id that is already registered.

@@ -14,8 +14,8 @@ namespace taskkit {
 /// At most `limit` run starts in any window of `period` (a sliding window: exact, no bursts
 /// beyond the limit). Runs beyond it wait in the queue; none is dropped or failed.
 struct rate_limit {
-    int limit = 0;                                   ///< starts per window; must be at least 1
-    std::chrono::milliseconds period{1000};          ///< the window
+    int limit = 0;                           ///< starts per window; must be at least 1
+    std::chrono::milliseconds period{1000};  ///< the window
 
     friend bool operator==(const rate_limit&, const rate_limit&) = default;
 };

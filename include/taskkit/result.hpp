@@ -31,7 +31,8 @@ public:
 
     /// The run's output. Throws state_error when the run did not complete.
     [[nodiscard]] const R& output() const {
-        if (!ok() || !output_) throw state_error("run " + run_id_ + " has no output: it ended " + std::string(to_string(status_)));
+        if (!ok() || !output_)
+            throw state_error("run " + run_id_ + " has no output: it ended " + std::string(to_string(status_)));
         return *output_;
     }
 

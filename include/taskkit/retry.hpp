@@ -16,11 +16,11 @@ namespace taskkit {
 /// .retry = {.max_attempts = 10, .factor = 1.8, .min_timeout = 500ms, .max_timeout = 30s, .randomize = false}
 /// @endcode
 struct retry_options {
-    int max_attempts = 3;                                 ///< attempts in all, the first included
-    double factor = 2.0;                                  ///< growth of the delay per attempt
-    std::chrono::milliseconds min_timeout{1000};          ///< delay after the first failure
-    std::chrono::milliseconds max_timeout{60000};         ///< the delay never exceeds this
-    bool randomize = true;                                ///< multiply by a uniform random in [1, 2)
+    int max_attempts = 3;                          ///< attempts in all, the first included
+    double factor = 2.0;                           ///< growth of the delay per attempt
+    std::chrono::milliseconds min_timeout{1000};   ///< delay after the first failure
+    std::chrono::milliseconds max_timeout{60000};  ///< the delay never exceeds this
+    bool randomize = true;                         ///< multiply by a uniform random in [1, 2)
 
     /// Throws options_error when a field is out of range.
     void validate() const {

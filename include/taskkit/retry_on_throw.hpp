@@ -33,7 +33,8 @@ auto on_throw(F&& fn, const retry_options& options = {}) -> std::invoke_result_t
         return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
     };
     for (int attempt = 1;; ++attempt) {
-        if (frame && frame->run->stop.stop_requested()) throw canceled_error("the run was stopped during retry::on_throw");
+        if (frame && frame->run->stop.stop_requested())
+            throw canceled_error("the run was stopped during retry::on_throw");
         try {
             return fn();
         } catch (const abort_run&) {

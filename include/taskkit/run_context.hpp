@@ -40,7 +40,7 @@ struct task_info {
 /// The queue the run was taken from.
 struct queue_info {
     std::string_view name;
-    int concurrency_limit = 0;  ///< per key when the run has a concurrency key; 0 = unbounded
+    int concurrency_limit = 0;         ///< per key when the run has a concurrency key; 0 = unbounded
     std::string_view concurrency_key;  ///< empty when none
 };
 
@@ -52,8 +52,15 @@ public:
     run_context(run_info run, attempt_info attempt, task_info task, queue_info queue, taskkit::machine machine_spec,
                 std::stop_token stop, taskkit::logger log, detail::run_state* state = nullptr,
                 detail::run_services* services = nullptr)
-        : run_(run), attempt_(attempt), task_(task), queue_(queue), machine_(machine_spec),
-          stop_(std::move(stop)), logger_(std::move(log)), state_(state), services_(services) {}
+        : run_(run),
+          attempt_(attempt),
+          task_(task),
+          queue_(queue),
+          machine_(machine_spec),
+          stop_(std::move(stop)),
+          logger_(std::move(log)),
+          state_(state),
+          services_(services) {}
 
     [[nodiscard]] const run_info& run() const noexcept { return run_; }
     [[nodiscard]] const attempt_info& attempt() const noexcept { return attempt_; }
@@ -90,9 +97,7 @@ public:
     }
 
     /// The runtime's current time (virtual in tests).
-    [[nodiscard]] time_point now() const {
-        return services_ ? services_->now() : std::chrono::system_clock::now();
-    }
+    [[nodiscard]] time_point now() const { return services_ ? services_->now() : std::chrono::system_clock::now(); }
 
 private:
     run_info run_;

@@ -20,14 +20,14 @@ namespace taskkit {
 /// auto page = rt.list({.statuses = {taskkit::run_status::failed}, .tags = {"user_42"}, .limit = 20});
 /// @endcode
 struct run_filter {
-    std::vector<run_status> statuses;      ///< any of these
-    std::vector<std::string> tasks;        ///< any of these task ids
-    std::vector<std::string> tags;         ///< runs carrying every one of these tags
-    std::string queue;                     ///< runs of this queue
+    std::vector<run_status> statuses;        ///< any of these
+    std::vector<std::string> tasks;          ///< any of these task ids
+    std::vector<std::string> tags;           ///< runs carrying every one of these tags
+    std::string queue;                       ///< runs of this queue
     std::optional<time_point> created_from;  ///< created at or after
     std::optional<time_point> created_to;    ///< created before
-    std::size_t limit = 100;               ///< page size
-    std::string cursor;                    ///< next_cursor of the previous page; empty: the first page
+    std::size_t limit = 100;                 ///< page size
+    std::string cursor;                      ///< next_cursor of the previous page; empty: the first page
 
     /// Whether `run` matches (status, task, tags, queue and creation time; not the paging).
     [[nodiscard]] bool matches(const detail::run_state& run, run_status status) const {

@@ -87,7 +87,8 @@ public:
         if constexpr (std::is_void_v<R>) {
             return taskkit::result<void>(s.id, s.status, s.error);
         } else {
-            if (s.status == run_status::completed) return taskkit::result<R>(s.id, s.status, output_locked(), std::nullopt);
+            if (s.status == run_status::completed)
+                return taskkit::result<R>(s.id, s.status, output_locked(), std::nullopt);
             return taskkit::result<R>(s.id, s.status, std::nullopt, s.error);
         }
     }
@@ -121,8 +122,9 @@ private:
 
     std::shared_ptr<detail::runtime_core> core(const char* operation) const {
         auto runtime = state().runtime.lock();
-        if (!runtime) throw runtime_stopped_error(std::string("cannot ") + operation + " run " + state_->id +
-                                                  ": its runtime no longer exists");
+        if (!runtime)
+            throw runtime_stopped_error(std::string("cannot ") + operation + " run " + state_->id +
+                                        ": its runtime no longer exists");
         return runtime;
     }
 

@@ -45,12 +45,12 @@ public:
     /// Adds `by` to the number at `key` (0 when missing). Throws options_error when `key` holds
     /// something other than a number.
     template <class Number = std::int64_t>
-        requires std::is_arithmetic_v<Number>
-    run_metadata& increment(std::string_view key, Number by = 1) {
+    requires std::is_arithmetic_v<Number> run_metadata& increment(std::string_view key, Number by = 1) {
         std::lock_guard lock(run_->mutex);
         auto& slot = run_->metadata[std::string(key)];
         if (slot.is_null()) slot = 0;
-        if (!slot.is_number()) throw options_error("metadata '" + std::string(key) + "' is not a number: cannot increment");
+        if (!slot.is_number())
+            throw options_error("metadata '" + std::string(key) + "' is not a number: cannot increment");
         if constexpr (std::is_integral_v<Number>) {
             if (slot.is_number_integer()) {
                 slot = slot.get<std::int64_t>() + static_cast<std::int64_t>(by);
@@ -63,8 +63,7 @@ public:
 
     /// Subtracts `by` from the number at `key`.
     template <class Number = std::int64_t>
-        requires std::is_arithmetic_v<Number>
-    run_metadata& decrement(std::string_view key, Number by = 1) {
+    requires std::is_arithmetic_v<Number> run_metadata& decrement(std::string_view key, Number by = 1) {
         return increment(key, -by);
     }
 

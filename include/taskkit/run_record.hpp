@@ -39,10 +39,14 @@ enum class log_level { debug, info, warn, error };
 
 [[nodiscard]] constexpr std::string_view to_string(log_level level) noexcept {
     switch (level) {
-        case log_level::debug: return "debug";
-        case log_level::info: return "info";
-        case log_level::warn: return "warn";
-        case log_level::error: return "error";
+        case log_level::debug:
+            return "debug";
+        case log_level::info:
+            return "info";
+        case log_level::warn:
+            return "warn";
+        case log_level::error:
+            return "error";
     }
     return "info";
 }
@@ -72,14 +76,14 @@ struct run_record {
     std::string task_id;
     run_status status = run_status::queued;
     nlohmann::json payload;
-    nlohmann::json output;              ///< null until completed (and for tasks returning void)
-    std::optional<error_info> error;    ///< why it failed, timed out, was canceled or expired
+    nlohmann::json output;            ///< null until completed (and for tasks returning void)
+    std::optional<error_info> error;  ///< why it failed, timed out, was canceled or expired
     std::vector<attempt_record> attempts;
     std::string queue;
     machine machine_spec;
     std::vector<std::string> tags;
     nlohmann::json metadata = nlohmann::json::object();
-    std::string concurrency_key;        ///< empty when none
+    std::string concurrency_key;  ///< empty when none
     int priority = 0;
     std::string idempotency_key;        ///< empty when none
     std::string batch_id;               ///< set for runs of a batch
@@ -88,9 +92,9 @@ struct run_record {
     time_point created_at;
     std::optional<time_point> started_at;
     std::optional<time_point> finished_at;
-    std::optional<time_point> run_at;   ///< when a delayed or retrying run is due
-    std::vector<log_entry> logs;        ///< the most recent lines (bounded)
-    std::size_t dropped_logs = 0;       ///< lines dropped by the bound
+    std::optional<time_point> run_at;     ///< when a delayed or retrying run is due
+    std::vector<log_entry> logs;          ///< the most recent lines (bounded)
+    std::size_t dropped_logs = 0;         ///< lines dropped by the bound
     std::vector<error_info> hook_errors;  ///< exceptions thrown by lifecycle hooks
 };
 
@@ -109,13 +113,18 @@ inline void to_json(nlohmann::json& j, const error_info& e) {
 }
 
 inline void to_json(nlohmann::json& j, const log_entry& e) {
-    j = {{"time", detail::to_millis(e.time)}, {"level", to_string(e.level)}, {"message", e.message},
-         {"attributes", e.attributes}, {"attempt", e.attempt}};
+    j = {{"time", detail::to_millis(e.time)},
+         {"level", to_string(e.level)},
+         {"message", e.message},
+         {"attributes", e.attributes},
+         {"attempt", e.attempt}};
 }
 
 inline void to_json(nlohmann::json& j, const attempt_record& a) {
-    j = {{"number", a.number}, {"started_at", detail::to_millis(a.started_at)},
-         {"finished_at", detail::optional_millis(a.finished_at)}, {"error", nullptr}};
+    j = {{"number", a.number},
+         {"started_at", detail::to_millis(a.started_at)},
+         {"finished_at", detail::optional_millis(a.finished_at)},
+         {"error", nullptr}};
     if (a.error) j["error"] = *a.error;
 }
 

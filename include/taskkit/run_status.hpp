@@ -23,24 +23,33 @@ enum class run_status {
 };
 
 /// True for the statuses a run never leaves on its own (completed, failed, canceled, …).
-[[nodiscard]] constexpr bool is_terminal(run_status status) noexcept {
-    return status >= run_status::completed;
-}
+[[nodiscard]] constexpr bool is_terminal(run_status status) noexcept { return status >= run_status::completed; }
 
 /// The status's name as it appears in records and the HTTP API, e.g. "timed_out".
 [[nodiscard]] constexpr std::string_view to_string(run_status status) noexcept {
     switch (status) {
-        case run_status::delayed: return "delayed";
-        case run_status::queued: return "queued";
-        case run_status::executing: return "executing";
-        case run_status::waiting: return "waiting";
-        case run_status::retrying: return "retrying";
-        case run_status::completed: return "completed";
-        case run_status::failed: return "failed";
-        case run_status::canceled: return "canceled";
-        case run_status::timed_out: return "timed_out";
-        case run_status::expired: return "expired";
-        case run_status::crashed: return "crashed";
+        case run_status::delayed:
+            return "delayed";
+        case run_status::queued:
+            return "queued";
+        case run_status::executing:
+            return "executing";
+        case run_status::waiting:
+            return "waiting";
+        case run_status::retrying:
+            return "retrying";
+        case run_status::completed:
+            return "completed";
+        case run_status::failed:
+            return "failed";
+        case run_status::canceled:
+            return "canceled";
+        case run_status::timed_out:
+            return "timed_out";
+        case run_status::expired:
+            return "expired";
+        case run_status::crashed:
+            return "crashed";
     }
     return "unknown";
 }

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <stdexcept>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -60,17 +60,21 @@ public:
                 throw options_error("run_filter.cursor '" + filter.cursor + "' is not a cursor returned by list()");
             }
             const std::string id = colon == std::string::npos ? filter.cursor : filter.cursor.substr(colon + 1);
-            const auto at = time_point(std::chrono::duration_cast<time_point::duration>(std::chrono::nanoseconds(when)));
-            it = std::find_if(matched.begin(), matched.end(),
-                              [&](const auto& run) { return run->created_at < at || (run->created_at == at && run->id < id); });
+            const auto at =
+                time_point(std::chrono::duration_cast<time_point::duration>(std::chrono::nanoseconds(when)));
+            it = std::find_if(matched.begin(), matched.end(), [&](const auto& run) {
+                return run->created_at < at || (run->created_at == at && run->id < id);
+            });
         }
         run_page page;
         const std::size_t limit = std::max<std::size_t>(1, filter.limit);
         for (; it != matched.end() && page.runs.size() < limit; ++it) page.runs.push_back((*it)->snapshot());
         if (it != matched.end() && !page.runs.empty()) {
             const auto& last = page.runs.back();
-            page.next_cursor = std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                  last.created_at.time_since_epoch()).count()) + ":" + last.id;
+            page.next_cursor =
+                std::to_string(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(last.created_at.time_since_epoch()).count()) +
+                ":" + last.id;
         }
         return page;
     }

@@ -70,8 +70,7 @@ private:
 /// finish, cancels the rest and joins every thread.
 class runtime {
 public:
-    explicit runtime(runtime_options options = {})
-        : core_(std::make_shared<detail::runtime_core>(std::move(options))) {
+    explicit runtime(runtime_options options = {}) : core_(std::make_shared<detail::runtime_core>(std::move(options))) {
         core_->start();
     }
     runtime(const runtime&) = delete;
@@ -157,9 +156,11 @@ public:
 
     /// Follows the status changes of the runs matching `filter` (its paging fields are ignored).
     [[nodiscard]] subscription subscribe(run_filter filter, std::function<void(const status_event&)> callback) {
-        return subscription(core_, core_->subscribe(std::move(callback),
-                                                    [f = std::move(filter)](const detail::run_state& run,
-                                                                            run_status status) { return f.matches(run, status); }));
+        return subscription(core_,
+                            core_->subscribe(std::move(callback),
+                                             [f = std::move(filter)](const detail::run_state& run, run_status status) {
+                                                 return f.matches(run, status);
+                                             }));
     }
 
     /// One page of the runs matching `filter`, newest first.
@@ -176,12 +177,16 @@ public:
     }
 
     /// Moves the start of a delayed run (throws state_error for a run that is not delayed).
-    void reschedule(std::string_view run_id, const run_delay& delay) { core_->reschedule(find_or_throw(run_id), delay); }
+    void reschedule(std::string_view run_id, const run_delay& delay) {
+        core_->reschedule(find_or_throw(run_id), delay);
+    }
 
     /// For a runtime without worker threads (`.workers = 0`): runs everything runnable on this
     /// thread, jumping a virtual clock from timer to timer, until nothing is left but recurring
     /// timers (active schedules), which would never end.
-    void run_until_idle() { core_->drive_until([] { return false; }, std::nullopt, true); }
+    void run_until_idle() {
+        core_->drive_until([] { return false; }, std::nullopt, true);
+    }
 
     /// The schedules of this runtime: create, update, list… (include <taskkit/schedule.hpp>,
     /// which defines this function).

@@ -65,18 +65,19 @@ enum class schedule_type { declarative, imperative };
     return type == schedule_type::declarative ? "declarative" : "imperative";
 }
 
-NLOHMANN_JSON_SERIALIZE_ENUM(schedule_type, {{schedule_type::declarative, "declarative"},
-                                             {schedule_type::imperative, "imperative"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(schedule_type,
+                             {{schedule_type::declarative, "declarative"}, {schedule_type::imperative, "imperative"}})
 
 /// What a scheduled task's run receives.
 struct schedule_payload {
-    std::string schedule_id;                        ///< the schedule that fired
+    std::string schedule_id;                          ///< the schedule that fired
     schedule_type type = schedule_type::declarative;  ///< declarative or imperative
-    schedule_time timestamp;                        ///< the nominal cron time of this fire (even when it ran late)
-    std::optional<schedule_time> last_timestamp;    ///< the nominal time of the schedule's previous fire; none on the first
-    std::string timezone = "UTC";                   ///< the IANA zone the cron is read in
-    std::vector<schedule_time> upcoming;            ///< the next 5 nominal times after `timestamp`
-    std::optional<std::string> external_id;         ///< imperative schedules: the id you gave (a user id, say)
+    schedule_time timestamp;                          ///< the nominal cron time of this fire (even when it ran late)
+    std::optional<schedule_time>
+        last_timestamp;                      ///< the nominal time of the schedule's previous fire; none on the first
+    std::string timezone = "UTC";            ///< the IANA zone the cron is read in
+    std::vector<schedule_time> upcoming;     ///< the next 5 nominal times after `timestamp`
+    std::optional<std::string> external_id;  ///< imperative schedules: the id you gave (a user id, say)
 };
 
 /// JSON: `{"schedule_id", "type", "timestamp", "last_timestamp" (null on the first fire),
@@ -96,7 +97,8 @@ inline void from_json(const nlohmann::json& j, schedule_payload& p) {
     j.at("type").get_to(p.type);
     j.at("timestamp").get_to(p.timestamp);
     p.last_timestamp.reset();
-    if (auto it = j.find("last_timestamp"); it != j.end() && !it->is_null()) p.last_timestamp = it->get<schedule_time>();
+    if (auto it = j.find("last_timestamp"); it != j.end() && !it->is_null())
+        p.last_timestamp = it->get<schedule_time>();
     p.timezone = j.value("timezone", std::string("UTC"));
     p.upcoming.clear();
     if (auto it = j.find("upcoming"); it != j.end() && !it->is_null()) it->get_to(p.upcoming);
@@ -110,16 +112,16 @@ inline void from_json(const nlohmann::json& j, schedule_payload& p) {
 class unknown_schedule_error : public error {
 public:
     explicit unknown_schedule_error(std::string_view id)
-        : error(error_code::invalid_state,
-                "unknown schedule id '" + std::string(id) + "': list the runtime's schedules with rt.schedules().list()") {}
+        : error(error_code::invalid_state, "unknown schedule id '" + std::string(id) +
+                                               "': list the runtime's schedules with rt.schedules().list()") {}
 };
 
 // ------------------------------------------------------------------------------------ scheduled_task
 
 /// A cron pattern and the IANA zone it is read in, for `scheduled_task_options::cron`.
 struct cron_options {
-    std::string pattern;            ///< 5-field cron, e.g. "0 9 * * 1-5" (see docs/cron.md)
-    std::string timezone = "UTC";   ///< IANA name, e.g. "America/New_York"
+    std::string pattern;           ///< 5-field cron, e.g. "0 9 * * 1-5" (see docs/cron.md)
+    std::string timezone = "UTC";  ///< IANA name, e.g. "America/New_York"
 };
 
 /// The `.cron` of a scheduled task: a pattern (read in UTC), or a pattern and a zone.
@@ -136,9 +138,9 @@ public:
     cron_setting() = default;
     cron_setting(const char* pattern) : pattern_(pattern ? pattern : "") {}  // NOLINT(google-explicit-constructor)
     template <class S>
-        requires std::is_convertible_v<const S&, std::string_view>
-    cron_setting(const S& pattern) : pattern_(std::string_view(pattern)) {}  // NOLINT(google-explicit-constructor)
-    cron_setting(cron_options options)  // NOLINT(google-explicit-constructor)
+    requires std::is_convertible_v<const S&, std::string_view> cron_setting(const S& pattern)
+        : pattern_(std::string_view(pattern)) {}  // NOLINT(google-explicit-constructor)
+    cron_setting(cron_options options)            // NOLINT(google-explicit-constructor)
         : pattern_(std::move(options.pattern)), timezone_(std::move(options.timezone)) {}
 
     [[nodiscard]] const std::string& pattern() const noexcept { return pattern_; }
@@ -160,23 +162,26 @@ private:
 /// });
 /// @endcode
 struct scheduled_task_options {
-    std::string id;                                         ///< unique in the registry
-    cron_setting cron;                                      ///< declarative schedule; empty: none
-    std::string description;                                ///< shown by tools
-    retry_options retry;                                    ///< retry policy of each fire's run
-    queue_options queue;                                    ///< overlapping fires wait for a slot here
-    taskkit::machine machine = machines::small_1x;          ///< budget held while executing
-    std::optional<std::chrono::milliseconds> max_duration;  ///< wall-clock limit per attempt
-    run_function<schedule_payload, void> run;               ///< the work
+    std::string id;                                                      ///< unique in the registry
+    cron_setting cron;                                                   ///< declarative schedule; empty: none
+    std::string description;                                             ///< shown by tools
+    retry_options retry;                                                 ///< retry policy of each fire's run
+    queue_options queue;                                                 ///< overlapping fires wait for a slot here
+    taskkit::machine machine = machines::small_1x;                       ///< budget held while executing
+    std::optional<std::chrono::milliseconds> max_duration;               ///< wall-clock limit per attempt
+    run_function<schedule_payload, void> run;                            ///< the work
     std::function<void(const schedule_payload&, run_context&)> init;     ///< before every attempt
     std::function<void(const schedule_payload&, run_context&)> cleanup;  ///< after every attempt
     /// Wraps each attempt; must call `next()` exactly once.
     std::function<void(const schedule_payload&, run_context&, const std::function<void()>& next)> middleware;
     std::function<void(const schedule_payload&, run_context&)> on_start;    ///< before the first attempt's run
     std::function<void(const schedule_payload&, run_context&)> on_success;  ///< after a successful attempt
-    std::function<void(const schedule_payload&, const error_info&, run_context&)> on_failure;  ///< failed, canceled, timed out
-    std::function<void(const schedule_payload&, const result<void>&, run_context&)> on_complete;  ///< any terminal outcome
-    std::function<error_decision(const schedule_payload&, const error_info&, run_context&)> handle_error;  ///< after a failed attempt
+    std::function<void(const schedule_payload&, const error_info&, run_context&)>
+        on_failure;  ///< failed, canceled, timed out
+    std::function<void(const schedule_payload&, const result<void>&, run_context&)>
+        on_complete;  ///< any terminal outcome
+    std::function<error_decision(const schedule_payload&, const error_info&, run_context&)>
+        handle_error;  ///< after a failed attempt
 };
 
 class schedule_manager;
@@ -327,12 +332,12 @@ private:
 ///                        .external_id = "user_123", .deduplication_key = "user_123-reminder"});
 /// @endcode
 struct schedule_options {
-    std::string task;                               ///< id of a scheduled task
-    std::string cron;                               ///< 5-field cron pattern
-    std::string timezone = "UTC";                   ///< IANA zone the pattern is read in
-    std::optional<std::string> external_id;         ///< passed to each run's payload
-    std::optional<std::string> deduplication_key;   ///< create is an upsert on this key
-    bool active = true;                             ///< false: created deactivated
+    std::string task;                              ///< id of a scheduled task
+    std::string cron;                              ///< 5-field cron pattern
+    std::string timezone = "UTC";                  ///< IANA zone the pattern is read in
+    std::optional<std::string> external_id;        ///< passed to each run's payload
+    std::optional<std::string> deduplication_key;  ///< create is an upsert on this key
+    bool active = true;                            ///< false: created deactivated
 };
 
 /// Options of `rt.schedules().update(id, …)`: only the fields given change.
@@ -352,23 +357,25 @@ struct schedule_filter {
 
 /// A schedule as data.
 struct schedule_info {
-    std::string id;                                ///< "sched_000001", or "decl_<task id>" for a declarative one
-    std::string task;                              ///< the task it triggers
+    std::string id;    ///< "sched_000001", or "decl_<task id>" for a declarative one
+    std::string task;  ///< the task it triggers
     schedule_type type = schedule_type::imperative;
-    std::string cron;                              ///< the pattern as written
+    std::string cron;  ///< the pattern as written
     std::string timezone = "UTC";
     std::optional<std::string> external_id;
     std::optional<std::string> deduplication_key;  ///< imperative schedules created with one
     bool active = true;
-    std::optional<time_point> next_timestamp;      ///< the next nominal fire time (none while inactive or stopped)
-    std::optional<time_point> last_timestamp;      ///< the nominal time of the last fire, if any
+    std::optional<time_point> next_timestamp;  ///< the next nominal fire time (none while inactive or stopped)
+    std::optional<time_point> last_timestamp;  ///< the nominal time of the last fire, if any
     time_point created_at;
     time_point updated_at;
-    std::optional<std::string> last_error;         ///< why the last fire could not trigger a run, if it could not
+    std::optional<std::string> last_error;  ///< why the last fire could not trigger a run, if it could not
 };
 
 inline void to_json(nlohmann::json& j, const schedule_info& s) {
-    auto opt_string = [](const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+    auto opt_string = [](const std::optional<std::string>& v) {
+        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    };
     j = {{"id", s.id},
          {"task", s.task},
          {"type", s.type},
@@ -377,8 +384,10 @@ inline void to_json(nlohmann::json& j, const schedule_info& s) {
          {"external_id", opt_string(s.external_id)},
          {"deduplication_key", opt_string(s.deduplication_key)},
          {"active", s.active},
-         {"next_timestamp", s.next_timestamp ? nlohmann::json(schedule_time(*s.next_timestamp)) : nlohmann::json(nullptr)},
-         {"last_timestamp", s.last_timestamp ? nlohmann::json(schedule_time(*s.last_timestamp)) : nlohmann::json(nullptr)},
+         {"next_timestamp",
+          s.next_timestamp ? nlohmann::json(schedule_time(*s.next_timestamp)) : nlohmann::json(nullptr)},
+         {"last_timestamp",
+          s.last_timestamp ? nlohmann::json(schedule_time(*s.last_timestamp)) : nlohmann::json(nullptr)},
          {"created_at", schedule_time(s.created_at)},
          {"updated_at", schedule_time(s.updated_at)},
          {"last_error", opt_string(s.last_error)}};
@@ -606,8 +615,9 @@ private:
         if (task_id.empty()) throw options_error("a schedule needs a .task (the id of a scheduled task)");
         (void)core->tasks().at(task_id);  // unknown_task_error
         if (!detail::is_scheduled_task(core->tasks(), task_id))
-            throw options_error("task '" + task_id +
-                                "' is not a scheduled task: define it with taskkit::scheduled_task to put it on a schedule");
+            throw options_error(
+                "task '" + task_id +
+                "' is not a scheduled task: define it with taskkit::scheduled_task to put it on a schedule");
     }
 
     entry& at_locked(std::string_view id) {
@@ -668,9 +678,12 @@ private:
     void schedule_timer_locked(const entry& e) {
         auto core = core_.lock();
         if (!core) return;
-        core->schedule_timer(*e.next, [weak = weak_from_this(), id = e.id, generation = e.generation] {
-            if (auto self = weak.lock()) self->fire(id, generation);
-        }, /*background=*/true);
+        core->schedule_timer(
+            *e.next,
+            [weak = weak_from_this(), id = e.id, generation = e.generation] {
+                if (auto self = weak.lock()) self->fire(id, generation);
+            },
+            /*background=*/true);
     }
 
     /// The timer of schedule `id` is due: fire once for the latest nominal time that has passed.
@@ -688,7 +701,8 @@ private:
             const auto now = clock_->now();
             try {
                 time_point nominal = *e.next;
-                for (time_point after = e.expr.next(nominal, *e.zone); after <= now; after = e.expr.next(nominal, *e.zone))
+                for (time_point after = e.expr.next(nominal, *e.zone); after <= now;
+                     after = e.expr.next(nominal, *e.zone))
                     nominal = after;  // catch-up: only the latest passed nominal time fires
                 schedule_payload payload;
                 payload.schedule_id = e.id;
@@ -723,8 +737,7 @@ private:
     static void trigger_fire(detail::runtime_core& core, const fire_plan& plan) {
         auto definition = core.tasks().at(plan.task);
         std::shared_ptr<detail::run_state> run;
-        if (auto typed =
-                std::dynamic_pointer_cast<const detail::task_definition<schedule_payload, void>>(definition)) {
+        if (auto typed = std::dynamic_pointer_cast<const detail::task_definition<schedule_payload, void>>(definition)) {
             run = typed->make_run(plan.payload);
         } else {
             run = definition->make_run_from_json(nlohmann::json(plan.payload));
@@ -732,10 +745,9 @@ private:
         trigger_options options;
         std::string tag = "schedule:" + plan.payload.schedule_id;
         if (tag.size() <= trigger_options::max_tag_length) options.tags.push_back(std::move(tag));
-        options.metadata = {{"schedule",
-                             {{"id", plan.payload.schedule_id},
-                              {"type", plan.payload.type},
-                              {"timestamp", plan.payload.timestamp}}}};
+        options.metadata = {
+            {"schedule",
+             {{"id", plan.payload.schedule_id}, {"type", plan.payload.type}, {"timestamp", plan.payload.timestamp}}}};
         detail::detached_frame root;
         core.submit(run, std::move(definition), options);
     }
@@ -755,8 +767,8 @@ namespace detail {
 
 /// The schedule manager of a runtime, created and attached on first use.
 inline schedule_manager& attach_schedules(runtime_core& core) {
-    auto& manager = core.extension<schedule_manager>(
-        [&core] { return new schedule_manager(core.weak_from_this(), core.time()); });
+    auto& manager =
+        core.extension<schedule_manager>([&core] { return new schedule_manager(core.weak_from_this(), core.time()); });
     manager.init(core);
     return manager;
 }

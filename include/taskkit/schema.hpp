@@ -59,9 +59,9 @@ class schema_error : public error {
 public:
     /// `pointer` is the JSON Pointer of the bad part of the schema ("" for the whole schema).
     schema_error(std::string pointer, const std::string& problem)
-        : error(error_code::invalid_options,
-                "invalid JSON schema at " + (pointer.empty() ? std::string("the root") : "\"" + pointer + "\"") +
-                    ": " + problem),
+        : error(error_code::invalid_options, "invalid JSON schema at " +
+                                                 (pointer.empty() ? std::string("the root") : "\"" + pointer + "\"") +
+                                                 ": " + problem),
           pointer_(std::move(pointer)) {}
     /// JSON Pointer of the bad part of the schema document ("" for the root).
     [[nodiscard]] const std::string& pointer() const noexcept { return pointer_; }
@@ -195,8 +195,8 @@ public:
         const auto& root = *documents_[0].value;
         std::string deep;
         if (!within_depth(root, options_.max_depth, deep)) {
-            throw schema_error(deep, "the schema nests deeper than max_depth (" +
-                                         std::to_string(options_.max_depth) + ") levels");
+            throw schema_error(
+                deep, "the schema nests deeper than max_depth (" + std::to_string(options_.max_depth) + ") levels");
         }
         if (root.is_object()) check_schema_keyword(root);
         scan_ids(0, root, "", "");
@@ -271,8 +271,8 @@ private:
 
     template <class Visit>
     static void for_each_subschema(const nlohmann::json& value, const std::string& pointer, Visit&& visit) {
-        for (const char* keyword : {"additionalItems", "additionalProperties", "contains", "propertyNames", "not",
-                                    "if", "then", "else", "items"}) {
+        for (const char* keyword : {"additionalItems", "additionalProperties", "contains", "propertyNames", "not", "if",
+                                    "then", "else", "items"}) {
             const auto it = value.find(keyword);
             if (it == value.end()) continue;
             if (it->is_array()) {
@@ -286,7 +286,8 @@ private:
         for (const char* keyword : {"allOf", "anyOf", "oneOf"}) {
             const auto it = value.find(keyword);
             if (it == value.end() || !it->is_array()) continue;
-            for (std::size_t i = 0; i < it->size(); ++i) visit((*it)[i], pointer_child(pointer_child(pointer, keyword), i));
+            for (std::size_t i = 0; i < it->size(); ++i)
+                visit((*it)[i], pointer_child(pointer_child(pointer, keyword), i));
         }
         for (const char* keyword : {"definitions", "properties", "patternProperties", "dependencies"}) {
             const auto it = value.find(keyword);
@@ -335,8 +336,10 @@ private:
 
         if (const auto ref = value.find("$ref"); ref != value.end()) {
             // draft-07: "$ref" replaces its sibling keywords
-            if (!ref->is_string()) fail(where(document, pointer + "/$ref"), "\"$ref\" must be a string (a URI reference)");
-            const location target = resolve_ref(ref->get_ref<const std::string&>(), base, where(document, pointer + "/$ref"));
+            if (!ref->is_string())
+                fail(where(document, pointer + "/$ref"), "\"$ref\" must be a string (a URI reference)");
+            const location target =
+                resolve_ref(ref->get_ref<const std::string&>(), base, where(document, pointer + "/$ref"));
             // compiled later, from run(): following $refs here would recurse as deep as a chain of
             // $refs is long, not just as deep as the document
             pending_refs_.push_back({index, target});
@@ -369,9 +372,7 @@ private:
         std::size_t child(const nlohmann::json& schema, const std::string& child_pointer) {
             return self.compile(document, schema, child_pointer, base);
         }
-        std::size_t child(const char* keyword) {
-            return child(*find(keyword), pointer_child(pointer, keyword));
-        }
+        std::size_t child(const char* keyword) { return child(*find(keyword), pointer_child(pointer, keyword)); }
         std::vector<std::size_t> schema_list(const char* keyword) {
             const auto& list = *find(keyword);
             if (!list.is_array() || list.empty()) {
@@ -388,8 +389,8 @@ private:
             const auto* v = find(keyword);
             if (v == nullptr) return std::nullopt;
             if (!v->is_number() || !is_integral_number(*v) || number_value(*v) < 0) {
-                fail(at(keyword), "\"" + std::string(keyword) + "\" must be a non-negative integer, got " +
-                                      describe_value(*v));
+                fail(at(keyword),
+                     "\"" + std::string(keyword) + "\" must be a non-negative integer, got " + describe_value(*v));
             }
             const long double n = number_value(*v);
             if (n >= static_cast<long double>(std::numeric_limits<std::size_t>::max())) {
@@ -417,7 +418,8 @@ private:
         }
         void string_list(const nlohmann::json& list, const std::string& list_pointer, const char* what,
                          std::vector<std::string>& out) const {
-            if (!list.is_array()) fail(list_pointer, std::string(what) + " must be an array of strings, got " + describe_value(list));
+            if (!list.is_array())
+                fail(list_pointer, std::string(what) + " must be an array of strings, got " + describe_value(list));
             for (std::size_t i = 0; i < list.size(); ++i) {
                 if (!list[i].is_string()) {
                     fail(list_pointer + "/" + std::to_string(i),
@@ -434,7 +436,8 @@ private:
             }
             if (const auto* definitions = find("definitions")) {
                 if (!definitions->is_object()) {
-                    fail(at("definitions"), "\"definitions\" must be an object of schemas, got " + describe_value(*definitions));
+                    fail(at("definitions"),
+                         "\"definitions\" must be an object of schemas, got " + describe_value(*definitions));
                 }
                 for (auto it = definitions->begin(); it != definitions->end(); ++it) {
                     (void)child(it.value(), pointer_child(pointer_child(pointer, "definitions"), it.key()));
@@ -452,8 +455,8 @@ private:
             if (const auto* type = find("type")) {
                 auto add = [&](const nlohmann::json& name, const std::string& name_pointer) {
                     static const std::pair<std::string_view, std::uint8_t> names[] = {
-                        {"null", type_null},     {"boolean", type_boolean}, {"object", type_object},
-                        {"array", type_array},   {"number", type_number},   {"string", type_string},
+                        {"null", type_null},      {"boolean", type_boolean}, {"object", type_object},
+                        {"array", type_array},    {"number", type_number},   {"string", type_string},
                         {"integer", type_integer}};
                     if (name.is_string()) {
                         for (const auto& [text, bit] : names) {
@@ -465,16 +468,20 @@ private:
                             }
                         }
                     }
-                    fail(name_pointer, "a type must be one of \"null\", \"boolean\", \"object\", \"array\", \"number\", "
-                                       "\"string\", \"integer\", got " + describe_value(name));
+                    fail(name_pointer,
+                         "a type must be one of \"null\", \"boolean\", \"object\", \"array\", \"number\", "
+                         "\"string\", \"integer\", got " +
+                             describe_value(name));
                 };
                 if (type->is_array()) {
                     if (type->empty()) fail(at("type"), "\"type\" must not be an empty array");
-                    for (std::size_t i = 0; i < type->size(); ++i) add((*type)[i], at("type") + "/" + std::to_string(i));
+                    for (std::size_t i = 0; i < type->size(); ++i)
+                        add((*type)[i], at("type") + "/" + std::to_string(i));
                 } else if (type->is_string()) {
                     add(*type, at("type"));
                 } else {
-                    fail(at("type"), "\"type\" must be a type name or an array of type names, got " + describe_value(*type));
+                    fail(at("type"),
+                         "\"type\" must be a type name or an array of type names, got " + describe_value(*type));
                 }
             }
             if (const auto* values = find("enum")) {
@@ -487,7 +494,8 @@ private:
         void compile_numeric() {
             node.multiple_of = number("multipleOf");
             if (node.multiple_of && compare_numbers(*node.multiple_of, nlohmann::json(0)) <= 0) {
-                fail(at("multipleOf"), "\"multipleOf\" must be greater than 0, got " + describe_value(*node.multiple_of));
+                fail(at("multipleOf"),
+                     "\"multipleOf\" must be greater than 0, got " + describe_value(*node.multiple_of));
             }
             node.maximum = number("maximum");
             node.exclusive_maximum = number("exclusiveMaximum");
@@ -499,7 +507,9 @@ private:
             node.max_length = count("maxLength");
             node.min_length = count("minLength");
             if (const auto* p = find("pattern")) {
-                if (!p->is_string()) fail(at("pattern"), "\"pattern\" must be a string (a regular expression), got " + describe_value(*p));
+                if (!p->is_string())
+                    fail(at("pattern"),
+                         "\"pattern\" must be a string (a regular expression), got " + describe_value(*p));
                 node.pattern = regex(p->get<std::string>(), at("pattern"));
             }
         }
@@ -523,27 +533,34 @@ private:
             node.max_items = count("maxItems");
             node.min_items = count("minItems");
             if (const auto* unique = find("uniqueItems")) {
-                if (!unique->is_boolean()) fail(at("uniqueItems"), "\"uniqueItems\" must be a boolean, got " + describe_value(*unique));
+                if (!unique->is_boolean())
+                    fail(at("uniqueItems"), "\"uniqueItems\" must be a boolean, got " + describe_value(*unique));
                 node.unique_items = unique->get<bool>();
             }
             if (find("contains") != nullptr) node.contains = child("contains");
-            node.has_array_keywords = node.items != no_node || node.items_is_list || node.max_items ||
-                                      node.min_items || node.unique_items || node.contains != no_node;
+            node.has_array_keywords = node.items != no_node || node.items_is_list || node.max_items || node.min_items ||
+                                      node.unique_items || node.contains != no_node;
         }
 
         void compile_object() {
             node.max_properties = count("maxProperties");
             node.min_properties = count("minProperties");
-            if (const auto* required = find("required")) string_list(*required, at("required"), "\"required\"", node.required);
+            if (const auto* required = find("required"))
+                string_list(*required, at("required"), "\"required\"", node.required);
             if (const auto* properties = find("properties")) {
-                if (!properties->is_object()) fail(at("properties"), "\"properties\" must be an object of schemas, got " + describe_value(*properties));
+                if (!properties->is_object())
+                    fail(at("properties"),
+                         "\"properties\" must be an object of schemas, got " + describe_value(*properties));
                 for (auto it = properties->begin(); it != properties->end(); ++it) {
-                    node.properties.emplace(it.key(), child(it.value(), pointer_child(pointer_child(pointer, "properties"), it.key())));
+                    node.properties.emplace(
+                        it.key(), child(it.value(), pointer_child(pointer_child(pointer, "properties"), it.key())));
                 }
                 node.has_member_keywords = true;
             }
             if (const auto* patterns = find("patternProperties")) {
-                if (!patterns->is_object()) fail(at("patternProperties"), "\"patternProperties\" must be an object of schemas, got " + describe_value(*patterns));
+                if (!patterns->is_object())
+                    fail(at("patternProperties"),
+                         "\"patternProperties\" must be an object of schemas, got " + describe_value(*patterns));
                 for (auto it = patterns->begin(); it != patterns->end(); ++it) {
                     const std::string member = pointer_child(pointer_child(pointer, "patternProperties"), it.key());
                     schema_regex re = regex(it.key(), self.where(document, member));
@@ -556,17 +573,22 @@ private:
                 node.has_member_keywords = true;
             }
             if (const auto* dependencies = find("dependencies")) {
-                if (!dependencies->is_object()) fail(at("dependencies"), "\"dependencies\" must be an object, got " + describe_value(*dependencies));
+                if (!dependencies->is_object())
+                    fail(at("dependencies"),
+                         "\"dependencies\" must be an object, got " + describe_value(*dependencies));
                 for (auto it = dependencies->begin(); it != dependencies->end(); ++it) {
                     const std::string member = pointer_child(pointer_child(pointer, "dependencies"), it.key());
                     schema_dependency dependency;
                     dependency.property = it.key();
                     if (it.value().is_array()) {
-                        string_list(it.value(), self.where(document, member), "a property dependency", dependency.required);
+                        string_list(it.value(), self.where(document, member), "a property dependency",
+                                    dependency.required);
                     } else if (it.value().is_object() || it.value().is_boolean()) {
                         dependency.node = child(it.value(), member);
                     } else {
-                        fail(self.where(document, member), "a dependency must be an array of property names or a schema, got " + describe_value(it.value()));
+                        fail(self.where(document, member),
+                             "a dependency must be an array of property names or a schema, got " +
+                                 describe_value(it.value()));
                     }
                     node.dependencies.push_back(std::move(dependency));
                 }
@@ -614,7 +636,8 @@ private:
         location target = resource;
         if (!decoded.empty() && decoded.front() != '/') {
             const auto it = ids_.find(uri + "#" + decoded);
-            if (it == ids_.end()) fail(at, "cannot resolve the $ref \"" + ref + "\": no $id \"#" + decoded + "\" in this schema");
+            if (it == ids_.end())
+                fail(at, "cannot resolve the $ref \"" + ref + "\": no $id \"#" + decoded + "\" in this schema");
             target = it->second;
         } else if (!decoded.empty()) {
             std::vector<std::string> tokens;
@@ -625,7 +648,8 @@ private:
         (void)split_pointer(target.pointer, tokens);
         const nlohmann::json* value = find_pointer(*documents_[target.document].value, tokens);
         if (value == nullptr) {
-            fail(at, "cannot resolve the $ref \"" + ref + "\": nothing at \"" + where(target.document, target.pointer) + "\"");
+            fail(at, "cannot resolve the $ref \"" + ref + "\": nothing at \"" + where(target.document, target.pointer) +
+                         "\"");
         }
         if (!value->is_object() && !value->is_boolean()) {
             fail(at, "the $ref \"" + ref + "\" points to " + describe_value(*value) + ", which is not a schema");
@@ -637,15 +661,14 @@ private:
         if (metaschema_document_ != 0) return metaschema_document_;
         metaschema_ = std::make_unique<nlohmann::json>(nlohmann::json::parse(draft07_metaschema_text));
         metaschema_document_ = documents_.size();
-        documents_.push_back({metaschema_.get(), std::string(draft07_metaschema_id), std::string(draft07_metaschema_id) + "#"});
+        documents_.push_back(
+            {metaschema_.get(), std::string(draft07_metaschema_id), std::string(draft07_metaschema_id) + "#"});
         scan_ids(metaschema_document_, *metaschema_, "", std::string(draft07_metaschema_id));
         return metaschema_document_;
     }
 
     // The node a node stands for once its chain of `$ref`s is followed.
-    [[nodiscard]] std::size_t resolve(std::size_t index) const {
-        return index == no_node ? index : final_[index];
-    }
+    [[nodiscard]] std::size_t resolve(std::size_t index) const { return index == no_node ? index : final_[index]; }
 
     // Follows every chain of `$ref`s once (linear time); a chain that loops is a schema error.
     void collapse_refs() {
@@ -659,7 +682,8 @@ private:
                 if (on_path[at] != 0) {
                     std::string chain;
                     const auto loop = std::find(path.begin(), path.end(), at);
-                    for (auto it = loop; it != path.end() && chain.size() < 300; ++it) chain += nodes_[*it].location + " -> ";
+                    for (auto it = loop; it != path.end() && chain.size() < 300; ++it)
+                        chain += nodes_[*it].location + " -> ";
                     chain += nodes_[at].location;
                     fail(nodes_[at].location, "the $ref chain " + chain + " loops and never reaches a schema");
                 }
@@ -736,8 +760,8 @@ private:
                 if (marks[next] == mark::active) {
                     fail(nodes_[next].location,
                          "this schema applies itself to the same value again (through $ref and allOf/anyOf/oneOf/"
-                         "not/if/then/else/dependencies, via " + nodes_[top.node].location +
-                             "): validation would never end");
+                         "not/if/then/else/dependencies, via " +
+                             nodes_[top.node].location + "): validation would never end");
                 }
                 if (marks[next] == mark::unseen) {
                     marks[next] = mark::active;
@@ -755,7 +779,7 @@ private:
     std::map<std::pair<std::size_t, std::string>, std::size_t> memo_;
     std::map<std::pair<std::size_t, std::string>, std::string> bases_;
     std::map<std::string, location> ids_;
-    std::vector<std::size_t> final_;  // node -> the node its $ref chain ends at
+    std::vector<std::size_t> final_;                              // node -> the node its $ref chain ends at
     std::vector<std::pair<std::size_t, location>> pending_refs_;  // $ref nodes whose target is not compiled yet
 };
 
@@ -793,7 +817,8 @@ private:
     }
 
     void report(std::string_view keyword, const std::string& schema_path, const std::string& text) {
-        out_->push_back({path_, std::string(keyword), schema_path, (path_.empty() ? std::string("(root)") : path_) + ": " + text});
+        out_->push_back(
+            {path_, std::string(keyword), schema_path, (path_.empty() ? std::string("(root)") : path_) + ": " + text});
     }
 
     [[nodiscard]] static std::string keyword_path(const schema_node& node, std::string_view keyword) {
@@ -844,18 +869,21 @@ private:
         };
 
         if (node.types != 0 && !type_matches(node.types, instance)) {
-            if (!fail("type", describe_value(instance) + " is " + article(schema_type_name(instance)) +
-                                  ", expected " + (node.types_text.find(',') == std::string::npos ? node.types_text : "one of " + node.types_text))) {
+            if (!fail("type", describe_value(instance) + " is " + article(schema_type_name(instance)) + ", expected " +
+                                  (node.types_text.find(',') == std::string::npos ? node.types_text
+                                                                                  : "one of " + node.types_text))) {
                 return false;
             }
         }
         if (node.enum_values) {
             const bool found = std::any_of(node.enum_values->begin(), node.enum_values->end(),
                                            [&](const nlohmann::json& v) { return json_equal(v, instance); });
-            if (!found && !fail("enum", describe_value(instance) + " is not one of " + dump_short(*node.enum_values))) return false;
+            if (!found && !fail("enum", describe_value(instance) + " is not one of " + dump_short(*node.enum_values)))
+                return false;
         }
         if (node.const_value && !json_equal(*node.const_value, instance)) {
-            if (!fail("const", describe_value(instance) + " is not the constant " + dump_short(*node.const_value))) return false;
+            if (!fail("const", describe_value(instance) + " is not the constant " + dump_short(*node.const_value)))
+                return false;
         }
         if (instance.is_number()) {
             if (!validate_number(node, instance, fail)) return false;
@@ -871,7 +899,8 @@ private:
             if (!sub(validate(i, instance))) return false;
         }
         if (!node.any_of.empty()) {
-            const bool any = std::any_of(node.any_of.begin(), node.any_of.end(), [&](std::size_t i) { return check(i, instance); });
+            const bool any =
+                std::any_of(node.any_of.begin(), node.any_of.end(), [&](std::size_t i) { return check(i, instance); });
             if (!any && !fail("anyOf", describe_value(instance) + " matches none of the " +
                                            std::to_string(node.any_of.size()) + " schemas in anyOf")) {
                 return false;
@@ -911,16 +940,22 @@ private:
 
     static bool type_matches(std::uint8_t types, const nlohmann::json& instance) {
         switch (instance.type()) {
-            case nlohmann::json::value_t::null: return (types & type_null) != 0;
-            case nlohmann::json::value_t::boolean: return (types & type_boolean) != 0;
-            case nlohmann::json::value_t::object: return (types & type_object) != 0;
-            case nlohmann::json::value_t::array: return (types & type_array) != 0;
-            case nlohmann::json::value_t::string: return (types & type_string) != 0;
+            case nlohmann::json::value_t::null:
+                return (types & type_null) != 0;
+            case nlohmann::json::value_t::boolean:
+                return (types & type_boolean) != 0;
+            case nlohmann::json::value_t::object:
+                return (types & type_object) != 0;
+            case nlohmann::json::value_t::array:
+                return (types & type_array) != 0;
+            case nlohmann::json::value_t::string:
+                return (types & type_string) != 0;
             case nlohmann::json::value_t::number_integer:
             case nlohmann::json::value_t::number_unsigned:
             case nlohmann::json::value_t::number_float:
                 return (types & type_number) != 0 || ((types & type_integer) != 0 && is_integral_number(instance));
-            default: return false;
+            default:
+                return false;
         }
     }
 
@@ -934,13 +969,17 @@ private:
             if (!fail("maximum", shown + " is greater than the maximum " + safe_dump(*node.maximum))) return false;
         }
         if (node.exclusive_maximum && compare_numbers(instance, *node.exclusive_maximum) >= 0) {
-            if (!fail("exclusiveMaximum", shown + " is not less than the exclusive maximum " + safe_dump(*node.exclusive_maximum))) return false;
+            if (!fail("exclusiveMaximum",
+                      shown + " is not less than the exclusive maximum " + safe_dump(*node.exclusive_maximum)))
+                return false;
         }
         if (node.minimum && compare_numbers(instance, *node.minimum) < 0) {
             if (!fail("minimum", shown + " is less than the minimum " + safe_dump(*node.minimum))) return false;
         }
         if (node.exclusive_minimum && compare_numbers(instance, *node.exclusive_minimum) <= 0) {
-            if (!fail("exclusiveMinimum", shown + " is not greater than the exclusive minimum " + safe_dump(*node.exclusive_minimum))) return false;
+            if (!fail("exclusiveMinimum",
+                      shown + " is not greater than the exclusive minimum " + safe_dump(*node.exclusive_minimum)))
+                return false;
         }
         return true;
     }
@@ -951,20 +990,23 @@ private:
         if (node.max_length || node.min_length) {
             const std::size_t length = utf8_length(text);
             if (node.max_length && length > *node.max_length) {
-                if (!fail("maxLength", describe_value(instance) + " is longer than the maxLength " + std::to_string(*node.max_length) +
-                                           " (" + std::to_string(length) + " characters)")) {
+                if (!fail("maxLength", describe_value(instance) + " is longer than the maxLength " +
+                                           std::to_string(*node.max_length) + " (" + std::to_string(length) +
+                                           " characters)")) {
                     return false;
                 }
             }
             if (node.min_length && length < *node.min_length) {
-                if (!fail("minLength", describe_value(instance) + " is shorter than the minLength " + std::to_string(*node.min_length) +
-                                           " (" + std::to_string(length) + " characters)")) {
+                if (!fail("minLength", describe_value(instance) + " is shorter than the minLength " +
+                                           std::to_string(*node.min_length) + " (" + std::to_string(length) +
+                                           " characters)")) {
                     return false;
                 }
             }
         }
         if (node.pattern && !pattern_search(*node.pattern->re, text)) {
-            if (!fail("pattern", describe_value(instance) + " does not match the pattern " + dump_short(nlohmann::json(node.pattern->source)))) {
+            if (!fail("pattern", describe_value(instance) + " does not match the pattern " +
+                                     dump_short(nlohmann::json(node.pattern->source)))) {
                 return false;
             }
         }
@@ -975,10 +1017,14 @@ private:
     bool validate_array(const schema_node& node, const nlohmann::json& instance, Fail& fail, Sub& sub) {
         const std::size_t size = instance.size();
         if (node.max_items && size > *node.max_items) {
-            if (!fail("maxItems", "has " + std::to_string(size) + " items, more than the maxItems " + std::to_string(*node.max_items))) return false;
+            if (!fail("maxItems", "has " + std::to_string(size) + " items, more than the maxItems " +
+                                      std::to_string(*node.max_items)))
+                return false;
         }
         if (node.min_items && size < *node.min_items) {
-            if (!fail("minItems", "has " + std::to_string(size) + " items, fewer than the minItems " + std::to_string(*node.min_items))) return false;
+            if (!fail("minItems", "has " + std::to_string(size) + " items, fewer than the minItems " +
+                                      std::to_string(*node.min_items)))
+                return false;
         }
         if (node.items_is_list) {
             for (std::size_t i = 0; i < size; ++i) {
@@ -994,9 +1040,8 @@ private:
             }
         } else if (node.items != no_node) {
             for (std::size_t i = 0; i < size; ++i) {
-                const bool ok = apply(node.items, instance[i], i, "items", [&] {
-                    return "item " + std::to_string(i) + " is not allowed (items is false)";
-                });
+                const bool ok = apply(node.items, instance[i], i, "items",
+                                      [&] { return "item " + std::to_string(i) + " is not allowed (items is false)"; });
                 if (!sub(ok)) return false;
             }
         }
@@ -1019,16 +1064,19 @@ private:
                 }
                 run = end;
             }
-            if (duplicate && !fail("uniqueItems", "items " + std::to_string(duplicate->first) + " and " +
-                                                      std::to_string(duplicate->second) + " are equal, but uniqueItems is true")) {
+            if (duplicate &&
+                !fail("uniqueItems", "items " + std::to_string(duplicate->first) + " and " +
+                                         std::to_string(duplicate->second) + " are equal, but uniqueItems is true")) {
                 return false;
             }
         }
         if (node.contains != no_node) {
             bool found = false;
             for (std::size_t i = 0; i < size && !found; ++i) found = check(node.contains, instance[i]);
-            if (!found && !fail("contains", size == 0 ? std::string("the array is empty, but contains requires a matching item")
-                                                      : "none of the " + std::to_string(size) + " items matches the contains schema")) {
+            if (!found &&
+                !fail("contains", size == 0
+                                      ? std::string("the array is empty, but contains requires a matching item")
+                                      : "none of the " + std::to_string(size) + " items matches the contains schema")) {
                 return false;
             }
         }
@@ -1051,7 +1099,8 @@ private:
             }
         }
         for (const auto& name : node.required) {
-            if (!instance.contains(name) && !fail("required", "the required property " + dump_short(nlohmann::json(name)) + " is missing")) {
+            if (!instance.contains(name) &&
+                !fail("required", "the required property " + dump_short(nlohmann::json(name)) + " is missing")) {
                 return false;
             }
         }
@@ -1062,7 +1111,8 @@ private:
                 if (const auto p = node.properties.find(key); p != node.properties.end()) {
                     matched = true;
                     if (!sub(apply(p->second, it.value(), key, "properties", [&] {
-                            return "the property " + dump_short(nlohmann::json(key)) + " is not allowed (its schema in properties is false)";
+                            return "the property " + dump_short(nlohmann::json(key)) +
+                                   " is not allowed (its schema in properties is false)";
                         }))) {
                         return false;
                     }
@@ -1071,15 +1121,17 @@ private:
                     if (!pattern_search(*pp.regex.re, key)) continue;
                     matched = true;
                     if (!sub(apply(pp.node, it.value(), key, "patternProperties", [&] {
-                            return "the property " + dump_short(nlohmann::json(key)) + " is not allowed (patternProperties " +
-                                   dump_short(nlohmann::json(pp.regex.source)) + " is false)";
+                            return "the property " + dump_short(nlohmann::json(key)) +
+                                   " is not allowed (patternProperties " + dump_short(nlohmann::json(pp.regex.source)) +
+                                   " is false)";
                         }))) {
                         return false;
                     }
                 }
                 if (!matched && node.additional_properties != no_node) {
                     if (!sub(apply(node.additional_properties, it.value(), key, "additionalProperties", [&] {
-                            return "the property " + dump_short(nlohmann::json(key)) + " is not allowed (additionalProperties is false)";
+                            return "the property " + dump_short(nlohmann::json(key)) +
+                                   " is not allowed (additionalProperties is false)";
                         }))) {
                         return false;
                     }
@@ -1107,7 +1159,8 @@ private:
                 schema_validator nested(schema_, &inner);
                 nested.depth_ = depth_;
                 (void)nested.validate(node.property_names, name);
-                std::string why = inner.empty() ? std::string("it does not match the propertyNames schema") : inner.front().message;
+                std::string why =
+                    inner.empty() ? std::string("it does not match the propertyNames schema") : inner.front().message;
                 if (why.rfind("(root): ", 0) == 0) why.erase(0, 8);
                 (void)fail("propertyNames", "the property name " + dump_short(name) + " is invalid: " + why);
             }

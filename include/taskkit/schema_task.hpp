@@ -52,7 +52,6 @@
 
 namespace taskkit {
 
-
 /// The options of a schema_task: those of task_options, plus `.schema` right after
 /// `.description`.
 /// @code
@@ -79,8 +78,8 @@ struct schema_task_options {
     std::function<void(const P&, run_context&)> cleanup;    ///< after every attempt
     /// Wraps each attempt; must call `next()` exactly once to run init, on_start and run.
     std::function<void(const P&, run_context&, const std::function<void()>& next)> middleware;
-    std::function<void(const P&, run_context&)> on_start;  ///< before the first attempt's run
-    typename detail::success_hook<P, R>::type on_success;  ///< (payload, [output,] ctx)
+    std::function<void(const P&, run_context&)> on_start;                       ///< before the first attempt's run
+    typename detail::success_hook<P, R>::type on_success;                       ///< (payload, [output,] ctx)
     std::function<void(const P&, const error_info&, run_context&)> on_failure;  ///< failed, canceled, timed out
     std::function<void(const P&, const result<R>&, run_context&)> on_complete;  ///< any terminal outcome
     std::function<error_decision(const P&, const error_info&, run_context&)> handle_error;  ///< after a failed attempt
@@ -152,8 +151,7 @@ private:
                     try {
                         (void)payload.get<P>();
                     } catch (const std::exception& e) {
-                        throw payload_error("payload for task '" + id +
-                                            "' matches its schema but does not decode: " +
+                        throw payload_error("payload for task '" + id + "' matches its schema but does not decode: " +
                                             detail::describe_decode_failure<P>(payload, e));
                     }
                 }
@@ -164,8 +162,8 @@ private:
     static json_schema compile(const std::string& id, const nlohmann::json& document) {
         const std::string where = " (in the .schema of task '" + id + "')";
         if (document.is_null())
-            throw schema_error("", "a schema_task needs a .schema: a JSON Schema object, or true to accept anything" +
-                                       where);
+            throw schema_error(
+                "", "a schema_task needs a .schema: a JSON Schema object, or true to accept anything" + where);
         try {
             return json_schema(document);
         } catch (const schema_error& e) {

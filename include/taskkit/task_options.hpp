@@ -24,12 +24,10 @@ namespace taskkit {
 /// A type that converts to and from nlohmann::json (through to_json/from_json, for example
 /// NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE) and can be copied: what payloads and results must be.
 template <class T>
-concept json_serializable =
-    std::copy_constructible<T> && std::is_object_v<T> &&
-    (std::same_as<T, nlohmann::json> ||
-     (nlohmann::detail::has_to_json<nlohmann::json, T>::value &&
-      (nlohmann::detail::has_from_json<nlohmann::json, T>::value ||
-       nlohmann::detail::has_non_default_from_json<nlohmann::json, T>::value)));
+concept json_serializable = std::copy_constructible<T> && std::is_object_v<T> &&
+    (std::same_as<T, nlohmann::json> || (nlohmann::detail::has_to_json<nlohmann::json, T>::value &&
+                                         (nlohmann::detail::has_from_json<nlohmann::json, T>::value ||
+                                          nlohmann::detail::has_non_default_from_json<nlohmann::json, T>::value)));
 
 /// What a task's run function may return: nothing, or a JSON-serialisable value.
 template <class R>
@@ -45,8 +43,8 @@ public:
     run_function() = default;
 
     template <class F>
-        requires(!std::same_as<std::remove_cvref_t<F>, run_function>)
-    run_function(F f) {  // NOLINT(google-explicit-constructor): designated initializers need this
+    requires(!std::same_as<std::remove_cvref_t<F>, run_function>)
+        run_function(F f) {  // NOLINT(google-explicit-constructor): designated initializers need this
         if constexpr (std::is_invocable_v<F&, const P&, run_context&>) {
             check_result<std::invoke_result_t<F&, const P&, run_context&>>();
             fn_ = std::move(f);
@@ -109,19 +107,19 @@ struct success_hook<P, void> {
 /// on_complete also run when a run is canceled or times out.
 template <class P, class R = void>
 struct task_options {
-    std::string id;                                        ///< unique in the registry
-    std::string description;                               ///< shown by tools
-    retry_options retry;                                   ///< retry policy
-    queue_options queue;                                   ///< queue and concurrency limit
-    taskkit::machine machine = machines::small_1x;         ///< budget held while executing
+    std::string id;                                         ///< unique in the registry
+    std::string description;                                ///< shown by tools
+    retry_options retry;                                    ///< retry policy
+    queue_options queue;                                    ///< queue and concurrency limit
+    taskkit::machine machine = machines::small_1x;          ///< budget held while executing
     std::optional<std::chrono::milliseconds> max_duration;  ///< wall-clock limit per attempt
-    run_function<P, R> run;                                ///< the work
-    std::function<void(const P&, run_context&)> init;      ///< before every attempt
-    std::function<void(const P&, run_context&)> cleanup;   ///< after every attempt
+    run_function<P, R> run;                                 ///< the work
+    std::function<void(const P&, run_context&)> init;       ///< before every attempt
+    std::function<void(const P&, run_context&)> cleanup;    ///< after every attempt
     /// Wraps each attempt; must call `next()` exactly once to run init, on_start and run.
     std::function<void(const P&, run_context&, const std::function<void()>& next)> middleware;
-    std::function<void(const P&, run_context&)> on_start;  ///< before the first attempt's run
-    typename detail::success_hook<P, R>::type on_success;  ///< (payload, [output,] ctx)
+    std::function<void(const P&, run_context&)> on_start;                       ///< before the first attempt's run
+    typename detail::success_hook<P, R>::type on_success;                       ///< (payload, [output,] ctx)
     std::function<void(const P&, const error_info&, run_context&)> on_failure;  ///< failed, canceled, timed out
     std::function<void(const P&, const result<R>&, run_context&)> on_complete;  ///< any terminal outcome
     std::function<error_decision(const P&, const error_info&, run_context&)> handle_error;  ///< after a failed attempt

@@ -53,12 +53,12 @@ struct trigger_options {
     /// first run's handle (is_cached()) and starts nothing. Keys of runs that failed are released.
     std::string idempotency_key;
     std::optional<std::chrono::milliseconds> idempotency_key_ttl;  ///< default 30 days
-    run_delay delay;                                        ///< start no earlier than this (status delayed)
-    std::optional<std::chrono::milliseconds> ttl;           ///< not started within this → expired
-    std::vector<std::string> tags;                          ///< at most 10, each 1–128 characters
-    nlohmann::json metadata;                                ///< a JSON object kept on the record (null: none)
-    std::string queue;                                      ///< run on this declared queue instead of the task's
-    std::string concurrency_key;                            ///< a copy of the queue per key value
+    run_delay delay;                                               ///< start no earlier than this (status delayed)
+    std::optional<std::chrono::milliseconds> ttl;                  ///< not started within this → expired
+    std::vector<std::string> tags;                                 ///< at most 10, each 1–128 characters
+    nlohmann::json metadata;                                       ///< a JSON object kept on the record (null: none)
+    std::string queue;                                             ///< run on this declared queue instead of the task's
+    std::string concurrency_key;                                   ///< a copy of the queue per key value
     /// Seconds of head start: the run goes ahead of runs without priority triggered up to this
     /// many seconds earlier.
     int priority = 0;
@@ -81,7 +81,8 @@ struct trigger_options {
             if (tag.empty() || tag.size() > max_tag_length)
                 throw options_error("tag '" + tag.substr(0, 32) + "' must be 1 to 128 characters long");
         }
-        if (!metadata.is_object() && !metadata.is_null()) throw options_error("trigger option metadata must be a JSON object");
+        if (!metadata.is_object() && !metadata.is_null())
+            throw options_error("trigger option metadata must be a JSON object");
         if (priority < 0) throw options_error("trigger option priority must not be negative");
         if (max_attempts && *max_attempts < 1) throw options_error("trigger option max_attempts must be at least 1");
         if (max_duration && max_duration->count() <= 0)

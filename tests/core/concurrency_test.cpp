@@ -17,11 +17,12 @@ TEST_CASE("a queue's concurrency_limit bounds executing runs under load") {
     const int limit = GENERATE(1, 3);
     taskkit::task<int> t({.id = "limited",
                           .queue = {.concurrency_limit = limit},
-                          .run = [&](const int&) {
-                              counter.enter();
-                              busy();
-                              counter.leave();
-                          }},
+                          .run =
+                              [&](const int&) {
+                                  counter.enter();
+                                  busy();
+                                  counter.leave();
+                              }},
                          reg);
     taskkit::runtime rt(options(reg, 6));
     std::vector<taskkit::run_handle<void>> handles;
@@ -36,10 +37,12 @@ TEST_CASE("without a limit, runs of one queue execute in parallel") {
     taskkit::registry reg;
     gate release;
     std::atomic<int> inside{0};
-    taskkit::task<int> t({.id = "unbounded", .run = [&](const int&) {
-                              ++inside;
-                              release.wait();
-                          }},
+    taskkit::task<int> t({.id = "unbounded",
+                          .run =
+                              [&](const int&) {
+                                  ++inside;
+                                  release.wait();
+                              }},
                          reg);
     taskkit::runtime rt(options(reg, 4));
     std::vector<taskkit::run_handle<void>> handles;
@@ -75,14 +78,18 @@ TEST_CASE("runs waiting for a retry hold no slot") {
     auto clock = std::make_shared<taskkit::virtual_clock>();
     std::atomic<int> first_attempts{0};
     taskkit::task<int> t({.id = "retry-slot",
-                          .retry = {.max_attempts = 2, .min_timeout = std::chrono::hours(1), .max_timeout = std::chrono::hours(1), .randomize = false},
+                          .retry = {.max_attempts = 2,
+                                    .min_timeout = std::chrono::hours(1),
+                                    .max_timeout = std::chrono::hours(1),
+                                    .randomize = false},
                           .queue = {.concurrency_limit = 1},
-                          .run = [&](const int& n, taskkit::run_context& ctx) {
-                              if (n == 0 && ctx.attempt().number == 1) {
-                                  ++first_attempts;
-                                  throw std::runtime_error("retry me later");
-                              }
-                          }},
+                          .run =
+                              [&](const int& n, taskkit::run_context& ctx) {
+                                  if (n == 0 && ctx.attempt().number == 1) {
+                                      ++first_attempts;
+                                      throw std::runtime_error("retry me later");
+                                  }
+                              }},
                          reg);
     taskkit::runtime rt(options(reg, 2, clock));
     auto failing = rt.trigger(t, 0);
@@ -101,12 +108,14 @@ TEST_CASE("the machine budget bounds how many runs execute at once") {
     taskkit::registry reg;
     peak_counter counter;
     // capacity 2 cpu: at most two medium-1x (1 cpu) runs at once, on 6 workers.
-    taskkit::task<int> t({.id = "medium", .machine = taskkit::machines::medium_1x,
-                          .run = [&](const int&) {
-                              counter.enter();
-                              busy();
-                              counter.leave();
-                          }},
+    taskkit::task<int> t({.id = "medium",
+                          .machine = taskkit::machines::medium_1x,
+                          .run =
+                              [&](const int&) {
+                                  counter.enter();
+                                  busy();
+                                  counter.leave();
+                              }},
                          reg);
     auto opts = options(reg, 6);
     opts.capacity = taskkit::machine{.cpu = 2, .memory = 64};
@@ -129,7 +138,7 @@ TEST_CASE("a large run waits for its machine; small ones do not overtake it fore
         busy();
         cpu_in_use.fetch_sub(ctx.machine().cpu);
     };
-    taskkit::task<int> big({.id = "big", .machine = taskkit::machines::medium_2x, .run = body}, reg);  // 2 cpu
+    taskkit::task<int> big({.id = "big", .machine = taskkit::machines::medium_2x, .run = body}, reg);     // 2 cpu
     taskkit::task<int> small({.id = "small", .machine = taskkit::machines::small_2x, .run = body}, reg);  // 1 cpu
     auto opts = options(reg, 6);
     opts.capacity = taskkit::machine{.cpu = 4, .memory = 64};

@@ -38,7 +38,8 @@ TEST_CASE("a task registers under its id and unregisters when destroyed") {
 TEST_CASE("defining a second task with a registered id throws duplicate_task_error") {
     taskkit::registry reg;
     taskkit::task<json> first({.id = "dup", .run = [](const json&) {}}, reg);
-    REQUIRE_THROWS_AS(taskkit::task<json>({.id = "dup", .run = [](const json&) {}}, reg), taskkit::duplicate_task_error);
+    REQUIRE_THROWS_AS(taskkit::task<json>({.id = "dup", .run = [](const json&) {}}, reg),
+                      taskkit::duplicate_task_error);
     try {
         taskkit::task<int> second({.id = "dup", .run = [](const int&) {}}, reg);
         FAIL("no exception");
@@ -60,25 +61,30 @@ TEST_CASE("bad task options are a clear options_error at definition") {
     CHECK_THROWS_AS(taskkit::task<json>({.id = "b", .retry = {.factor = -1}, .run = [](const json&) {}}, reg),
                     options_error);
     CHECK_THROWS_AS(
-        taskkit::task<json>(
-            {.id = "c", .retry = {.min_timeout = std::chrono::seconds(5), .max_timeout = std::chrono::seconds(1)},
-             .run = [](const json&) {}},
-            reg),
+        taskkit::task<json>({.id = "c",
+                             .retry = {.min_timeout = std::chrono::seconds(5), .max_timeout = std::chrono::seconds(1)},
+                             .run = [](const json&) {}},
+                            reg),
         options_error);
-    CHECK_THROWS_AS(taskkit::task<json>({.id = "d", .queue = {.concurrency_limit = -1}, .run = [](const json&) {}}, reg),
-                    options_error);
-    CHECK_THROWS_AS(taskkit::task<json>({.id = "e", .machine = {.cpu = 0, .memory = 1}, .run = [](const json&) {}}, reg),
-                    options_error);
-    CHECK_THROWS_AS(taskkit::task<json>({.id = "f", .max_duration = std::chrono::milliseconds(0), .run = [](const json&) {}}, reg),
-                    options_error);
+    CHECK_THROWS_AS(
+        taskkit::task<json>({.id = "d", .queue = {.concurrency_limit = -1}, .run = [](const json&) {}}, reg),
+        options_error);
+    CHECK_THROWS_AS(
+        taskkit::task<json>({.id = "e", .machine = {.cpu = 0, .memory = 1}, .run = [](const json&) {}}, reg),
+        options_error);
+    CHECK_THROWS_AS(
+        taskkit::task<json>({.id = "f", .max_duration = std::chrono::milliseconds(0), .run = [](const json&) {}}, reg),
+        options_error);
     CHECK(reg.ids().empty());  // nothing half-registered
 }
 
 TEST_CASE("tasks naming one queue with different limits are refused") {
     taskkit::registry reg;
-    taskkit::task<json> a({.id = "a", .queue = {.name = "shared", .concurrency_limit = 2}, .run = [](const json&) {}}, reg);
+    taskkit::task<json> a({.id = "a", .queue = {.name = "shared", .concurrency_limit = 2}, .run = [](const json&) {}},
+                          reg);
     CHECK_THROWS_AS(
-        taskkit::task<json>({.id = "b", .queue = {.name = "shared", .concurrency_limit = 3}, .run = [](const json&) {}}, reg),
+        taskkit::task<json>({.id = "b", .queue = {.name = "shared", .concurrency_limit = 3}, .run = [](const json&) {}},
+                            reg),
         taskkit::options_error);
     taskkit::task<json> c({.id = "c", .queue = {.name = "shared"}, .run = [](const json&) {}}, reg);  // inherits 2
     CHECK(reg.queue_limit("shared") == 2);
@@ -88,9 +94,9 @@ TEST_CASE("the run function may take the payload alone or the payload and the co
     taskkit::registry reg;
     taskkit::task<point, int> sum({.id = "sum", .run = [](const point& p) { return p.x + p.y; }}, reg);
     taskkit::task<point, std::string> where(
-        {.id = "where", .run = [](const point& p, taskkit::run_context& ctx) {
-             return std::string(ctx.task().id) + ":" + std::to_string(p.x);
-         }},
+        {.id = "where",
+         .run = [](const point& p,
+                   taskkit::run_context& ctx) { return std::string(ctx.task().id) + ":" + std::to_string(p.x); }},
         reg);
     taskkit::runtime rt(options(reg));
     CHECK(rt.trigger(sum, {.x = 2, .y = 3}).get() == 5);

@@ -12,15 +12,18 @@ namespace {
 /// number is below `succeed_on`.
 taskkit::task_options<json, int> recording(std::string id, event_log& log, int succeed_on, int max_attempts = 3) {
     auto note = [&log](std::string what) {
-        return [&log, what](const json&, taskkit::run_context& ctx) { log.add(what + "#" + std::to_string(ctx.attempt().number)); };
+        return [&log, what](const json&, taskkit::run_context& ctx) {
+            log.add(what + "#" + std::to_string(ctx.attempt().number));
+        };
     };
     return {.id = std::move(id),
             .retry = {.max_attempts = max_attempts, .randomize = false},
-            .run = [&log, succeed_on](const json&, taskkit::run_context& ctx) {
-                log.add("run#" + std::to_string(ctx.attempt().number));
-                if (ctx.attempt().number < succeed_on) throw std::runtime_error("boom");
-                return ctx.attempt().number;
-            },
+            .run =
+                [&log, succeed_on](const json&, taskkit::run_context& ctx) {
+                    log.add("run#" + std::to_string(ctx.attempt().number));
+                    if (ctx.attempt().number < succeed_on) throw std::runtime_error("boom");
+                    return ctx.attempt().number;
+                },
             .init = note("init"),
             .cleanup = note("cleanup"),
             .middleware =
@@ -30,16 +33,24 @@ taskkit::task_options<json, int> recording(std::string id, event_log& log, int s
                     log.add("middleware<#" + std::to_string(ctx.attempt().number));
                 },
             .on_start = note("on_start"),
-            .on_success = [&log](const json&, const int& out,
-                                 taskkit::run_context& ctx) { log.add("on_success(" + std::to_string(out) + ")#" + std::to_string(ctx.attempt().number)); },
-            .on_failure = [&log](const json&, const taskkit::error_info& e,
-                                 taskkit::run_context& ctx) { log.add("on_failure(" + e.message + ")#" + std::to_string(ctx.attempt().number)); },
-            .on_complete = [&log](const json&, const taskkit::result<int>& r,
-                                  taskkit::run_context& ctx) { log.add(std::string("on_complete(") + std::string(taskkit::to_string(r.status())) + ")#" + std::to_string(ctx.attempt().number)); },
-            .handle_error = [&log](const json&, const taskkit::error_info&, taskkit::run_context& ctx) {
-                log.add("handle_error#" + std::to_string(ctx.attempt().number));
-                return taskkit::error_decision{};
-            }};
+            .on_success =
+                [&log](const json&, const int& out, taskkit::run_context& ctx) {
+                    log.add("on_success(" + std::to_string(out) + ")#" + std::to_string(ctx.attempt().number));
+                },
+            .on_failure =
+                [&log](const json&, const taskkit::error_info& e, taskkit::run_context& ctx) {
+                    log.add("on_failure(" + e.message + ")#" + std::to_string(ctx.attempt().number));
+                },
+            .on_complete =
+                [&log](const json&, const taskkit::result<int>& r, taskkit::run_context& ctx) {
+                    log.add(std::string("on_complete(") + std::string(taskkit::to_string(r.status())) + ")#" +
+                            std::to_string(ctx.attempt().number));
+                },
+            .handle_error =
+                [&log](const json&, const taskkit::error_info&, taskkit::run_context& ctx) {
+                    log.add("handle_error#" + std::to_string(ctx.attempt().number));
+                    return taskkit::error_decision{};
+                }};
 }
 }  // namespace
 
@@ -79,11 +90,13 @@ TEST_CASE("hooks of a run that fails every attempt") {
 
 TEST_CASE("a hook that throws is recorded and never escapes into the worker") {
     taskkit::registry reg;
-    taskkit::task<json, int> t({.id = "bad-hooks",
-                                .run = [](const json&) { return 7; },
-                                .on_success = [](const json&, const int&, taskkit::run_context&) { throw std::runtime_error("mail server down"); },
-                                .on_complete = [](const json&, const taskkit::result<int>&, taskkit::run_context&) { throw 3; }},
-                               reg);
+    taskkit::task<json, int> t(
+        {.id = "bad-hooks",
+         .run = [](const json&) { return 7; },
+         .on_success = [](const json&, const int&,
+                          taskkit::run_context&) { throw std::runtime_error("mail server down"); },
+         .on_complete = [](const json&, const taskkit::result<int>&, taskkit::run_context&) { throw 3; }},
+        reg);
     taskkit::runtime rt(options(reg, 1));
     auto h = rt.trigger(t, json::object());
     CHECK(h.get() == 7);  // the run itself completed
@@ -132,21 +145,24 @@ TEST_CASE("on_failure and on_complete run when an executing run is canceled") {
     event_log log;
     gate started;
     taskkit::task<json> t({.id = "cancel-hooks",
-                           .run = [&](const json&, taskkit::run_context& ctx) {
-                               started.open();
-                               // cooperative: wait for the stop token
-                               std::mutex m;
-                               std::condition_variable_any cv;
-                               std::unique_lock lock(m);
-                               cv.wait_for(lock, ctx.stop_token(), std::chrono::seconds(30), [] { return false; });
-                           },
+                           .run =
+                               [&](const json&, taskkit::run_context& ctx) {
+                                   started.open();
+                                   // cooperative: wait for the stop token
+                                   std::mutex m;
+                                   std::condition_variable_any cv;
+                                   std::unique_lock lock(m);
+                                   cv.wait_for(lock, ctx.stop_token(), std::chrono::seconds(30), [] { return false; });
+                               },
                            .cleanup = [&](const json&, taskkit::run_context&) { log.add("cleanup"); },
-                           .on_failure = [&](const json&, const taskkit::error_info& e, taskkit::run_context&) {
-                               log.add("on_failure:" + std::string(taskkit::to_string(*e.code)));
-                           },
-                           .on_complete = [&](const json&, const taskkit::result<void>& r, taskkit::run_context&) {
-                               log.add("on_complete:" + std::string(taskkit::to_string(r.status())));
-                           }},
+                           .on_failure =
+                               [&](const json&, const taskkit::error_info& e, taskkit::run_context&) {
+                                   log.add("on_failure:" + std::string(taskkit::to_string(*e.code)));
+                               },
+                           .on_complete =
+                               [&](const json&, const taskkit::result<void>& r, taskkit::run_context&) {
+                                   log.add("on_complete:" + std::string(taskkit::to_string(r.status())));
+                               }},
                           reg);
     taskkit::runtime rt(options(reg));
     auto h = rt.trigger(t, json::object());
@@ -162,13 +178,13 @@ TEST_CASE("on_failure and on_complete run when an executing run is canceled") {
 TEST_CASE("on_failure runs when a run waiting to retry is canceled") {
     taskkit::registry reg;
     event_log log;
-    taskkit::task<json> t({.id = "cancel-while-retrying",
-                           .retry = {.max_attempts = 3, .min_timeout = std::chrono::hours(1), .max_timeout = std::chrono::hours(1)},
-                           .run = [](const json&) { throw std::runtime_error("down"); },
-                           .on_failure = [&](const json&, const taskkit::error_info& e, taskkit::run_context&) {
-                               log.add("on_failure:" + e.message);
-                           }},
-                          reg);
+    taskkit::task<json> t(
+        {.id = "cancel-while-retrying",
+         .retry = {.max_attempts = 3, .min_timeout = std::chrono::hours(1), .max_timeout = std::chrono::hours(1)},
+         .run = [](const json&) { throw std::runtime_error("down"); },
+         .on_failure = [&](const json&, const taskkit::error_info& e,
+                           taskkit::run_context&) { log.add("on_failure:" + e.message); }},
+        reg);
     taskkit::runtime rt(options(reg));
     auto h = rt.trigger(t, json::object());
     REQUIRE(eventually([&] { return h.status() == taskkit::run_status::retrying; }));

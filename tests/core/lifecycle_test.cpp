@@ -19,15 +19,17 @@ TEST_CASE("a canceled queued run never starts") {
     gate release;
     gate started;
     std::atomic<int> second_ran{0};
-    taskkit::task<int> t({.id = "one-slot", .queue = {.concurrency_limit = 1},
-                          .run = [&](const int& n) {
-                              if (n == 0) {
-                                  started.open();
-                                  release.wait();
-                              } else {
-                                  ++second_ran;
-                              }
-                          }},
+    taskkit::task<int> t({.id = "one-slot",
+                          .queue = {.concurrency_limit = 1},
+                          .run =
+                              [&](const int& n) {
+                                  if (n == 0) {
+                                      started.open();
+                                      release.wait();
+                                  } else {
+                                      ++second_ran;
+                                  }
+                              }},
                          reg);
     taskkit::runtime rt(options(reg));
     auto first = rt.trigger(t, 0);
@@ -48,11 +50,13 @@ TEST_CASE("a canceled queued run never starts") {
 TEST_CASE("canceling an executing run requests its stop token; it ends canceled") {
     taskkit::registry reg;
     gate started;
-    taskkit::task<json, int> t({.id = "cooperative", .run = [&](const json&, taskkit::run_context& ctx) {
-                                    started.open();
-                                    wait_for_stop(ctx);
-                                    return ctx.stop_requested() ? 1 : 0;
-                                }},
+    taskkit::task<json, int> t({.id = "cooperative",
+                                .run =
+                                    [&](const json&, taskkit::run_context& ctx) {
+                                        started.open();
+                                        wait_for_stop(ctx);
+                                        return ctx.stop_requested() ? 1 : 0;
+                                    }},
                                reg);
     taskkit::runtime rt(options(reg));
     auto h = rt.trigger(t, json::object());
@@ -71,18 +75,19 @@ TEST_CASE("max_duration: the stop token is requested and the run ends timed_out,
     std::atomic<int> attempts{0};
     gate started;
     event_log hooks;
-    taskkit::task<json> slow({.id = "slow",
-                              .retry = {.max_attempts = 5},
-                              .max_duration = std::chrono::seconds(10),
-                              .run = [&](const json&, taskkit::run_context& ctx) {
-                                  ++attempts;
-                                  started.open();
-                                  wait_for_stop(ctx);
-                              },
-                              .on_failure = [&](const json&, const taskkit::error_info& e, taskkit::run_context&) {
-                                  hooks.add(std::string(taskkit::to_string(*e.code)));
-                              }},
-                             reg);
+    taskkit::task<json> slow(
+        {.id = "slow",
+         .retry = {.max_attempts = 5},
+         .max_duration = std::chrono::seconds(10),
+         .run =
+             [&](const json&, taskkit::run_context& ctx) {
+                 ++attempts;
+                 started.open();
+                 wait_for_stop(ctx);
+             },
+         .on_failure = [&](const json&, const taskkit::error_info& e,
+                           taskkit::run_context&) { hooks.add(std::string(taskkit::to_string(*e.code))); }},
+        reg);
     taskkit::runtime rt(options(reg, 2, clock));
     auto h = rt.trigger(slow, json::object());
     REQUIRE(started.wait());
@@ -99,10 +104,12 @@ TEST_CASE("max_duration: the stop token is requested and the run ends timed_out,
 TEST_CASE("a max_duration trigger option overrides the task's") {
     taskkit::registry reg;
     gate started;
-    taskkit::task<json> t({.id = "long", .run = [&](const json&, taskkit::run_context& ctx) {
-                               started.open();
-                               wait_for_stop(ctx);
-                           }},
+    taskkit::task<json> t({.id = "long",
+                           .run =
+                               [&](const json&, taskkit::run_context& ctx) {
+                                   started.open();
+                                   wait_for_stop(ctx);
+                               }},
                           reg);
     taskkit::runtime rt(options(reg));
     auto h = rt.trigger(t, json::object(), {.max_duration = std::chrono::milliseconds(5)});
@@ -147,13 +154,15 @@ TEST_CASE("ttl: a run not started in time ends expired") {
     auto clock = std::make_shared<taskkit::virtual_clock>();
     gate release;
     gate started;
-    taskkit::task<int> t({.id = "ttl", .queue = {.concurrency_limit = 1},
-                          .run = [&](const int& n) {
-                              if (n == 0) {
-                                  started.open();
-                                  release.wait();
-                              }
-                          }},
+    taskkit::task<int> t({.id = "ttl",
+                          .queue = {.concurrency_limit = 1},
+                          .run =
+                              [&](const int& n) {
+                                  if (n == 0) {
+                                      started.open();
+                                      release.wait();
+                                  }
+                              }},
                          reg);
     taskkit::runtime rt(options(reg, 2, clock));
     auto blocker = rt.trigger(t, 0);
@@ -176,13 +185,15 @@ TEST_CASE("ttl: a run not started in time ends expired") {
 TEST_CASE("retry() queues a failed run again with its id and a fresh attempt budget") {
     taskkit::registry reg;
     std::atomic<bool> healthy{false};
-    taskkit::task<json, int> t({.id = "retry-me",
-                                .retry = {.max_attempts = 2, .min_timeout = std::chrono::milliseconds(1), .randomize = false},
-                                .run = [&](const json&, taskkit::run_context& ctx) {
-                                    if (!healthy) throw std::runtime_error("down");
-                                    return ctx.attempt().number;
-                                }},
-                               reg);
+    taskkit::task<json, int> t(
+        {.id = "retry-me",
+         .retry = {.max_attempts = 2, .min_timeout = std::chrono::milliseconds(1), .randomize = false},
+         .run =
+             [&](const json&, taskkit::run_context& ctx) {
+                 if (!healthy) throw std::runtime_error("down");
+                 return ctx.attempt().number;
+             }},
+        reg);
     taskkit::runtime rt(options(reg));
     auto h = rt.trigger(t, json{{"k", 1}});
     REQUIRE(h.wait_for(deadline));
@@ -203,12 +214,15 @@ TEST_CASE("retry() queues a failed run again with its id and a fresh attempt bud
 TEST_CASE("retry() gives a fresh budget: a second failure retries again") {
     taskkit::registry reg;
     std::atomic<int> calls{0};
-    taskkit::task<json> t({.id = "budget", .retry = {.max_attempts = 2, .min_timeout = std::chrono::milliseconds(1), .randomize = false},
-                           .run = [&](const json&) {
-                               ++calls;
-                               throw std::runtime_error("x");
-                           }},
-                          reg);
+    taskkit::task<json> t(
+        {.id = "budget",
+         .retry = {.max_attempts = 2, .min_timeout = std::chrono::milliseconds(1), .randomize = false},
+         .run =
+             [&](const json&) {
+                 ++calls;
+                 throw std::runtime_error("x");
+             }},
+        reg);
     taskkit::runtime rt(options(reg));
     auto h = rt.trigger(t, json::object());
     REQUIRE(h.wait_for(deadline));
@@ -235,14 +249,16 @@ TEST_CASE("shutdown finishes executing runs and cancels the rest") {
     gate started;
     gate release;
     std::atomic<int> finished{0};
-    taskkit::task<int> t({.id = "shutdown", .queue = {.concurrency_limit = 1},
-                          .run = [&](const int& n) {
-                              if (n == 0) {
-                                  started.open();
-                                  release.wait();
-                              }
-                              ++finished;
-                          }},
+    taskkit::task<int> t({.id = "shutdown",
+                          .queue = {.concurrency_limit = 1},
+                          .run =
+                              [&](const int& n) {
+                                  if (n == 0) {
+                                      started.open();
+                                      release.wait();
+                                  }
+                                  ++finished;
+                              }},
                          reg);
     auto clock = std::make_shared<taskkit::virtual_clock>();
     std::optional<taskkit::runtime> rt(std::in_place, options(reg, 2, clock));

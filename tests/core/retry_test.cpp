@@ -8,8 +8,11 @@ using json = nlohmann::json;
 using std::chrono::milliseconds;
 
 TEST_CASE("retry_delay reproduces calculateNextRetryDelay") {
-    const taskkit::retry_options fixed{.max_attempts = 10, .factor = 1.8, .min_timeout = milliseconds(500),
-                                       .max_timeout = std::chrono::seconds(30), .randomize = false};
+    const taskkit::retry_options fixed{.max_attempts = 10,
+                                       .factor = 1.8,
+                                       .min_timeout = milliseconds(500),
+                                       .max_timeout = std::chrono::seconds(30),
+                                       .randomize = false};
     // 500 * 1.8^(n-1), rounded, capped at 30000: computed by hand.
     CHECK(taskkit::retry_delay(fixed, 1) == milliseconds(500));
     CHECK(taskkit::retry_delay(fixed, 2) == milliseconds(900));
@@ -38,12 +41,16 @@ TEST_CASE("retry_delay reproduces calculateNextRetryDelay") {
 TEST_CASE("a failing task is retried with exactly the formula's delays") {
     taskkit::registry reg;
     taskkit::task<json, int> flaky({.id = "flaky",
-                                    .retry = {.max_attempts = 5, .factor = 1.8, .min_timeout = milliseconds(500),
-                                              .max_timeout = std::chrono::seconds(30), .randomize = false},
-                                    .run = [](const json&, taskkit::run_context& ctx) {
-                                        if (ctx.attempt().number < 4) throw std::runtime_error("not yet");
-                                        return ctx.attempt().number;
-                                    }},
+                                    .retry = {.max_attempts = 5,
+                                              .factor = 1.8,
+                                              .min_timeout = milliseconds(500),
+                                              .max_timeout = std::chrono::seconds(30),
+                                              .randomize = false},
+                                    .run =
+                                        [](const json&, taskkit::run_context& ctx) {
+                                            if (ctx.attempt().number < 4) throw std::runtime_error("not yet");
+                                            return ctx.attempt().number;
+                                        }},
                                    reg);
     auto run = taskkit::testing::run_inline(flaky, json::object(), {}, {.registry = &reg});
     CHECK(run.record.status == taskkit::run_status::completed);
@@ -71,7 +78,8 @@ TEST_CASE("the injected random source sets randomized delays") {
 
 TEST_CASE("max_attempts from a trigger option overrides the task's") {
     taskkit::registry reg;
-    taskkit::task<json> always({.id = "always", .retry = {.max_attempts = 5, .randomize = false},
+    taskkit::task<json> always({.id = "always",
+                                .retry = {.max_attempts = 5, .randomize = false},
                                 .run = [](const json&) { throw std::runtime_error("no"); }},
                                reg);
     auto run = taskkit::testing::run_inline(always, json::object(), {.max_attempts = 2}, {.registry = &reg});
@@ -81,11 +89,13 @@ TEST_CASE("max_attempts from a trigger option overrides the task's") {
 TEST_CASE("abort_run, payload errors and timeouts are never retried") {
     taskkit::registry reg;
     std::atomic<int> calls{0};
-    taskkit::task<json> aborts({.id = "aborts", .retry = {.max_attempts = 5},
-                                .run = [&](const json&) {
-                                    ++calls;
-                                    throw taskkit::abort_run("the account is gone");
-                                }},
+    taskkit::task<json> aborts({.id = "aborts",
+                                .retry = {.max_attempts = 5},
+                                .run =
+                                    [&](const json&) {
+                                        ++calls;
+                                        throw taskkit::abort_run("the account is gone");
+                                    }},
                                reg);
     auto run = taskkit::testing::run_inline(aborts, json::object(), {}, {.registry = &reg});
     CHECK(calls == 1);
@@ -93,11 +103,13 @@ TEST_CASE("abort_run, payload errors and timeouts are never retried") {
     CHECK(run.outcome.error().code == taskkit::error_code::aborted);
     CHECK_THROWS_AS(run.outcome.unwrap(), taskkit::abort_run);
 
-    taskkit::task<json> bad_payload({.id = "bad-payload", .retry = {.max_attempts = 5},
-                                     .run = [&](const json& p) {
-                                         ++calls;
-                                         throw taskkit::payload_error("field 'x' is missing: " + p.dump());
-                                     }},
+    taskkit::task<json> bad_payload({.id = "bad-payload",
+                                     .retry = {.max_attempts = 5},
+                                     .run =
+                                         [&](const json& p) {
+                                             ++calls;
+                                             throw taskkit::payload_error("field 'x' is missing: " + p.dump());
+                                         }},
                                     reg);
     calls = 0;
     auto run2 = taskkit::testing::run_inline(bad_payload, json::object(), {}, {.registry = &reg});
@@ -111,33 +123,38 @@ TEST_CASE("handle_error can skip retrying, change the delay, or replace the erro
         taskkit::task<json> t({.id = "skip",
                                .retry = {.max_attempts = 5},
                                .run = [](const json&) { throw std::runtime_error("fatal"); },
-                               .handle_error = [](const json&, const taskkit::error_info& e, taskkit::run_context&) {
-                                   return taskkit::error_decision{.skip_retrying = e.message == "fatal"};
-                               }},
+                               .handle_error =
+                                   [](const json&, const taskkit::error_info& e, taskkit::run_context&) {
+                                       return taskkit::error_decision{.skip_retrying = e.message == "fatal"};
+                                   }},
                               reg);
         auto run = taskkit::testing::run_inline(t, json::object(), {}, {.registry = &reg});
         CHECK(run.record.attempts.size() == 1);
         CHECK(run.record.status == taskkit::run_status::failed);
     }
     SECTION("delay") {
-        taskkit::task<json> t({.id = "delay",
-                               .retry = {.max_attempts = 3},
-                               .run = [](const json&) { throw std::runtime_error("rate limited"); },
-                               .handle_error = [](const json&, const taskkit::error_info&, taskkit::run_context& ctx) {
-                                   return taskkit::error_decision{.retry_delay = std::chrono::seconds(ctx.attempt().number * 60)};
-                               }},
-                              reg);
+        taskkit::task<json> t(
+            {.id = "delay",
+             .retry = {.max_attempts = 3},
+             .run = [](const json&) { throw std::runtime_error("rate limited"); },
+             .handle_error =
+                 [](const json&, const taskkit::error_info&, taskkit::run_context& ctx) {
+                     return taskkit::error_decision{.retry_delay = std::chrono::seconds(ctx.attempt().number * 60)};
+                 }},
+            reg);
         auto run = taskkit::testing::run_inline(t, json::object(), {}, {.registry = &reg});
         CHECK(run.retry_delays == std::vector<milliseconds>{milliseconds(60000), milliseconds(120000)});
     }
     SECTION("retry_at") {
-        taskkit::task<json> t({.id = "retry-at",
-                               .retry = {.max_attempts = 2},
-                               .run = [](const json&) { throw std::runtime_error("later"); },
-                               .handle_error = [](const json&, const taskkit::error_info&, taskkit::run_context& ctx) {
-                                   return taskkit::error_decision{.retry_at = ctx.attempt().started_at + std::chrono::hours(1)};
-                               }},
-                              reg);
+        taskkit::task<json> t(
+            {.id = "retry-at",
+             .retry = {.max_attempts = 2},
+             .run = [](const json&) { throw std::runtime_error("later"); },
+             .handle_error =
+                 [](const json&, const taskkit::error_info&, taskkit::run_context& ctx) {
+                     return taskkit::error_decision{.retry_at = ctx.attempt().started_at + std::chrono::hours(1)};
+                 }},
+            reg);
         auto run = taskkit::testing::run_inline(t, json::object(), {}, {.registry = &reg});
         REQUIRE(run.retry_delays.size() == 1);
         CHECK(run.retry_delays[0] == std::chrono::hours(1));
@@ -146,9 +163,10 @@ TEST_CASE("handle_error can skip retrying, change the delay, or replace the erro
         taskkit::task<json> t({.id = "replace",
                                .retry = {.max_attempts = 1},
                                .run = [](const json&) { throw std::runtime_error("ECONNRESET"); },
-                               .handle_error = [](const json&, const taskkit::error_info&, taskkit::run_context&) {
-                                   return taskkit::error_decision{.error = "the payment provider is down"};
-                               }},
+                               .handle_error =
+                                   [](const json&, const taskkit::error_info&, taskkit::run_context&) {
+                                       return taskkit::error_decision{.error = "the payment provider is down"};
+                                   }},
                               reg);
         auto run = taskkit::testing::run_inline(t, json::object(), {}, {.registry = &reg});
         CHECK(run.record.error->message == "the payment provider is down");
@@ -157,13 +175,15 @@ TEST_CASE("handle_error can skip retrying, change the delay, or replace the erro
         std::atomic<int> calls{0};
         taskkit::task<json> t({.id = "no-extra",
                                .retry = {.max_attempts = 2},
-                               .run = [&](const json&) {
-                                   ++calls;
-                                   throw std::runtime_error("x");
-                               },
-                               .handle_error = [](const json&, const taskkit::error_info&, taskkit::run_context&) {
-                                   return taskkit::error_decision{.retry_delay = milliseconds(1)};
-                               }},
+                               .run =
+                                   [&](const json&) {
+                                       ++calls;
+                                       throw std::runtime_error("x");
+                                   },
+                               .handle_error =
+                                   [](const json&, const taskkit::error_info&, taskkit::run_context&) {
+                                       return taskkit::error_decision{.retry_delay = milliseconds(1)};
+                                   }},
                               reg);
         auto run = taskkit::testing::run_inline(t, json::object(), {}, {.registry = &reg});
         CHECK(calls == 2);
@@ -173,10 +193,12 @@ TEST_CASE("handle_error can skip retrying, change the delay, or replace the erro
 TEST_CASE("retries on a threaded runtime follow the virtual clock") {
     taskkit::registry reg;
     std::atomic<int> attempts{0};
-    taskkit::task<json> flaky({.id = "vclock-flaky", .retry = {.max_attempts = 3, .randomize = false},
-                               .run = [&](const json&) {
-                                   if (++attempts < 3) throw std::runtime_error("again");
-                               }},
+    taskkit::task<json> flaky({.id = "vclock-flaky",
+                               .retry = {.max_attempts = 3, .randomize = false},
+                               .run =
+                                   [&](const json&) {
+                                       if (++attempts < 3) throw std::runtime_error("again");
+                                   }},
                               reg);
     auto clock = std::make_shared<taskkit::virtual_clock>();
     taskkit::runtime rt(options(reg, 2, clock));

@@ -8,12 +8,14 @@ using json = nlohmann::json;
 
 TEST_CASE("run_inline returns the record, the typed result and the delays between attempts") {
     taskkit::registry reg;
-    taskkit::task<int, int> t({.id = "inline", .retry = {.max_attempts = 3, .randomize = false},
-                               .run = [](const int& n, taskkit::run_context& ctx) {
-                                   ctx.logger().info("attempt {}", ctx.attempt().number);
-                                   if (ctx.attempt().number < 3) throw std::runtime_error("flaky");
-                                   return n * 2;
-                               }},
+    taskkit::task<int, int> t({.id = "inline",
+                               .retry = {.max_attempts = 3, .randomize = false},
+                               .run =
+                                   [](const int& n, taskkit::run_context& ctx) {
+                                       ctx.logger().info("attempt {}", ctx.attempt().number);
+                                       if (ctx.attempt().number < 3) throw std::runtime_error("flaky");
+                                       return n * 2;
+                                   }},
                               reg);
     const auto run = taskkit::testing::run_inline(t, 21, {}, {.registry = &reg});
     CHECK(run.outcome.output() == 42);
@@ -30,8 +32,8 @@ TEST_CASE("the harness runs everything on the test's thread and moves time by ha
     taskkit::registry reg;
     const auto test_thread = std::this_thread::get_id();
     std::atomic<bool> same_thread{true};
-    taskkit::task<int> t({.id = "harnessed", .run = [&](const int&) { same_thread = std::this_thread::get_id() == test_thread; }},
-                         reg);
+    taskkit::task<int> t(
+        {.id = "harnessed", .run = [&](const int&) { same_thread = std::this_thread::get_id() == test_thread; }}, reg);
     taskkit::testing::harness h({.registry = &reg});
     auto delayed = h.runtime().trigger(t, 1, {.delay = std::chrono::minutes(10)});
     auto now = h.runtime().trigger(t, 2);

@@ -21,7 +21,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(receipt, summary, total)
 TEST_CASE("a typed trigger runs the task and the handle returns its typed output") {
     taskkit::registry reg;
     taskkit::task<order, receipt> checkout(
-        {.id = "checkout", .run = [](const order& o) { return receipt{o.item + " x" + std::to_string(o.quantity), o.quantity * 3}; }},
+        {.id = "checkout",
+         .run =
+             [](const order& o) {
+                 return receipt{o.item + " x" + std::to_string(o.quantity), o.quantity * 3};
+             }},
         reg);
     taskkit::runtime rt(options(reg));
     auto handle = rt.trigger(checkout, {.item = "tea", .quantity = 2});
@@ -54,7 +58,11 @@ TEST_CASE("a typed trigger runs the task and the handle returns its typed output
 
 TEST_CASE("by id with JSON: decodes the payload, and the handle reads the output as JSON") {
     taskkit::registry reg;
-    taskkit::task<order, receipt> checkout({.id = "checkout", .run = [](const order& o) { return receipt{o.item, o.quantity}; }},
+    taskkit::task<order, receipt> checkout({.id = "checkout",
+                                            .run =
+                                                [](const order& o) {
+                                                    return receipt{o.item, o.quantity};
+                                                }},
                                            reg);
     taskkit::runtime rt(options(reg));
     auto handle = rt.trigger("checkout", json{{"item", "cake"}, {"quantity", 4}});
@@ -86,9 +94,7 @@ TEST_CASE("bad input at trigger: a clear error at once, and no run is created") 
     SECTION("wrong payload type") {
         REQUIRE_THROWS_AS(rt.trigger("strict", json{{"item", 5}, {"quantity", "x"}}), taskkit::payload_error);
     }
-    SECTION("missing field") {
-        REQUIRE_THROWS_AS(rt.trigger("strict", json{{"item", "tea"}}), taskkit::payload_error);
-    }
+    SECTION("missing field") { REQUIRE_THROWS_AS(rt.trigger("strict", json{{"item", "tea"}}), taskkit::payload_error); }
     SECTION("not an object at all") {
         try {
             (void)rt.trigger("strict", json::parse("[1, 2]"));
@@ -99,7 +105,8 @@ TEST_CASE("bad input at trigger: a clear error at once, and no run is created") 
         }
     }
     SECTION("bad trigger options") {
-        CHECK_THROWS_AS(rt.trigger(t, order{"a", 1}, {.tags = std::vector<std::string>(11, "t")}), taskkit::options_error);
+        CHECK_THROWS_AS(rt.trigger(t, order{"a", 1}, {.tags = std::vector<std::string>(11, "t")}),
+                        taskkit::options_error);
         CHECK_THROWS_AS(rt.trigger(t, order{"a", 1}, {.tags = {""}}), taskkit::options_error);
         CHECK_THROWS_AS(rt.trigger(t, order{"a", 1}, {.tags = {std::string(129, 'x')}}), taskkit::options_error);
         CHECK_THROWS_AS(rt.trigger(t, order{"a", 1}, {.ttl = std::chrono::milliseconds(0)}), taskkit::options_error);
@@ -132,15 +139,18 @@ TEST_CASE("a task whose machine exceeds the runtime's capacity fails at trigger"
 
 TEST_CASE("tags, metadata and the trigger's machine are on the record") {
     taskkit::registry reg;
-    taskkit::task<json> t({.id = "tagged", .run = [](const json&, taskkit::run_context& ctx) {
-                               REQUIRE(ctx.run().tags.size() == 2);
-                               CHECK(ctx.run().tags[0] == "user_1");
-                               CHECK(ctx.machine() == taskkit::machines::micro);
-                           }},
+    taskkit::task<json> t({.id = "tagged",
+                           .run =
+                               [](const json&, taskkit::run_context& ctx) {
+                                   REQUIRE(ctx.run().tags.size() == 2);
+                                   CHECK(ctx.run().tags[0] == "user_1");
+                                   CHECK(ctx.machine() == taskkit::machines::micro);
+                               }},
                           reg);
     taskkit::runtime rt(options(reg));
-    auto h = rt.trigger(t, json::object(),
-                        {.tags = {"user_1", "org_2"}, .metadata = {{"source", "test"}}, .machine = taskkit::machines::micro});
+    auto h = rt.trigger(
+        t, json::object(),
+        {.tags = {"user_1", "org_2"}, .metadata = {{"source", "test"}}, .machine = taskkit::machines::micro});
     h.get();
     const auto record = h.snapshot();
     CHECK(record.tags == std::vector<std::string>{"user_1", "org_2"});
@@ -161,36 +171,47 @@ TEST_CASE("the run context carries ids, the attempt, the queue and the machine")
                            .description = "looks at its context",
                            .queue = {.name = "ctx-queue", .concurrency_limit = 3},
                            .machine = taskkit::machines::small_2x,
-                           .run = [&](const json&, taskkit::run_context& ctx) {
-                               seen = {{"run", std::string(ctx.run().id)},
-                                       {"attempt", ctx.attempt().number},
-                                       {"task", std::string(ctx.task().id)},
-                                       {"description", std::string(ctx.task().description)},
-                                       {"queue", std::string(ctx.queue().name)},
-                                       {"limit", ctx.queue().concurrency_limit},
-                                       {"cpu", ctx.machine().cpu},
-                                       {"stop", ctx.stop_requested()}};
-                           }},
+                           .run =
+                               [&](const json&, taskkit::run_context& ctx) {
+                                   seen = {{"run", std::string(ctx.run().id)},
+                                           {"attempt", ctx.attempt().number},
+                                           {"task", std::string(ctx.task().id)},
+                                           {"description", std::string(ctx.task().description)},
+                                           {"queue", std::string(ctx.queue().name)},
+                                           {"limit", ctx.queue().concurrency_limit},
+                                           {"cpu", ctx.machine().cpu},
+                                           {"stop", ctx.stop_requested()}};
+                               }},
                           reg);
     taskkit::runtime rt(options(reg));
     auto h = rt.trigger(t, json::object());
     h.get();
-    CHECK(seen == json{{"run", h.id()},          {"attempt", 1},   {"task", "ctx"},     {"description", "looks at its context"},
-                       {"queue", "ctx-queue"}, {"limit", 3},     {"cpu", 1.0},        {"stop", false}});
+    CHECK(seen == json{{"run", h.id()},
+                       {"attempt", 1},
+                       {"task", "ctx"},
+                       {"description", "looks at its context"},
+                       {"queue", "ctx-queue"},
+                       {"limit", 3},
+                       {"cpu", 1.0},
+                       {"stop", false}});
 }
 
 TEST_CASE("the logger keeps levelled, structured lines on the record and passes them to the sink") {
     taskkit::registry reg;
     event_log sunk;
-    taskkit::task<json> t({.id = "logs", .run = [](const json&, taskkit::run_context& ctx) {
-                               ctx.logger().debug("d {}", 1);
-                               ctx.logger().info("i {}", "two");
-                               ctx.logger().with({{"user", 42}}).warn("w");
-                               ctx.logger().error("e");
-                           }},
+    taskkit::task<json> t({.id = "logs",
+                           .run =
+                               [](const json&, taskkit::run_context& ctx) {
+                                   ctx.logger().debug("d {}", 1);
+                                   ctx.logger().info("i {}", "two");
+                                   ctx.logger().with({{"user", 42}}).warn("w");
+                                   ctx.logger().error("e");
+                               }},
                           reg);
     auto opts = options(reg);
-    opts.log_sink = [&](const taskkit::log_entry& e) { sunk.add(std::string(taskkit::to_string(e.level)) + ":" + e.message); };
+    opts.log_sink = [&](const taskkit::log_entry& e) {
+        sunk.add(std::string(taskkit::to_string(e.level)) + ":" + e.message);
+    };
     taskkit::runtime rt(opts);
     auto h = rt.trigger(t, json::object());
     h.get();
@@ -208,9 +229,11 @@ TEST_CASE("the logger keeps levelled, structured lines on the record and passes 
 
 TEST_CASE("log lines kept on a record are bounded") {
     taskkit::registry reg;
-    taskkit::task<json> chatty({.id = "chatty", .run = [](const json&, taskkit::run_context& ctx) {
-                                    for (int i = 0; i < 50; ++i) ctx.logger().info("line {}", i);
-                                }},
+    taskkit::task<json> chatty({.id = "chatty",
+                                .run =
+                                    [](const json&, taskkit::run_context& ctx) {
+                                        for (int i = 0; i < 50; ++i) ctx.logger().info("line {}", i);
+                                    }},
                                reg);
     auto opts = options(reg);
     opts.max_log_entries = 10;
@@ -227,19 +250,23 @@ TEST_CASE("log lines kept on a record are bounded") {
 TEST_CASE("subscribers see every status change of a run, in order") {
     taskkit::registry reg;
     std::atomic<int> attempts{0};
-    taskkit::task<json> flaky({.id = "flaky-sub",
-                               .retry = {.max_attempts = 2, .min_timeout = std::chrono::milliseconds(1), .randomize = false},
-                               .run = [&](const json&) {
-                                   if (++attempts == 1) throw std::runtime_error("first attempt fails");
-                               }},
-                              reg);
+    taskkit::task<json> flaky(
+        {.id = "flaky-sub",
+         .retry = {.max_attempts = 2, .min_timeout = std::chrono::milliseconds(1), .randomize = false},
+         .run =
+             [&](const json&) {
+                 if (++attempts == 1) throw std::runtime_error("first attempt fails");
+             }},
+        reg);
     taskkit::runtime rt(options(reg));
     event_log seen;
-    auto sub = rt.subscribe([&](const taskkit::status_event& e) { seen.add(std::string(taskkit::to_string(e.status))); });
+    auto sub =
+        rt.subscribe([&](const taskkit::status_event& e) { seen.add(std::string(taskkit::to_string(e.status))); });
     auto h = rt.trigger(flaky, json::object());
     REQUIRE(h.wait_for(deadline));
     REQUIRE(eventually([&] { return seen.get().size() == 6; }));
-    CHECK(seen.get() == std::vector<std::string>{"queued", "executing", "retrying", "queued", "executing", "completed"});
+    CHECK(seen.get() ==
+          std::vector<std::string>{"queued", "executing", "retrying", "queued", "executing", "completed"});
     sub.unsubscribe();
     rt.trigger(flaky, json::object()).get();
     CHECK(seen.get().size() == 6);  // no calls after unsubscribe
@@ -284,7 +311,8 @@ TEST_CASE("an exception not derived from std::exception is still recorded") {
 }
 
 TEST_CASE("the default runtime serves task.trigger() outside any run") {
-    static const taskkit::task<int, int> twice({.id = "default-runtime-twice", .run = [](const int& n) { return 2 * n; }});
+    static const taskkit::task<int, int> twice(
+        {.id = "default-runtime-twice", .run = [](const int& n) { return 2 * n; }});
     auto h = twice.trigger(21);
     CHECK(h.get() == 42);
     CHECK(twice.trigger_and_wait(5).unwrap() == 10);

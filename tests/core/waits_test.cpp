@@ -9,19 +9,22 @@ using json = nlohmann::json;
 TEST_CASE("a parent gets its child's result, and the child records its parent") {
     taskkit::registry reg;
     taskkit::task<int, int> square({.id = "square", .run = [](const int& n) { return n * n; }}, reg);
-    taskkit::task<int, int> failing({.id = "failing-child", .retry = {.max_attempts = 1},
+    taskkit::task<int, int> failing({.id = "failing-child",
+                                     .retry = {.max_attempts = 1},
                                      .run = [](const int&) -> int { throw std::runtime_error("child broke"); }},
                                     reg);
-    taskkit::task<int, int> parent({.id = "parent", .run = [&](const int& n, taskkit::run_context& ctx) {
-                                        auto ok = square.trigger_and_wait(n);
-                                        REQUIRE(ok.ok());
-                                        auto bad = failing.trigger_and_wait(n);
-                                        CHECK_FALSE(bad.ok());
-                                        CHECK(bad.error().message == "child broke");
-                                        CHECK_THROWS_AS(bad.unwrap(), std::runtime_error);
-                                        ctx.logger().info("child said {}", ok.output());
-                                        return ok.unwrap() + 1;
-                                    }},
+    taskkit::task<int, int> parent({.id = "parent",
+                                    .run =
+                                        [&](const int& n, taskkit::run_context& ctx) {
+                                            auto ok = square.trigger_and_wait(n);
+                                            REQUIRE(ok.ok());
+                                            auto bad = failing.trigger_and_wait(n);
+                                            CHECK_FALSE(bad.ok());
+                                            CHECK(bad.error().message == "child broke");
+                                            CHECK_THROWS_AS(bad.unwrap(), std::runtime_error);
+                                            ctx.logger().info("child said {}", ok.output());
+                                            return ok.unwrap() + 1;
+                                        }},
                                    reg);
     taskkit::runtime rt(options(reg));
     auto h = rt.trigger(parent, 6);
@@ -38,11 +41,15 @@ TEST_CASE("a parent gets its child's result, and the child records its parent") 
 TEST_CASE("parent → child → grandchild on one queue with limit 1 and one worker completes") {
     taskkit::registry reg;
     const taskkit::queue_options q{.name = "serial", .concurrency_limit = 1};
-    taskkit::task<int, int> grandchild({.id = "grandchild", .queue = q, .run = [](const int& n) { return n + 1; }}, reg);
-    taskkit::task<int, int> child({.id = "child", .queue = q,
-                                   .run = [&](const int& n) { return grandchild.trigger_and_wait(n + 1).unwrap() + 1; }},
-                                  reg);
-    taskkit::task<int, int> parent({.id = "chain-parent", .queue = q,
+    taskkit::task<int, int> grandchild({.id = "grandchild", .queue = q, .run = [](const int& n) { return n + 1; }},
+                                       reg);
+    taskkit::task<int, int> child(
+        {.id = "child",
+         .queue = q,
+         .run = [&](const int& n) { return grandchild.trigger_and_wait(n + 1).unwrap() + 1; }},
+        reg);
+    taskkit::task<int, int> parent({.id = "chain-parent",
+                                    .queue = q,
                                     .run = [&](const int& n) { return child.trigger_and_wait(n + 1).unwrap() + 1; }},
                                    reg);
     taskkit::runtime rt(options(reg, 1));
@@ -55,10 +62,10 @@ TEST_CASE("the same chain completes on a runtime without threads (testing harnes
     taskkit::registry reg;
     const taskkit::queue_options q{.name = "serial", .concurrency_limit = 1};
     taskkit::task<int, int> leaf({.id = "leaf", .queue = q, .run = [](const int& n) { return n * 10; }}, reg);
-    taskkit::task<int, int> mid({.id = "mid", .queue = q, .run = [&](const int& n) { return leaf.trigger_and_wait(n).unwrap() + 1; }},
-                                reg);
-    taskkit::task<int, int> top({.id = "top", .queue = q, .run = [&](const int& n) { return mid.trigger_and_wait(n).unwrap() + 1; }},
-                                reg);
+    taskkit::task<int, int> mid(
+        {.id = "mid", .queue = q, .run = [&](const int& n) { return leaf.trigger_and_wait(n).unwrap() + 1; }}, reg);
+    taskkit::task<int, int> top(
+        {.id = "top", .queue = q, .run = [&](const int& n) { return mid.trigger_and_wait(n).unwrap() + 1; }}, reg);
     auto run = taskkit::testing::run_inline(top, 4, {}, {.registry = &reg});
     CHECK(run.outcome.output() == 42);
 }
@@ -68,16 +75,18 @@ TEST_CASE("a waiting parent gives up its slot: a sibling on the same queue runs 
     gate child_may_finish;
     gate sibling_ran;
     taskkit::task<int> slow_child({.id = "slow-child", .run = [&](const int&) { child_may_finish.wait(); }}, reg);
-    taskkit::task<int> limited({.id = "limited-parent", .queue = {.concurrency_limit = 1},
-                                .run = [&](const int& n, taskkit::run_context& ctx) {
-                                    if (n == 0) {
-                                        auto r = slow_child.trigger_and_wait(0);
-                                        CHECK(r.ok());
-                                    } else {
-                                        CHECK(ctx.queue().concurrency_limit == 1);
-                                        sibling_ran.open();
-                                    }
-                                }},
+    taskkit::task<int> limited({.id = "limited-parent",
+                                .queue = {.concurrency_limit = 1},
+                                .run =
+                                    [&](const int& n, taskkit::run_context& ctx) {
+                                        if (n == 0) {
+                                            auto r = slow_child.trigger_and_wait(0);
+                                            CHECK(r.ok());
+                                        } else {
+                                            CHECK(ctx.queue().concurrency_limit == 1);
+                                            sibling_ran.open();
+                                        }
+                                    }},
                                reg);
     taskkit::runtime rt(options(reg, 2));
     auto parent = rt.trigger(limited, 0);
@@ -93,11 +102,13 @@ TEST_CASE("a waiting parent gives up its slot: a sibling on the same queue runs 
 TEST_CASE("many parents each waiting on children do not starve a small pool") {
     taskkit::registry reg;
     taskkit::task<int, int> leaf({.id = "fan-leaf", .run = [](const int& n) { return n; }}, reg);
-    taskkit::task<int, int> fan({.id = "fan", .run = [&](const int& n) {
-                                     int sum = 0;
-                                     for (int i = 0; i < 10; ++i) sum += leaf.trigger_and_wait(n + i).unwrap();
-                                     return sum;
-                                 }},
+    taskkit::task<int, int> fan({.id = "fan",
+                                 .run =
+                                     [&](const int& n) {
+                                         int sum = 0;
+                                         for (int i = 0; i < 10; ++i) sum += leaf.trigger_and_wait(n + i).unwrap();
+                                         return sum;
+                                     }},
                                 reg);
     taskkit::runtime rt(options(reg, 2));
     std::vector<taskkit::run_handle<int>> handles;
@@ -113,16 +124,20 @@ TEST_CASE("a parent blocked on a running child parks its thread and a spare keep
     gate child_started;
     gate release;
     gate independent_ran;
-    taskkit::task<int> child({.id = "running-child", .run = [&](const int&) {
-                                  child_started.open();
-                                  release.wait();
-                              }},
+    taskkit::task<int> child({.id = "running-child",
+                              .run =
+                                  [&](const int&) {
+                                      child_started.open();
+                                      release.wait();
+                                  }},
                              reg);
-    taskkit::task<int> parent({.id = "blocked-parent", .run = [&](const int&) {
-                                   auto h = child.trigger(0);
-                                   REQUIRE(child_started.wait());  // the child runs on the other worker
-                                   h.wait();                       // cannot hand off: it is already running
-                               }},
+    taskkit::task<int> parent({.id = "blocked-parent",
+                               .run =
+                                   [&](const int&) {
+                                       auto h = child.trigger(0);
+                                       REQUIRE(child_started.wait());  // the child runs on the other worker
+                                       h.wait();                       // cannot hand off: it is already running
+                                   }},
                               reg);
     taskkit::task<int> independent({.id = "independent", .run = [&](const int&) { independent_ran.open(); }}, reg);
     taskkit::runtime rt(options(reg, 2));
@@ -140,23 +155,28 @@ TEST_CASE("a parent blocked on a running child parks its thread and a spare keep
 TEST_CASE("canceling a parent cancels its executing children") {
     taskkit::registry reg;
     gate child_started;
-    taskkit::task<int> child({.id = "cancel-child", .run = [&](const int&, taskkit::run_context& ctx) {
-                                  child_started.open();
-                                  std::mutex m;
-                                  std::condition_variable_any cv;
-                                  std::unique_lock lock(m);
-                                  cv.wait_for(lock, ctx.stop_token(), std::chrono::seconds(30), [] { return false; });
-                              }},
+    taskkit::task<int> child({.id = "cancel-child",
+                              .run =
+                                  [&](const int&, taskkit::run_context& ctx) {
+                                      child_started.open();
+                                      std::mutex m;
+                                      std::condition_variable_any cv;
+                                      std::unique_lock lock(m);
+                                      cv.wait_for(lock, ctx.stop_token(), std::chrono::seconds(30),
+                                                  [] { return false; });
+                                  }},
                              reg);
     std::string child_id;
-    taskkit::task<int> parent({.id = "cancel-parent", .run = [&](const int&) {
-                                   // Either the child (run inline here) ends canceled first, or the
-                                   // wait is cut short and throws canceled_error.
-                                   try {
-                                       CHECK(child.trigger_and_wait(0).status() == taskkit::run_status::canceled);
-                                   } catch (const taskkit::canceled_error&) {
-                                   }
-                               }},
+    taskkit::task<int> parent({.id = "cancel-parent",
+                               .run =
+                                   [&](const int&) {
+                                       // Either the child (run inline here) ends canceled first, or the
+                                       // wait is cut short and throws canceled_error.
+                                       try {
+                                           CHECK(child.trigger_and_wait(0).status() == taskkit::run_status::canceled);
+                                       } catch (const taskkit::canceled_error&) {
+                                       }
+                                   }},
                               reg);
     taskkit::runtime rt(options(reg, 2));
     auto p = rt.trigger(parent, 0);
@@ -173,13 +193,15 @@ TEST_CASE("waiting inside a run with a timeout returns and takes the slot back")
     taskkit::registry reg;
     gate release;
     taskkit::task<int> child({.id = "never-done", .run = [&](const int&) { release.wait(); }}, reg);
-    taskkit::task<int, bool> parent({.id = "impatient", .queue = {.concurrency_limit = 1},
-                                     .run = [&](const int&) {
-                                         auto h = child.trigger(0);
-                                         const bool done = h.wait_for(std::chrono::milliseconds(10));
-                                         release.open();
-                                         return done;
-                                     }},
+    taskkit::task<int, bool> parent({.id = "impatient",
+                                     .queue = {.concurrency_limit = 1},
+                                     .run =
+                                         [&](const int&) {
+                                             auto h = child.trigger(0);
+                                             const bool done = h.wait_for(std::chrono::milliseconds(10));
+                                             release.open();
+                                             return done;
+                                         }},
                                     reg);
     taskkit::runtime rt(options(reg, 2));
     auto p = rt.trigger(parent, 0);

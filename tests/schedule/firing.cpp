@@ -14,7 +14,8 @@ TEST_CASE("30 days of declarative schedules in several zones fire exactly at the
     const taskkit::scheduled_task tokyo_weekdays(
         {.id = "tokyo", .cron = {{.pattern = "30 8 * * 1-5", .timezone = "Asia/Tokyo"}}, .run = recorder(log)}, reg);
     const taskkit::scheduled_task new_york_daily(
-        {.id = "new-york", .cron = taskkit::cron_options{.pattern = "0 9 * * *", .timezone = "America/New_York"},
+        {.id = "new-york",
+         .cron = taskkit::cron_options{.pattern = "0 9 * * *", .timezone = "America/New_York"},
          .run = recorder(log)},
         reg);
     const taskkit::scheduled_task month_end({.id = "month-end", .cron = "0 0 L * *", .run = recorder(log)}, reg);
@@ -28,31 +29,30 @@ TEST_CASE("30 days of declarative schedules in several zones fire exactly at the
     // Every 6 hours in UTC: 06:00, 12:00, 18:00, 00:00 — 120 fires, the last at the window's end.
     std::vector<std::string> six_hourly;
     for (int k = 1; k <= 120; ++k)
-        six_hourly.push_back(taskkit::schedule_time(at("2026-02-20T00:00:00Z") + std::chrono::hours(6 * k)).to_string());
+        six_hourly.push_back(
+            taskkit::schedule_time(at("2026-02-20T00:00:00Z") + std::chrono::hours(6 * k)).to_string());
     CHECK(log.timestamps("utc-6h") == six_hourly);
 
     // 08:30 Monday to Friday in Tokyo (UTC+9, no DST) is 23:30 UTC the day before.
-    CHECK(log.timestamps("tokyo") == std::vector<std::string>{
-                                         "2026-02-22T23:30:00Z", "2026-02-23T23:30:00Z", "2026-02-24T23:30:00Z",
-                                         "2026-02-25T23:30:00Z", "2026-02-26T23:30:00Z", "2026-03-01T23:30:00Z",
-                                         "2026-03-02T23:30:00Z", "2026-03-03T23:30:00Z", "2026-03-04T23:30:00Z",
-                                         "2026-03-05T23:30:00Z", "2026-03-08T23:30:00Z", "2026-03-09T23:30:00Z",
-                                         "2026-03-10T23:30:00Z", "2026-03-11T23:30:00Z", "2026-03-12T23:30:00Z",
-                                         "2026-03-15T23:30:00Z", "2026-03-16T23:30:00Z", "2026-03-17T23:30:00Z",
-                                         "2026-03-18T23:30:00Z", "2026-03-19T23:30:00Z"});
+    CHECK(log.timestamps("tokyo") ==
+          std::vector<std::string>{
+              "2026-02-22T23:30:00Z", "2026-02-23T23:30:00Z", "2026-02-24T23:30:00Z", "2026-02-25T23:30:00Z",
+              "2026-02-26T23:30:00Z", "2026-03-01T23:30:00Z", "2026-03-02T23:30:00Z", "2026-03-03T23:30:00Z",
+              "2026-03-04T23:30:00Z", "2026-03-05T23:30:00Z", "2026-03-08T23:30:00Z", "2026-03-09T23:30:00Z",
+              "2026-03-10T23:30:00Z", "2026-03-11T23:30:00Z", "2026-03-12T23:30:00Z", "2026-03-15T23:30:00Z",
+              "2026-03-16T23:30:00Z", "2026-03-17T23:30:00Z", "2026-03-18T23:30:00Z", "2026-03-19T23:30:00Z"});
 
     // 09:00 in New York: 14:00 UTC under EST, 13:00 UTC from 2026-03-08 under EDT.
-    CHECK(log.timestamps("new-york") == std::vector<std::string>{
-                                            "2026-02-20T14:00:00Z", "2026-02-21T14:00:00Z", "2026-02-22T14:00:00Z",
-                                            "2026-02-23T14:00:00Z", "2026-02-24T14:00:00Z", "2026-02-25T14:00:00Z",
-                                            "2026-02-26T14:00:00Z", "2026-02-27T14:00:00Z", "2026-02-28T14:00:00Z",
-                                            "2026-03-01T14:00:00Z", "2026-03-02T14:00:00Z", "2026-03-03T14:00:00Z",
-                                            "2026-03-04T14:00:00Z", "2026-03-05T14:00:00Z", "2026-03-06T14:00:00Z",
-                                            "2026-03-07T14:00:00Z", "2026-03-08T13:00:00Z", "2026-03-09T13:00:00Z",
-                                            "2026-03-10T13:00:00Z", "2026-03-11T13:00:00Z", "2026-03-12T13:00:00Z",
-                                            "2026-03-13T13:00:00Z", "2026-03-14T13:00:00Z", "2026-03-15T13:00:00Z",
-                                            "2026-03-16T13:00:00Z", "2026-03-17T13:00:00Z", "2026-03-18T13:00:00Z",
-                                            "2026-03-19T13:00:00Z", "2026-03-20T13:00:00Z", "2026-03-21T13:00:00Z"});
+    CHECK(log.timestamps("new-york") ==
+          std::vector<std::string>{
+              "2026-02-20T14:00:00Z", "2026-02-21T14:00:00Z", "2026-02-22T14:00:00Z", "2026-02-23T14:00:00Z",
+              "2026-02-24T14:00:00Z", "2026-02-25T14:00:00Z", "2026-02-26T14:00:00Z", "2026-02-27T14:00:00Z",
+              "2026-02-28T14:00:00Z", "2026-03-01T14:00:00Z", "2026-03-02T14:00:00Z", "2026-03-03T14:00:00Z",
+              "2026-03-04T14:00:00Z", "2026-03-05T14:00:00Z", "2026-03-06T14:00:00Z", "2026-03-07T14:00:00Z",
+              "2026-03-08T13:00:00Z", "2026-03-09T13:00:00Z", "2026-03-10T13:00:00Z", "2026-03-11T13:00:00Z",
+              "2026-03-12T13:00:00Z", "2026-03-13T13:00:00Z", "2026-03-14T13:00:00Z", "2026-03-15T13:00:00Z",
+              "2026-03-16T13:00:00Z", "2026-03-17T13:00:00Z", "2026-03-18T13:00:00Z", "2026-03-19T13:00:00Z",
+              "2026-03-20T13:00:00Z", "2026-03-21T13:00:00Z"});
 
     // The last day of the month: 2026-02-28 (not a leap year); March 31st is outside the window.
     CHECK(log.timestamps("month-end") == std::vector<std::string>{"2026-02-28T00:00:00Z"});
@@ -94,7 +94,8 @@ TEST_CASE("the payload carries the schedule id, type, nominal times, zone, upcom
     CHECK(first.external_id == std::optional<std::string>("user_123"));
     REQUIRE(first.upcoming.size() == 5);
     for (int i = 0; i < 5; ++i)
-        CHECK(first.upcoming[static_cast<std::size_t>(i)] == at("2026-01-01T23:30:00Z") + std::chrono::hours(24 * (i + 1)));
+        CHECK(first.upcoming[static_cast<std::size_t>(i)] ==
+              at("2026-01-01T23:30:00Z") + std::chrono::hours(24 * (i + 1)));
 
     h.advance(24h);
     fires = log.of("reminder");
@@ -161,10 +162,11 @@ TEST_CASE("fires run as ordinary runs that record the schedule that fired them")
     std::vector<std::string> run_ids;
     const taskkit::scheduled_task tagged({.id = "tagged",
                                           .cron = "*/15 * * * *",
-                                          .run = [&](const taskkit::schedule_payload&, taskkit::run_context& ctx) {
-                                              std::lock_guard lock(mutex);
-                                              run_ids.emplace_back(ctx.run().id);
-                                          }},
+                                          .run =
+                                              [&](const taskkit::schedule_payload&, taskkit::run_context& ctx) {
+                                                  std::lock_guard lock(mutex);
+                                                  run_ids.emplace_back(ctx.run().id);
+                                              }},
                                          reg);
     taskkit::testing::harness h(at_start(reg, "2026-01-01T00:00:00Z"));
     const auto imperative = h.runtime().schedules().create({.task = "tagged", .cron = "0 * * * *"});
@@ -203,22 +205,24 @@ TEST_CASE("fires run as ordinary runs that record the schedule that fired them")
     // The scheduled task is an ordinary task too: it can be triggered by hand, or by id.
     auto by_hand = tagged.trigger({.schedule_id = "manual", .timestamp = at("2026-01-01T01:05:00Z")});
     CHECK(h.finish(by_hand).status == taskkit::run_status::completed);
-    auto by_id = h.runtime().trigger("tagged", nlohmann::json{{"schedule_id", "manual"},
-                                                             {"type", "imperative"},
-                                                             {"timestamp", "2026-01-01T01:06:00Z"}});
+    auto by_id = h.runtime().trigger(
+        "tagged",
+        nlohmann::json{{"schedule_id", "manual"}, {"type", "imperative"}, {"timestamp", "2026-01-01T01:06:00Z"}});
     CHECK(h.finish(by_id).status == taskkit::run_status::completed);
 }
 
 TEST_CASE("a failing scheduled run retries like any run, and the schedule keeps firing") {
     taskkit::registry reg;
     std::atomic<int> attempts{0};
-    const taskkit::scheduled_task flaky({.id = "flaky",
-                                         .cron = "0 * * * *",
-                                         .retry = {.max_attempts = 2, .min_timeout = 1s, .max_timeout = 1s, .randomize = false},
-                                         .run = [&](const taskkit::schedule_payload&) {
-                                             if (++attempts % 2 == 1) throw std::runtime_error("first attempt fails");
-                                         }},
-                                        reg);
+    const taskkit::scheduled_task flaky(
+        {.id = "flaky",
+         .cron = "0 * * * *",
+         .retry = {.max_attempts = 2, .min_timeout = 1s, .max_timeout = 1s, .randomize = false},
+         .run =
+             [&](const taskkit::schedule_payload&) {
+                 if (++attempts % 2 == 1) throw std::runtime_error("first attempt fails");
+             }},
+        reg);
     taskkit::testing::harness h(at_start(reg, "2026-01-01T00:00:00Z"));
     h.advance(1h);
     h.advance(1s);

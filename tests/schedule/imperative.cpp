@@ -14,8 +14,11 @@ TEST_CASE("create is an upsert on the deduplication key") {
     taskkit::testing::harness h(at_start(reg, "2026-01-01T00:00:00Z"));
     auto& schedules = h.runtime().schedules();
 
-    const auto a = schedules.create({.task = "reminder", .cron = "30 8 * * *", .timezone = "Asia/Tokyo",
-                                     .external_id = "user_123", .deduplication_key = "user_123-reminder"});
+    const auto a = schedules.create({.task = "reminder",
+                                     .cron = "30 8 * * *",
+                                     .timezone = "Asia/Tokyo",
+                                     .external_id = "user_123",
+                                     .deduplication_key = "user_123-reminder"});
     CHECK(a.id.starts_with("sched_"));
     CHECK(a.task == "reminder");
     CHECK(a.type == taskkit::schedule_type::imperative);
@@ -28,8 +31,11 @@ TEST_CASE("create is an upsert on the deduplication key") {
     CHECK_FALSE(a.last_timestamp.has_value());
 
     h.advance(10min);
-    const auto b = schedules.create({.task = "reminder", .cron = "0 9 * * *", .timezone = "Europe/Paris",
-                                     .external_id = "user_123", .deduplication_key = "user_123-reminder"});
+    const auto b = schedules.create({.task = "reminder",
+                                     .cron = "0 9 * * *",
+                                     .timezone = "Europe/Paris",
+                                     .external_id = "user_123",
+                                     .deduplication_key = "user_123-reminder"});
     CHECK(b.id == a.id);  // same key: the same schedule, updated
     CHECK(b.cron == "0 9 * * *");
     CHECK(b.timezone == "Europe/Paris");
@@ -37,7 +43,8 @@ TEST_CASE("create is an upsert on the deduplication key") {
     CHECK(b.updated_at == at("2026-01-01T00:10:00Z"));
     CHECK(b.next_timestamp == at("2026-01-01T08:00:00Z"));  // 09:00 in Paris (UTC+1)
 
-    const auto c = schedules.create({.task = "reminder", .cron = "0 9 * * *", .deduplication_key = "user_456-reminder"});
+    const auto c =
+        schedules.create({.task = "reminder", .cron = "0 9 * * *", .deduplication_key = "user_456-reminder"});
     const auto d = schedules.create({.task = "digest", .cron = "0 9 * * *"});  // no key: always new
     const auto e = schedules.create({.task = "digest", .cron = "0 9 * * *"});
     CHECK(c.id != a.id);
@@ -94,7 +101,7 @@ TEST_CASE("retrieve, update, list, remove") {
     CHECK(log.count("reminder") == 1);
 
     const auto tz = schedules.update(s.id, {.timezone = "Asia/Kolkata"});  // UTC+05:30
-    CHECK(tz.next_timestamp == at("2026-01-01T02:00:00Z"));  // xx:30 in Kolkata is xx:00 UTC
+    CHECK(tz.next_timestamp == at("2026-01-01T02:00:00Z"));                // xx:30 in Kolkata is xx:00 UTC
 
     // remove: the schedule stops, and is gone.
     CHECK(schedules.remove(s.id));

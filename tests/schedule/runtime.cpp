@@ -15,12 +15,13 @@ TEST_CASE("overlapping fires of a slow task follow its queue's concurrency limit
     const taskkit::scheduled_task slow({.id = "slow",
                                         .cron = "* * * * *",
                                         .queue = {.concurrency_limit = 1},
-                                        .run = [&](const taskkit::schedule_payload&) {
-                                            executing.enter();
-                                            release.wait();
-                                            executing.leave();
-                                            ++finished;
-                                        }},
+                                        .run =
+                                            [&](const taskkit::schedule_payload&) {
+                                                executing.enter();
+                                                release.wait();
+                                                executing.leave();
+                                                ++finished;
+                                            }},
                                        reg);
     auto clock = std::make_shared<taskkit::virtual_clock>(at("2026-01-01T00:00:00Z"));
     taskkit::runtime rt(options(reg, 3, clock));

@@ -96,8 +96,9 @@ TEST_CASE("JSON-Schema-Test-Suite draft-07: every case of every supported keywor
 #else
 
 TEST_CASE("JSON-Schema-Test-Suite draft-07 (not found at configure time)", "[schema][conformance]") {
-    WARN("the official JSON-Schema-Test-Suite was not found: set TASKKIT_JSON_SCHEMA_TEST_SUITE_DIR to its "
-         "tests/draft7 folder to run the conformance test");
+    WARN(
+        "the official JSON-Schema-Test-Suite was not found: set TASKKIT_JSON_SCHEMA_TEST_SUITE_DIR to its "
+        "tests/draft7 folder to run the conformance test");
 }
 
 #endif

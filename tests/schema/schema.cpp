@@ -46,7 +46,8 @@ std::string nested_arrays(std::size_t depth) { return std::string(depth, '[') + 
 }  // namespace
 
 TEST_CASE("the issue's example: a message names the path, the value and the limit", "[schema]") {
-    const json_schema schema(parse(R"({"type": "object", "properties": {"age": {"type": "integer", "maximum": 150}}})"));
+    const json_schema schema(
+        parse(R"({"type": "object", "properties": {"age": {"type": "integer", "maximum": 150}}})"));
     const auto v = only_violation(schema, parse(R"({"age": 200})"));
     CHECK(v.instance_path == "/age");
     CHECK(v.keyword == "maximum");
@@ -67,49 +68,67 @@ TEST_CASE("each keyword's message and paths", "[schema]") {
     };
     const expectation cases[] = {
         {R"({"type": "string"})", "12", "type", "", "/type", "(root): 12 is an integer, expected string"},
-        {R"({"type": ["string", "null"]})", "1.5", "type", "", "/type", "(root): 1.5 is a number, expected one of string, null"},
-        {R"({"properties": {"a": {"enum": [1, "x"]}}})", R"({"a": 2})", "enum", "/a", "/properties/a/enum", R"(/a: 2 is not one of [1,"x"])"},
-        {R"({"const": {"k": true}})", R"({"k": false})", "const", "", "/const", R"((root): an object with 1 property is not the constant {"k":true})"},
+        {R"({"type": ["string", "null"]})", "1.5", "type", "", "/type",
+         "(root): 1.5 is a number, expected one of string, null"},
+        {R"({"properties": {"a": {"enum": [1, "x"]}}})", R"({"a": 2})", "enum", "/a", "/properties/a/enum",
+         R"(/a: 2 is not one of [1,"x"])"},
+        {R"({"const": {"k": true}})", R"({"k": false})", "const", "", "/const",
+         R"((root): an object with 1 property is not the constant {"k":true})"},
         {R"({"multipleOf": 3})", "10", "multipleOf", "", "/multipleOf", "(root): 10 is not a multiple of 3"},
-        {R"({"exclusiveMaximum": 5})", "5", "exclusiveMaximum", "", "/exclusiveMaximum", "(root): 5 is not less than the exclusive maximum 5"},
+        {R"({"exclusiveMaximum": 5})", "5", "exclusiveMaximum", "", "/exclusiveMaximum",
+         "(root): 5 is not less than the exclusive maximum 5"},
         {R"({"minimum": 0})", "-1", "minimum", "", "/minimum", "(root): -1 is less than the minimum 0"},
-        {R"({"exclusiveMinimum": 0.5})", "0.5", "exclusiveMinimum", "", "/exclusiveMinimum", "(root): 0.5 is not greater than the exclusive minimum 0.5"},
-        {R"({"maxLength": 2})", R"("h\u00e9h")", "maxLength", "", "/maxLength", "(root): \"h\u00e9h\" is longer than the maxLength 2 (3 characters)"},
-        {R"({"minLength": 1})", R"("")", "minLength", "", "/minLength", R"((root): "" is shorter than the minLength 1 (0 characters))"},
-        {R"({"pattern": "^[0-9]+$"})", R"("12a")", "pattern", "", "/pattern", R"((root): "12a" does not match the pattern "^[0-9]+$")"},
-        {R"({"items": {"type": "integer"}})", "[1, \"x\"]", "type", "/1", "/items/type", R"(/1: "x" is a string, expected integer)"},
-        {R"({"items": [{"type": "integer"}], "additionalItems": false})", "[1, 2]", "additionalItems", "/1", "/additionalItems",
-         "/1: item 1 is not allowed: items lists 1 and additionalItems is false"},
+        {R"({"exclusiveMinimum": 0.5})", "0.5", "exclusiveMinimum", "", "/exclusiveMinimum",
+         "(root): 0.5 is not greater than the exclusive minimum 0.5"},
+        {R"({"maxLength": 2})", R"("h\u00e9h")", "maxLength", "", "/maxLength",
+         "(root): \"h\u00e9h\" is longer than the maxLength 2 (3 characters)"},
+        {R"({"minLength": 1})", R"("")", "minLength", "", "/minLength",
+         R"((root): "" is shorter than the minLength 1 (0 characters))"},
+        {R"({"pattern": "^[0-9]+$"})", R"("12a")", "pattern", "", "/pattern",
+         R"((root): "12a" does not match the pattern "^[0-9]+$")"},
+        {R"({"items": {"type": "integer"}})", "[1, \"x\"]", "type", "/1", "/items/type",
+         R"(/1: "x" is a string, expected integer)"},
+        {R"({"items": [{"type": "integer"}], "additionalItems": false})", "[1, 2]", "additionalItems", "/1",
+         "/additionalItems", "/1: item 1 is not allowed: items lists 1 and additionalItems is false"},
         {R"({"maxItems": 1})", "[1, 2]", "maxItems", "", "/maxItems", "(root): has 2 items, more than the maxItems 1"},
         {R"({"minItems": 3})", "[1, 2]", "minItems", "", "/minItems", "(root): has 2 items, fewer than the minItems 3"},
-        {R"({"uniqueItems": true})", "[1, 2, 1.0]", "uniqueItems", "", "/uniqueItems", "(root): items 0 and 2 are equal, but uniqueItems is true"},
-        {R"({"contains": {"const": 3}})", "[1, 2]", "contains", "", "/contains", "(root): none of the 2 items matches the contains schema"},
-        {R"({"contains": true})", "[]", "contains", "", "/contains", "(root): the array is empty, but contains requires a matching item"},
-        {R"({"maxProperties": 1})", R"({"a": 1, "b": 2})", "maxProperties", "", "/maxProperties", "(root): has 2 properties, more than the maxProperties 1"},
-        {R"({"minProperties": 1})", "{}", "minProperties", "", "/minProperties", "(root): has 0 properties, fewer than the minProperties 1"},
-        {R"({"properties": {"user": {"required": ["email"]}}})", R"({"user": {}})", "required", "/user", "/properties/user/required",
-         R"(/user: the required property "email" is missing)"},
-        {R"({"properties": {"a": true}, "additionalProperties": false})", R"({"a": 1, "b/c": 2})", "additionalProperties", "/b~1c",
-         "/additionalProperties", R"(/b~1c: the property "b/c" is not allowed (additionalProperties is false))"},
-        {R"({"patternProperties": {"^x-": {"type": "string"}}})", R"({"x-a": 1})", "type", "/x-a", "/patternProperties/^x-/type",
-         "/x-a: 1 is an integer, expected string"},
+        {R"({"uniqueItems": true})", "[1, 2, 1.0]", "uniqueItems", "", "/uniqueItems",
+         "(root): items 0 and 2 are equal, but uniqueItems is true"},
+        {R"({"contains": {"const": 3}})", "[1, 2]", "contains", "", "/contains",
+         "(root): none of the 2 items matches the contains schema"},
+        {R"({"contains": true})", "[]", "contains", "", "/contains",
+         "(root): the array is empty, but contains requires a matching item"},
+        {R"({"maxProperties": 1})", R"({"a": 1, "b": 2})", "maxProperties", "", "/maxProperties",
+         "(root): has 2 properties, more than the maxProperties 1"},
+        {R"({"minProperties": 1})", "{}", "minProperties", "", "/minProperties",
+         "(root): has 0 properties, fewer than the minProperties 1"},
+        {R"({"properties": {"user": {"required": ["email"]}}})", R"({"user": {}})", "required", "/user",
+         "/properties/user/required", R"(/user: the required property "email" is missing)"},
+        {R"({"properties": {"a": true}, "additionalProperties": false})", R"({"a": 1, "b/c": 2})",
+         "additionalProperties", "/b~1c", "/additionalProperties",
+         R"(/b~1c: the property "b/c" is not allowed (additionalProperties is false))"},
+        {R"({"patternProperties": {"^x-": {"type": "string"}}})", R"({"x-a": 1})", "type", "/x-a",
+         "/patternProperties/^x-/type", "/x-a: 1 is an integer, expected string"},
         {R"({"dependencies": {"card": ["billing"]}})", R"({"card": 1})", "dependencies", "", "/dependencies",
          R"((root): the property "billing" is required when "card" is present)"},
-        {R"({"dependencies": {"card": {"required": ["cvc"]}}})", R"({"card": 1})", "required", "", "/dependencies/card/required",
-         R"((root): the required property "cvc" is missing)"},
+        {R"({"dependencies": {"card": {"required": ["cvc"]}}})", R"({"card": 1})", "required", "",
+         "/dependencies/card/required", R"((root): the required property "cvc" is missing)"},
         {R"({"propertyNames": {"maxLength": 3}})", R"({"abcd": 1})", "propertyNames", "", "/propertyNames",
          R"((root): the property name "abcd" is invalid: "abcd" is longer than the maxLength 3 (4 characters))"},
-        {R"({"anyOf": [{"type": "string"}, {"minimum": 10}]})", "5", "anyOf", "", "/anyOf", "(root): 5 matches none of the 2 schemas in anyOf"},
+        {R"({"anyOf": [{"type": "string"}, {"minimum": 10}]})", "5", "anyOf", "", "/anyOf",
+         "(root): 5 matches none of the 2 schemas in anyOf"},
         {R"({"oneOf": [{"minimum": 1}, {"maximum": 10}]})", "5", "oneOf", "", "/oneOf",
          "(root): 5 matches more than one schema in oneOf (at least #0 and #1), but must match exactly one"},
-        {R"({"oneOf": [{"type": "string"}, {"type": "null"}]})", "5", "oneOf", "", "/oneOf", "(root): 5 matches none of the 2 schemas in oneOf"},
+        {R"({"oneOf": [{"type": "string"}, {"type": "null"}]})", "5", "oneOf", "", "/oneOf",
+         "(root): 5 matches none of the 2 schemas in oneOf"},
         {R"({"not": {"type": "null"}})", "null", "not", "", "/not", R"((root): null matches the schema in "not")"},
-        {R"({"if": {"minimum": 0}, "then": {"multipleOf": 2}, "else": {"const": -1}})", "3", "multipleOf", "", "/then/multipleOf",
-         "(root): 3 is not a multiple of 2"},
-        {R"({"if": {"minimum": 0}, "then": {"multipleOf": 2}, "else": {"const": -1}})", "-3", "const", "", "/else/const",
-         "(root): -3 is not the constant -1"},
-        {R"({"allOf": [{"$ref": "#/definitions/positive"}], "definitions": {"positive": {"exclusiveMinimum": 0}}})", "0",
-         "exclusiveMinimum", "", "/definitions/positive/exclusiveMinimum", "(root): 0 is not greater than the exclusive minimum 0"},
+        {R"({"if": {"minimum": 0}, "then": {"multipleOf": 2}, "else": {"const": -1}})", "3", "multipleOf", "",
+         "/then/multipleOf", "(root): 3 is not a multiple of 2"},
+        {R"({"if": {"minimum": 0}, "then": {"multipleOf": 2}, "else": {"const": -1}})", "-3", "const", "",
+         "/else/const", "(root): -3 is not the constant -1"},
+        {R"({"allOf": [{"$ref": "#/definitions/positive"}], "definitions": {"positive": {"exclusiveMinimum": 0}}})",
+         "0", "exclusiveMinimum", "", "/definitions/positive/exclusiveMinimum",
+         "(root): 0 is not greater than the exclusive minimum 0"},
         {"false", "1", "false", "", "", "(root): no value is allowed here (the schema is false)"},
     };
     for (const auto& c : cases) {
@@ -185,7 +204,8 @@ TEST_CASE("invalid schemas throw schema_error naming the JSON Pointer of the bad
         {R"(42)", "", "a schema must be an object or a boolean"},
         {R"({"type": 1})", "/type", "must be a type name or an array of type names"},
         {R"({"type": ["string", "text"]})", "/type/1", "a type must be one of"},
-        {R"({"properties": {"name": {"minLength": -1}}})", "/properties/name/minLength", "must be a non-negative integer, got -1"},
+        {R"({"properties": {"name": {"minLength": -1}}})", "/properties/name/minLength",
+         "must be a non-negative integer, got -1"},
         {R"({"maxItems": 1.5})", "/maxItems", "must be a non-negative integer"},
         {R"({"maximum": "10"})", "/maximum", "\"maximum\" must be a number"},
         {R"({"multipleOf": 0})", "/multipleOf", "must be greater than 0"},
@@ -194,7 +214,8 @@ TEST_CASE("invalid schemas throw schema_error naming the JSON Pointer of the bad
         {R"({"properties": []})", "/properties", "must be an object of schemas"},
         {R"({"items": [true, 3]})", "/items/1", "a schema must be an object or a boolean"},
         {R"({"allOf": []})", "/allOf", "must be a non-empty array of schemas"},
-        {R"({"dependencies": {"a": 1}})", "/dependencies/a", "a dependency must be an array of property names or a schema"},
+        {R"({"dependencies": {"a": 1}})", "/dependencies/a",
+         "a dependency must be an array of property names or a schema"},
         {R"({"uniqueItems": "yes"})", "/uniqueItems", "must be a boolean"},
         {R"({"pattern": "(unclosed"})", "/pattern", "cannot be used"},
         {R"j({"pattern": "(?=lookahead)"})j", "/pattern", "lookahead assertions"},
@@ -204,7 +225,8 @@ TEST_CASE("invalid schemas throw schema_error naming the JSON Pointer of the bad
         {R"({"$ref": "#/definitions/a", "definitions": {"a": 3}})", "/$ref", "which is not a schema"},
         {R"({"$ref": 5})", "/$ref", "\"$ref\" must be a string"},
         {R"({"$ref": "#"})", "", "loops and never reaches a schema"},
-        {R"({"definitions": {"a": {"$ref": "#/definitions/b"}, "b": {"$ref": "#/definitions/a"}}})", "/definitions/a", "loops"},
+        {R"({"definitions": {"a": {"$ref": "#/definitions/b"}, "b": {"$ref": "#/definitions/a"}}})", "/definitions/a",
+         "loops"},
         {R"({"allOf": [{"$ref": "#"}]})", "", "applies itself to the same value again"},
         {R"({"$schema": "http://json-schema.org/draft-04/schema#"})", "/$schema", "implements draft-07 only"},
     };
@@ -228,7 +250,8 @@ TEST_CASE("$ref: pointers, escaping, $id, recursion and the draft-07 meta-schema
                 "properties": {"value": {"type": "integer"}, "children": {"type": "array", "items": {"$ref": "#/definitions/node"}}}}},
             "$ref": "#/definitions/node"})"));
         CHECK(schema.is_valid(parse(R"({"value": 1, "children": [{"value": 2, "children": [{"value": 3}]}]})")));
-        const auto v = only_violation(schema, parse(R"({"value": 1, "children": [{"value": 2, "children": [{"value": "x"}]}]})"));
+        const auto v =
+            only_violation(schema, parse(R"({"value": 1, "children": [{"value": 2, "children": [{"value": "x"}]}]})"));
         CHECK(v.instance_path == "/children/0/children/0/value");
         CHECK(v.schema_path == "/definitions/node/properties/value/type");
     }
@@ -284,7 +307,8 @@ TEST_CASE("hostile input: deep nesting is refused with a clear violation, never 
     SECTION("a long chain of schemas is bounded at validation time") {
         json schema = {{"definitions", json::object()}};
         for (int i = 0; i < 5000; ++i) {
-            schema["definitions"]["d" + std::to_string(i)] = {{"allOf", {{{"$ref", "#/definitions/d" + std::to_string(i + 1)}}}}};
+            schema["definitions"]["d" + std::to_string(i)] = {
+                {"allOf", {{{"$ref", "#/definitions/d" + std::to_string(i + 1)}}}}};
         }
         schema["definitions"]["d5000"] = {{"type", "string"}};
         schema["$ref"] = "#/definitions/d0";
@@ -333,11 +357,11 @@ TEST_CASE("patterns follow ECMA-262 where RE2 differs", "[schema]") {
     auto matches = [](const char* pattern, const std::string& text) {
         return json_schema(json{{"pattern", pattern}}).is_valid(json(text));
     };
-    CHECK(matches("abc", "xxabcxx"));                  // unanchored
-    CHECK_FALSE(matches("^a.c$", "a\nc"));             // . excludes line terminators
+    CHECK(matches("abc", "xxabcxx"));       // unanchored
+    CHECK_FALSE(matches("^a.c$", "a\nc"));  // . excludes line terminators
     CHECK_FALSE(matches("^a.c$", "a\u2028c"));
-    CHECK(matches("^a[^]c$", "a\nc"));                 // [^] is anything
-    CHECK(matches("^\\s$", "\u00a0"));                 // \s is Unicode white space
+    CHECK(matches("^a[^]c$", "a\nc"));  // [^] is anything
+    CHECK(matches("^\\s$", "\u00a0"));  // \s is Unicode white space
     CHECK_FALSE(matches("^\\S$", "\u3000"));
     CHECK(matches("^\\u00e9$", "\u00e9"));             // \uXXXX
     CHECK(matches("^\\uD83D\\uDE00$", "\U0001F600"));  // surrogate pairs

@@ -85,9 +85,8 @@ struct adl_serializer<token> {
 TEST_CASE("a payload that matches a loose schema but does not decode is refused with its paths") {
     taskkit::registry reg;
     std::atomic<int> runs{0};
-    taskkit::schema_task<order> task({.id = "order", .schema = json::parse(R"({"type": "object"})"),
-                                      .run = [&](const order&) { ++runs; }},
-                                     reg);
+    taskkit::schema_task<order> task(
+        {.id = "order", .schema = json::parse(R"({"type": "object"})"), .run = [&](const order&) { ++runs; }}, reg);
     auto store = std::make_shared<taskkit::memory_run_store>();
     taskkit::runtime rt(options_with_store(reg, store));
     const json good = json::parse(R"({"customer": "c", "ship_to": {"street": "s", "zip": 1},
@@ -182,9 +181,8 @@ TEST_CASE("a typed payload whose JSON would not decode back is refused at the tr
 
 TEST_CASE("a schema task with a custom from_json that throws gets a clear error") {
     taskkit::registry reg;
-    taskkit::schema_task<token> task({.id = "token", .schema = json::parse(R"({"type": "object"})"),
-                                      .run = [](const token&) {}},
-                                     reg);
+    taskkit::schema_task<token> task(
+        {.id = "token", .schema = json::parse(R"({"type": "object"})"), .run = [](const token&) {}}, reg);
     taskkit::runtime rt(options(reg));
     CHECK(contains(payload_error_text([&] { (void)rt.trigger("token", json::object()); }),
                    "/value: the member is missing"));
@@ -196,7 +194,8 @@ TEST_CASE("a schema task with a custom from_json that throws gets a clear error"
 TEST_CASE("hostile payloads are refused quickly with a short error") {
     taskkit::registry reg;
     std::atomic<int> runs{0};
-    taskkit::schema_task<json> task({.id = "hostile", .schema = json::parse(R"({
+    taskkit::schema_task<json> task({.id = "hostile",
+                                     .schema = json::parse(R"({
         "type": "object",
         "properties": {"email": {"type": "string", "pattern": "^[^@]+@[^@]+$"},
                        "tree": {"type": "array", "items": {"$ref": "#/properties/tree"}}}
@@ -243,8 +242,8 @@ TEST_CASE("hostile payloads are refused quickly with a short error") {
         CHECK(runs.load() == 1);
     }
     SECTION("a 10 MB string that fails decoding gives a short error") {
-        taskkit::schema_task<create_user> users(
-            {.id = "users", .schema = json(true), .run = [](const create_user&) {}}, reg);
+        taskkit::schema_task<create_user> users({.id = "users", .schema = json(true), .run = [](const create_user&) {}},
+                                                reg);
         try {
             (void)rt.trigger("users", json{{"name", std::string(10U << 20U, 'x')}, {"email", 7}});
             FAIL("no payload_error");

@@ -127,11 +127,12 @@ TEST_CASE("valid payloads run, typed and by id, and every attempt sees the valid
         {.id = "create-user",
          .schema = user_schema(),
          .retry = {.max_attempts = 3, .min_timeout = 0ms, .max_timeout = 0ms, .randomize = false},
-         .run = [&](const create_user& user, taskkit::run_context& ctx) {
-             seen.add(std::to_string(ctx.attempt().number) + ":" + json(user).dump());
-             if (ctx.attempt().number < 3) throw std::runtime_error("transient");
-             return user.name + " <" + user.email + ">";
-         }},
+         .run =
+             [&](const create_user& user, taskkit::run_context& ctx) {
+                 seen.add(std::to_string(ctx.attempt().number) + ":" + json(user).dump());
+                 if (ctx.attempt().number < 3) throw std::runtime_error("transient");
+                 return user.name + " <" + user.email + ">";
+             }},
         reg);
     taskkit::runtime rt(options(reg));
 
@@ -158,8 +159,8 @@ TEST_CASE("valid payloads run, typed and by id, and every attempt sees the valid
 
 TEST_CASE("a schema task triggered from inside a run is validated too") {
     taskkit::registry reg;
-    taskkit::schema_task<create_user> child(
-        {.id = "child", .schema = user_schema(), .run = [](const create_user&) {}}, reg);
+    taskkit::schema_task<create_user> child({.id = "child", .schema = user_schema(), .run = [](const create_user&) {}},
+                                            reg);
     taskkit::task<json, std::string> parent({.id = "parent",
                                              .retry = {.max_attempts = 1},
                                              .run =
@@ -180,9 +181,11 @@ TEST_CASE("a schema task triggered from inside a run is validated too") {
 
 TEST_CASE("registry.schema(id) returns a schema task's schema, and null for a plain task") {
     taskkit::registry reg;
-    taskkit::schema_task<create_user> with(
-        {.id = "create-user", .description = "Creates a user", .schema = user_schema(), .run = [](const create_user&) {}},
-        reg);
+    taskkit::schema_task<create_user> with({.id = "create-user",
+                                            .description = "Creates a user",
+                                            .schema = user_schema(),
+                                            .run = [](const create_user&) {}},
+                                           reg);
     taskkit::task<create_user> without({.id = "plain", .run = [](const create_user&) {}}, reg);
 
     CHECK(reg.schema("create-user") == user_schema());
@@ -229,11 +232,12 @@ TEST_CASE("an invalid schema throws schema_error at definition and registers not
     CHECK(reg.ids().empty());
 
     // The task options are checked first: a missing .run is an options_error.
-    CHECK_THROWS_AS((taskkit::schema_task<create_user>({.id = "x", .schema = json(true)}, reg)), taskkit::options_error);
+    CHECK_THROWS_AS((taskkit::schema_task<create_user>({.id = "x", .schema = json(true)}, reg)),
+                    taskkit::options_error);
     // A duplicate id is refused as for any task; the first one stays.
     taskkit::schema_task<create_user> first({.id = "dup", .schema = json(true), .run = [](const create_user&) {}}, reg);
-    CHECK_THROWS_AS((taskkit::schema_task<create_user>({.id = "dup", .schema = user_schema(), .run = [](const create_user&) {}},
-                                                       reg)),
+    CHECK_THROWS_AS((taskkit::schema_task<create_user>(
+                        {.id = "dup", .schema = user_schema(), .run = [](const create_user&) {}}, reg)),
                     taskkit::duplicate_task_error);
     CHECK(reg.schema("dup") == json(true));
     // Defining it again after a failure works.
@@ -248,7 +252,7 @@ TEST_CASE("a destroyed schema task unregisters, and its id can be defined again"
         CHECK(reg.contains("create-user"));
     }
     CHECK(!reg.contains("create-user"));
-    taskkit::schema_task<create_user> again({.id = "create-user", .schema = json(true), .run = [](const create_user&) {}},
-                                            reg);
+    taskkit::schema_task<create_user> again(
+        {.id = "create-user", .schema = json(true), .run = [](const create_user&) {}}, reg);
     CHECK(reg.schema("create-user") == json(true));
 }

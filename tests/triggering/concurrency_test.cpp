@@ -1,6 +1,8 @@
 // Concurrency keys, the total cap across keys, fair rotation between keys, rate limits.
 #include <map>
 
+#include <taskkit/testing.hpp>
+
 #include "support/taskkit_test.hpp"
 
 using namespace taskkit_test;
@@ -43,12 +45,13 @@ TEST_CASE("each concurrency key gets its own copy of the queue's limit, and the 
     std::atomic<int> wrong_keys{0};  // assertions stay on the test's thread (Catch2 is not thread-safe)
     taskkit::task<keyed> t({.id = "per-user",
                             .queue = {.concurrency_limit = 2, .total_concurrency_limit = 5},
-                            .run = [&](const keyed& k, taskkit::run_context& ctx) {
-                                if (ctx.queue().concurrency_key != k.user) ++wrong_keys;
-                                peaks.enter(k.user);
-                                some_work();
-                                peaks.leave(k.user);
-                            }},
+                            .run =
+                                [&](const keyed& k, taskkit::run_context& ctx) {
+                                    if (ctx.queue().concurrency_key != k.user) ++wrong_keys;
+                                    peaks.enter(k.user);
+                                    some_work();
+                                    peaks.leave(k.user);
+                                }},
                            reg);
     taskkit::runtime rt(options(reg, 8));
     std::vector<taskkit::run_handle<void>> hs;
@@ -70,15 +73,18 @@ TEST_CASE("without a total cap, many keys run in parallel up to the workers") {
     taskkit::registry reg;
     gate release;
     std::atomic<int> inside{0};
-    taskkit::task<keyed> t({.id = "one-per-user", .queue = {.concurrency_limit = 1},
-                            .run = [&](const keyed&) {
-                                ++inside;
-                                release.wait();
-                            }},
+    taskkit::task<keyed> t({.id = "one-per-user",
+                            .queue = {.concurrency_limit = 1},
+                            .run =
+                                [&](const keyed&) {
+                                    ++inside;
+                                    release.wait();
+                                }},
                            reg);
     taskkit::runtime rt(options(reg, 4));
     std::vector<taskkit::run_handle<void>> hs;
-    for (int i = 0; i < 4; ++i) hs.push_back(rt.trigger(t, {"u" + std::to_string(i), i}, {.concurrency_key = "u" + std::to_string(i)}));
+    for (int i = 0; i < 4; ++i)
+        hs.push_back(rt.trigger(t, {"u" + std::to_string(i), i}, {.concurrency_key = "u" + std::to_string(i)}));
     hs.push_back(rt.trigger(t, {"u0", 9}, {.concurrency_key = "u0"}));  // waits for u0's first run
     REQUIRE(eventually([&] { return inside == 4; }));
     CHECK(hs[4].status() == taskkit::run_status::queued);
@@ -92,16 +98,18 @@ TEST_CASE("fair rotation: a small key's runs start within its share, not after a
     std::vector<std::string> start_order;
     gate release;
     gate first_started;
-    taskkit::task<keyed> t({.id = "fair", .queue = {.concurrency_limit = 1, .total_concurrency_limit = 1},
-                            .run = [&](const keyed& k) {
-                                if (k.user == "gate") {
-                                    first_started.open();
-                                    release.wait();
-                                    return;
-                                }
-                                std::lock_guard lock(mutex);
-                                start_order.push_back(k.user);
-                            }},
+    taskkit::task<keyed> t({.id = "fair",
+                            .queue = {.concurrency_limit = 1, .total_concurrency_limit = 1},
+                            .run =
+                                [&](const keyed& k) {
+                                    if (k.user == "gate") {
+                                        first_started.open();
+                                        release.wait();
+                                        return;
+                                    }
+                                    std::lock_guard lock(mutex);
+                                    start_order.push_back(k.user);
+                                }},
                            reg);
     taskkit::runtime rt(options(reg, 2));
     auto blocker = rt.trigger(t, {"gate", 0}, {.concurrency_key = "gate"});
@@ -126,11 +134,13 @@ TEST_CASE("a queue rate limit: starts in any window never exceed N; runs beyond 
     auto clock = std::make_shared<taskkit::virtual_clock>();
     std::mutex mutex;
     std::vector<taskkit::time_point> starts;
-    taskkit::task<int> t({.id = "rated", .queue = {.rate_limit = taskkit::rate_limit{.limit = 3, .period = std::chrono::seconds(10)}},
-                          .run = [&](const int&, taskkit::run_context& ctx) {
-                              std::lock_guard lock(mutex);
-                              starts.push_back(ctx.attempt().started_at);
-                          }},
+    taskkit::task<int> t({.id = "rated",
+                          .queue = {.rate_limit = taskkit::rate_limit{.limit = 3, .period = std::chrono::seconds(10)}},
+                          .run =
+                              [&](const int&, taskkit::run_context& ctx) {
+                                  std::lock_guard lock(mutex);
+                                  starts.push_back(ctx.attempt().started_at);
+                              }},
                          reg);
     taskkit::runtime rt(options(reg, 2, clock));
     std::vector<taskkit::run_handle<void>> hs;
@@ -158,13 +168,15 @@ TEST_CASE("a per-key rate limit applies to each key on its own") {
     auto clock = std::make_shared<taskkit::virtual_clock>();
     std::mutex mutex;
     std::map<std::string, int> started;
-    taskkit::task<keyed> t({.id = "key-rated",
-                            .queue = {.key_rate_limit = taskkit::rate_limit{.limit = 2, .period = std::chrono::minutes(1)}},
-                            .run = [&](const keyed& k) {
-                                std::lock_guard lock(mutex);
-                                ++started[k.user];
-                            }},
-                           reg);
+    taskkit::task<keyed> t(
+        {.id = "key-rated",
+         .queue = {.key_rate_limit = taskkit::rate_limit{.limit = 2, .period = std::chrono::minutes(1)}},
+         .run =
+             [&](const keyed& k) {
+                 std::lock_guard lock(mutex);
+                 ++started[k.user];
+             }},
+        reg);
     taskkit::runtime rt(options(reg, 2, clock));
     std::vector<taskkit::run_handle<void>> hs;
     for (int i = 0; i < 5; ++i) {
@@ -186,9 +198,32 @@ TEST_CASE("a per-key rate limit applies to each key on its own") {
 
 TEST_CASE("bad queue options are refused at definition") {
     taskkit::registry reg;
-    CHECK_THROWS_AS(taskkit::task<int>({.id = "r0", .queue = {.rate_limit = taskkit::rate_limit{.limit = 0}}, .run = [](const int&) {}}, reg),
-                    taskkit::options_error);
-    CHECK_THROWS_AS(taskkit::task<int>({.id = "r1", .queue = {.total_concurrency_limit = -2}, .run = [](const int&) {}}, reg),
-                    taskkit::options_error);
+    CHECK_THROWS_AS(
+        taskkit::task<int>(
+            {.id = "r0", .queue = {.rate_limit = taskkit::rate_limit{.limit = 0}}, .run = [](const int&) {}}, reg),
+        taskkit::options_error);
+    CHECK_THROWS_AS(
+        taskkit::task<int>({.id = "r1", .queue = {.total_concurrency_limit = -2}, .run = [](const int&) {}}, reg),
+        taskkit::options_error);
     CHECK(reg.ids().empty());
+}
+
+TEST_CASE("a key's rate window outlives the key's idle moments") {
+    taskkit::registry reg;
+    taskkit::task<keyed> t(
+        {.id = "idle-key-rated",
+         .queue = {.key_rate_limit = taskkit::rate_limit{.limit = 2, .period = std::chrono::minutes(1)}},
+         .run = [](const keyed&) {}},
+        reg);
+    taskkit::testing::harness h({.registry = &reg});
+    auto first = h.runtime().trigger(t, {"a", 0}, {.concurrency_key = "a"});
+    h.advance(std::chrono::seconds(1));  // runs, and the key goes idle
+    REQUIRE(first.status() == taskkit::run_status::completed);
+    auto second = h.runtime().trigger(t, {"a", 1}, {.concurrency_key = "a"});
+    auto third = h.runtime().trigger(t, {"a", 2}, {.concurrency_key = "a"});
+    h.advance(std::chrono::seconds(1));
+    CHECK(second.status() == taskkit::run_status::completed);
+    CHECK(third.status() == taskkit::run_status::queued);  // a third start within the minute waits
+    h.advance(std::chrono::minutes(1));
+    CHECK(third.status() == taskkit::run_status::completed);
 }

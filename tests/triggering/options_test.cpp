@@ -8,10 +8,12 @@ using json = nlohmann::json;
 TEST_CASE("an idempotency key returns the first run's handle and starts nothing") {
     taskkit::registry reg;
     std::atomic<int> runs{0};
-    taskkit::task<int, int> t({.id = "idem", .run = [&](const int& n) {
-                                   ++runs;
-                                   return n;
-                               }},
+    taskkit::task<int, int> t({.id = "idem",
+                               .run =
+                                   [&](const int& n) {
+                                       ++runs;
+                                       return n;
+                                   }},
                               reg);
     taskkit::runtime rt(options(reg));
     auto first = rt.trigger(t, 1, {.idempotency_key = "order-7"});
@@ -56,10 +58,12 @@ TEST_CASE("idempotent triggers from several threads at once start exactly one ru
 TEST_CASE("the key of a failed run is released; the key expires after its ttl") {
     taskkit::registry reg;
     std::atomic<bool> fail{true};
-    taskkit::task<int> t({.id = "idem-fail", .retry = {.max_attempts = 1},
-                          .run = [&](const int&) {
-                              if (fail) throw std::runtime_error("x");
-                          }},
+    taskkit::task<int> t({.id = "idem-fail",
+                          .retry = {.max_attempts = 1},
+                          .run =
+                              [&](const int&) {
+                                  if (fail) throw std::runtime_error("x");
+                              }},
                          reg);
     auto clock = std::make_shared<taskkit::virtual_clock>();
     taskkit::runtime rt(options(reg, 2, clock));
@@ -106,22 +110,24 @@ TEST_CASE("priority: a run goes ahead of runs triggered up to that many seconds 
     event_log order;
     gate release;
     gate started;
-    taskkit::task<std::string> t({.id = "prio", .queue = {.concurrency_limit = 1},
-                                  .run = [&](const std::string& name) {
-                                      if (name == "blocker") {
-                                          started.open();
-                                          release.wait();
-                                      }
-                                      order.add(name);
-                                  }},
+    taskkit::task<std::string> t({.id = "prio",
+                                  .queue = {.concurrency_limit = 1},
+                                  .run =
+                                      [&](const std::string& name) {
+                                          if (name == "blocker") {
+                                              started.open();
+                                              release.wait();
+                                          }
+                                          order.add(name);
+                                      }},
                                  reg);
     taskkit::runtime rt(options(reg, 2, clock));
     auto blocker = rt.trigger(t, "blocker");
     REQUIRE(started.wait());
     std::vector<taskkit::run_handle<void>> hs;
-    hs.push_back(rt.trigger(t, "a"));             // t = 0
+    hs.push_back(rt.trigger(t, "a"));  // t = 0
     clock->advance(std::chrono::seconds(10));
-    hs.push_back(rt.trigger(t, "b"));             // t = 10
+    hs.push_back(rt.trigger(t, "b"));  // t = 10
     clock->advance(std::chrono::seconds(10));
     hs.push_back(rt.trigger(t, "c", {.priority = 15}));  // t = 20, ranks as t = 5: after a, before b
     hs.push_back(rt.trigger(t, "d", {.priority = 60}));  // ranks as t = -40: first
@@ -134,11 +140,13 @@ TEST_CASE("a trigger can send a run to another declared queue") {
     taskkit::registry reg;
     const taskkit::queue slow_lane({.name = "slow-lane", .concurrency_limit = 1}, reg);
     peak_counter counter;
-    taskkit::task<int> t({.id = "lane", .run = [&](const int&) {
-                              counter.enter();
-                              for (int i = 0; i < 100; ++i) std::this_thread::yield();
-                              counter.leave();
-                          }},
+    taskkit::task<int> t({.id = "lane",
+                          .run =
+                              [&](const int&) {
+                                  counter.enter();
+                                  for (int i = 0; i < 100; ++i) std::this_thread::yield();
+                                  counter.leave();
+                              }},
                          reg);
     taskkit::runtime rt(options(reg, 4));
     std::vector<taskkit::run_handle<void>> hs;
@@ -195,26 +203,31 @@ TEST_CASE("a batch with one bad item starts nothing") {
     auto opts = options(reg);
     opts.store = store;
     taskkit::runtime rt(opts);
-    CHECK_THROWS_AS(rt.batch_trigger(t, {1, 2, {3, {.tags = std::vector<std::string>(11, "x")}}}), taskkit::options_error);
+    CHECK_THROWS_AS(rt.batch_trigger(t, {1, 2, {3, {.tags = std::vector<std::string>(11, "x")}}}),
+                    taskkit::options_error);
     CHECK(store->size() == 0);
     CHECK(runs == 0);
 }
 
 TEST_CASE("batch_trigger_and_wait inside a run gives every outcome in order") {
     taskkit::registry reg;
-    taskkit::task<int, int> child({.id = "batch-child", .retry = {.max_attempts = 1},
-                                   .run = [](const int& n) {
-                                       if (n == 2) throw std::runtime_error("two is bad");
-                                       return n * n;
-                                   }},
+    taskkit::task<int, int> child({.id = "batch-child",
+                                   .retry = {.max_attempts = 1},
+                                   .run =
+                                       [](const int& n) {
+                                           if (n == 2) throw std::runtime_error("two is bad");
+                                           return n * n;
+                                       }},
                                   reg);
-    taskkit::task<int, int> parent({.id = "batch-parent", .queue = {.concurrency_limit = 1},
-                                    .run = [&](const int&) {
-                                        auto results = child.batch_trigger_and_wait({1, 2, 3});
-                                        CHECK_FALSE(results.ok());
-                                        CHECK(results.results[1].error().message == "two is bad");
-                                        return results.results[0].unwrap() + results.results[2].unwrap();
-                                    }},
+    taskkit::task<int, int> parent({.id = "batch-parent",
+                                    .queue = {.concurrency_limit = 1},
+                                    .run =
+                                        [&](const int&) {
+                                            auto results = child.batch_trigger_and_wait({1, 2, 3});
+                                            CHECK_FALSE(results.ok());
+                                            CHECK(results.results[1].error().message == "two is bad");
+                                            return results.results[0].unwrap() + results.results[2].unwrap();
+                                        }},
                                    reg);
     taskkit::runtime rt(options(reg, 1));
     CHECK(rt.trigger(parent, 0).get() == 10);

@@ -8,12 +8,13 @@ TEST_CASE("list filters by status, task, tag, queue and time, newest first, with
     taskkit::registry reg;
     auto clock = std::make_shared<taskkit::virtual_clock>();
     taskkit::task<int> ok({.id = "ok", .run = [](const int&) {}}, reg);
-    taskkit::task<int> bad({.id = "bad", .retry = {.max_attempts = 1}, .run = [](const int&) { throw std::runtime_error("x"); }},
-                           reg);
+    taskkit::task<int> bad(
+        {.id = "bad", .retry = {.max_attempts = 1}, .run = [](const int&) { throw std::runtime_error("x"); }}, reg);
     taskkit::runtime rt(options(reg, 2, clock));
     std::vector<std::string> ids;
     for (int i = 0; i < 25; ++i) {
-        auto h = (i % 5 == 0) ? rt.trigger(bad, i, {.tags = {"five"}}) : rt.trigger(ok, i, {.tags = {i % 2 ? "odd" : "even"}});
+        auto h = (i % 5 == 0) ? rt.trigger(bad, i, {.tags = {"five"}})
+                              : rt.trigger(ok, i, {.tags = {i % 2 ? "odd" : "even"}});
         REQUIRE(h.wait_for(deadline));
         ids.push_back(h.id());
         clock->advance(std::chrono::seconds(1));
@@ -25,7 +26,8 @@ TEST_CASE("list filters by status, task, tag, queue and time, newest first, with
     CHECK(rt.list({.tags = {"odd"}}).runs.size() == 10);
     CHECK(rt.list({.queue = "bad"}).runs.size() == 5);
     const auto start = clock->now() - std::chrono::seconds(25);
-    CHECK(rt.list({.created_from = start + std::chrono::seconds(10), .created_to = start + std::chrono::seconds(20)}).runs.size() == 10);
+    CHECK(rt.list({.created_from = start + std::chrono::seconds(10), .created_to = start + std::chrono::seconds(20)})
+              .runs.size() == 10);
     // Paging through everything, 7 at a time, sees each run once.
     std::vector<std::string> seen;
     taskkit::run_filter page_filter{.limit = 7};
@@ -69,7 +71,8 @@ TEST_CASE("subscribe to one run, or to a filter") {
     });
     auto ha = rt.trigger(a, 1, {.delay = std::chrono::hours(1)});
     event_log one_run;
-    auto sub2 = rt.subscribe(ha.id(), [&](const taskkit::status_event& e) { one_run.add(std::string(taskkit::to_string(e.status))); });
+    auto sub2 = rt.subscribe(
+        ha.id(), [&](const taskkit::status_event& e) { one_run.add(std::string(taskkit::to_string(e.status))); });
     auto hb = rt.trigger(b, 1);
     REQUIRE(hb.wait_for(deadline));
     REQUIRE(eventually([&] { return only_b.get().size() == 3; }));
@@ -83,16 +86,19 @@ TEST_CASE("ctx.metadata(): set, append, increment, decrement, remove, visible wh
     taskkit::registry reg;
     gate check_now;
     gate checked;
-    taskkit::task<int> t({.id = "meta", .run = [&](const int&, taskkit::run_context& ctx) {
-                              ctx.metadata().set("stage", "upload").increment("files").increment("files", 2).append("log", "a");
-                              ctx.metadata().decrement("files").increment("ratio", 0.5).remove("temp");
-                              check_now.open();
-                              checked.wait();
-                              CHECK_THROWS_AS(ctx.metadata().append("stage", 1), taskkit::options_error);
-                              CHECK_THROWS_AS(ctx.metadata().increment("log"), taskkit::options_error);
-                              ctx.metadata().set("stage", "done");
-                          }},
-                         reg);
+    taskkit::task<int> t(
+        {.id = "meta",
+         .run =
+             [&](const int&, taskkit::run_context& ctx) {
+                 ctx.metadata().set("stage", "upload").increment("files").increment("files", 2).append("log", "a");
+                 ctx.metadata().decrement("files").increment("ratio", 0.5).remove("temp");
+                 check_now.open();
+                 checked.wait();
+                 CHECK_THROWS_AS(ctx.metadata().append("stage", 1), taskkit::options_error);
+                 CHECK_THROWS_AS(ctx.metadata().increment("log"), taskkit::options_error);
+                 ctx.metadata().set("stage", "done");
+             }},
+        reg);
     taskkit::runtime rt(options(reg));
     auto h = rt.trigger(t, 0, {.metadata = {{"temp", true}, {"owner", "ops"}}});
     REQUIRE(check_now.wait());

@@ -34,17 +34,19 @@ TEST_CASE("stress: 100,000 runs, 100 keys, failures, retries, cancels and delays
         }
     };
     taskkit::task<job> t({.id = "stress",
-                          .retry = {.max_attempts = max_attempts, .min_timeout = std::chrono::milliseconds(1),
+                          .retry = {.max_attempts = max_attempts,
+                                    .min_timeout = std::chrono::milliseconds(1),
                                     .max_timeout = std::chrono::milliseconds(2)},
                           .queue = {.concurrency_limit = key_limit, .total_concurrency_limit = total_limit},
-                          .run = [&](const job& j, taskkit::run_context& ctx) {
-                              raise(per_key_peak[j.key], ++per_key[j.key]);
-                              raise(total_peak, ++total);
-                              const bool fail = ctx.attempt().number <= j.fail_attempts;
-                              --per_key[j.key];
-                              --total;
-                              if (fail) throw std::runtime_error("injected failure");
-                          }},
+                          .run =
+                              [&](const job& j, taskkit::run_context& ctx) {
+                                  raise(per_key_peak[j.key], ++per_key[j.key]);
+                                  raise(total_peak, ++total);
+                                  const bool fail = ctx.attempt().number <= j.fail_attempts;
+                                  --per_key[j.key];
+                                  --total;
+                                  if (fail) throw std::runtime_error("injected failure");
+                              }},
                          reg);
     auto opts = options(reg, 4);
     opts.random = [] {
@@ -90,10 +92,12 @@ TEST_CASE("stress: 100,000 runs, 100 keys, failures, retries, cancels and delays
         CHECK(record.attempts.size() <= static_cast<std::size_t>(max_attempts));
         ++outcomes[record.status];
     }
-    REQUIRE(eventually([&] {
-        std::lock_guard lock(mutex);
-        return terminal_events.size() == static_cast<std::size_t>(runs);
-    }, std::chrono::seconds(60)));
+    REQUIRE(eventually(
+        [&] {
+            std::lock_guard lock(mutex);
+            return terminal_events.size() == static_cast<std::size_t>(runs);
+        },
+        std::chrono::seconds(60)));
     {
         std::lock_guard lock(mutex);
         for (const auto& [id, count] : terminal_events) {

@@ -10,14 +10,16 @@ TEST_CASE("ctx.wait_for releases the slot, follows the virtual clock and resumes
     taskkit::registry reg;
     auto clock = std::make_shared<taskkit::virtual_clock>();
     gate other_ran;
-    taskkit::task<int, bool> t({.id = "sleeper", .queue = {.concurrency_limit = 1},
-                                .run = [&](const int& n, taskkit::run_context& ctx) {
-                                    if (n == 1) {
-                                        other_ran.open();
-                                        return true;
-                                    }
-                                    return ctx.wait_for(std::chrono::hours(1));
-                                }},
+    taskkit::task<int, bool> t({.id = "sleeper",
+                                .queue = {.concurrency_limit = 1},
+                                .run =
+                                    [&](const int& n, taskkit::run_context& ctx) {
+                                        if (n == 1) {
+                                            other_ran.open();
+                                            return true;
+                                        }
+                                        return ctx.wait_for(std::chrono::hours(1));
+                                    }},
                                reg);
     taskkit::runtime rt(options(reg, 2, clock));
     auto sleeper = rt.trigger(t, 0);
@@ -32,10 +34,11 @@ TEST_CASE("ctx.wait_for releases the slot, follows the virtual clock and resumes
 
 TEST_CASE("ctx.wait_until wakes early when the run is canceled") {
     taskkit::registry reg;
-    taskkit::task<int, bool> t({.id = "until", .run = [&](const int&, taskkit::run_context& ctx) {
-                                    return ctx.wait_until(ctx.now() + std::chrono::hours(24));
-                                }},
-                               reg);
+    taskkit::task<int, bool> t(
+        {.id = "until",
+         .run = [&](const int&,
+                    taskkit::run_context& ctx) { return ctx.wait_until(ctx.now() + std::chrono::hours(24)); }},
+        reg);
     taskkit::runtime rt(options(reg, 2));
     auto h = rt.trigger(t, 0);
     REQUIRE(eventually([&] { return h.status() == taskkit::run_status::waiting; }));
@@ -46,10 +49,12 @@ TEST_CASE("ctx.wait_until wakes early when the run is canceled") {
 
 TEST_CASE("waits take no real time in the testing harness") {
     taskkit::registry reg;
-    taskkit::task<int, int> t({.id = "harness-wait", .run = [](const int& n, taskkit::run_context& ctx) {
-                                   for (int i = 0; i < n; ++i) ctx.wait_for(std::chrono::hours(24));
-                                   return n;
-                               }},
+    taskkit::task<int, int> t({.id = "harness-wait",
+                               .run =
+                                   [](const int& n, taskkit::run_context& ctx) {
+                                       for (int i = 0; i < n; ++i) ctx.wait_for(std::chrono::hours(24));
+                                       return n;
+                                   }},
                               reg);
     const auto run = taskkit::testing::run_inline(t, 7, {}, {.registry = &reg});
     CHECK(run.outcome.output() == 7);
@@ -59,10 +64,12 @@ TEST_CASE("waits take no real time in the testing harness") {
 TEST_CASE("wait_any returns the first to finish and leaves the others running") {
     taskkit::registry reg;
     gate slow_release;
-    taskkit::task<int, int> t({.id = "race", .run = [&](const int& n) {
-                                   if (n == 0) slow_release.wait();
-                                   return n;
-                               }},
+    taskkit::task<int, int> t({.id = "race",
+                               .run =
+                                   [&](const int& n) {
+                                       if (n == 0) slow_release.wait();
+                                       return n;
+                                   }},
                               reg);
     taskkit::runtime rt(options(reg, 3));
     auto slow = rt.trigger(t, 0);
@@ -78,17 +85,19 @@ TEST_CASE("wait_any returns the first to finish and leaves the others running") 
 TEST_CASE("wait_all and wait_any over vectors, inside a run") {
     taskkit::registry reg;
     taskkit::task<int, int> leaf({.id = "leaf", .run = [](const int& n) { return n; }}, reg);
-    taskkit::task<int, int> parent({.id = "fan-out", .queue = {.concurrency_limit = 1},
-                                    .run = [&](const int& n) {
-                                        std::vector<taskkit::run_handle<int>> hs;
-                                        for (int i = 0; i < n; ++i) hs.push_back(leaf.trigger(i));
-                                        const auto first = taskkit::wait_any(hs);
-                                        CHECK(taskkit::is_terminal(hs[first].status()));
-                                        taskkit::wait_all(hs);
-                                        int sum = 0;
-                                        for (auto& h : hs) sum += h.get();
-                                        return sum;
-                                    }},
+    taskkit::task<int, int> parent({.id = "fan-out",
+                                    .queue = {.concurrency_limit = 1},
+                                    .run =
+                                        [&](const int& n) {
+                                            std::vector<taskkit::run_handle<int>> hs;
+                                            for (int i = 0; i < n; ++i) hs.push_back(leaf.trigger(i));
+                                            const auto first = taskkit::wait_any(hs);
+                                            CHECK(taskkit::is_terminal(hs[first].status()));
+                                            taskkit::wait_all(hs);
+                                            int sum = 0;
+                                            for (auto& h : hs) sum += h.get();
+                                            return sum;
+                                        }},
                                    reg);
     taskkit::runtime rt(options(reg, 1));
     CHECK(rt.trigger(parent, 10).get() == 45);
@@ -111,19 +120,22 @@ TEST_CASE("wait_any_for and wait_all_for give up after their timeout") {
 TEST_CASE("retry::on_throw retries a block with the backoff formula; abort_run passes through") {
     taskkit::registry reg;
     std::atomic<int> calls{0};
-    taskkit::task<int, int> t({.id = "on-throw", .retry = {.max_attempts = 1},
-                               .run = [&](const int& n, taskkit::run_context&) {
-                                   return taskkit::retry::on_throw(
-                                       [&] {
-                                           if (++calls < n) throw std::runtime_error("flaky");
-                                           return calls.load();
-                                       },
-                                       {.max_attempts = 4, .min_timeout = std::chrono::seconds(1), .randomize = false});
-                               }},
-                              reg);
+    taskkit::task<int, int> t(
+        {.id = "on-throw",
+         .retry = {.max_attempts = 1},
+         .run =
+             [&](const int& n, taskkit::run_context&) {
+                 return taskkit::retry::on_throw(
+                     [&] {
+                         if (++calls < n) throw std::runtime_error("flaky");
+                         return calls.load();
+                     },
+                     {.max_attempts = 4, .min_timeout = std::chrono::seconds(1), .randomize = false});
+             }},
+        reg);
     const auto ok = taskkit::testing::run_inline(t, 3, {}, {.registry = &reg});
     CHECK(ok.outcome.output() == 3);
-    CHECK(ok.record.attempts.size() == 1);  // retried inside one attempt
+    CHECK(ok.record.attempts.size() == 1);                                            // retried inside one attempt
     CHECK(*ok.record.finished_at - ok.record.created_at == std::chrono::seconds(3));  // 1 s + 2 s
     calls = 0;
     const auto exhausted = taskkit::testing::run_inline(t, 10, {}, {.registry = &reg});
@@ -144,7 +156,8 @@ TEST_CASE("parent → child → grandchild → great-grandchild on one queue of 
     const taskkit::queue serial({.name = "serial", .concurrency_limit = 1}, reg);
     taskkit::task<int, int> level({.id = "level", .queue = serial, .run = [](const int&) { return 0; }}, reg);
     std::function<int(int)> descend;
-    taskkit::task<int, int> chain({.id = "chain", .queue = serial,
+    taskkit::task<int, int> chain({.id = "chain",
+                                   .queue = serial,
                                    .run = [&](const int& depth) { return depth == 0 ? 1 : descend(depth - 1) + 1; }},
                                   reg);
     descend = [&](int depth) { return chain.trigger_and_wait(depth).unwrap(); };
@@ -157,13 +170,16 @@ TEST_CASE("parent → child → grandchild → great-grandchild on one queue of 
 TEST_CASE("1,000 parents each waiting on 10 children on 2 workers complete without deadlock") {
     taskkit::registry reg;
     taskkit::task<int, int> child({.id = "kid", .run = [](const int& n) { return n; }}, reg);
-    taskkit::task<int, int> parent({.id = "mom", .run = [&](const int& n) {
-                                        std::vector<taskkit::batch_item<int>> items;
-                                        for (int i = 0; i < 10; ++i) items.emplace_back(n + i);
-                                        int sum = 0;
-                                        for (auto& r : child.batch_trigger_and_wait(std::move(items)).results) sum += r.unwrap();
-                                        return sum;
-                                    }},
+    taskkit::task<int, int> parent({.id = "mom",
+                                    .run =
+                                        [&](const int& n) {
+                                            std::vector<taskkit::batch_item<int>> items;
+                                            for (int i = 0; i < 10; ++i) items.emplace_back(n + i);
+                                            int sum = 0;
+                                            for (auto& r : child.batch_trigger_and_wait(std::move(items)).results)
+                                                sum += r.unwrap();
+                                            return sum;
+                                        }},
                                    reg);
     taskkit::runtime rt(options(reg, 2));
     std::vector<taskkit::run_handle<int>> hs;

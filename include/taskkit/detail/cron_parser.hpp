@@ -121,11 +121,16 @@ private:
 
     [[nodiscard]] bool selects_nothing() const noexcept {
         switch (field_) {
-            case cron_field::minute: return out_.minutes == 0;
-            case cron_field::hour: return out_.hours == 0;
-            case cron_field::day_of_month: return out_.days == 0 && !out_.last_day;
-            case cron_field::month: return out_.months == 0;
-            case cron_field::day_of_week: return out_.weekdays == 0 && out_.last_weekdays == 0;
+            case cron_field::minute:
+                return out_.minutes == 0;
+            case cron_field::hour:
+                return out_.hours == 0;
+            case cron_field::day_of_month:
+                return out_.days == 0 && !out_.last_day;
+            case cron_field::month:
+                return out_.months == 0;
+            case cron_field::day_of_week:
+                return out_.weekdays == 0 && out_.last_weekdays == 0;
         }
         return true;
     }
@@ -151,10 +156,18 @@ private:
 
     void set_value(unsigned v) noexcept {
         switch (field_) {
-            case cron_field::minute: out_.minutes |= std::uint64_t{1} << v; break;
-            case cron_field::hour: out_.hours |= std::uint32_t{1} << v; break;
-            case cron_field::day_of_month: out_.days |= std::uint32_t{1} << v; break;
-            case cron_field::month: out_.months = static_cast<std::uint16_t>(out_.months | (1u << v)); break;
+            case cron_field::minute:
+                out_.minutes |= std::uint64_t{1} << v;
+                break;
+            case cron_field::hour:
+                out_.hours |= std::uint32_t{1} << v;
+                break;
+            case cron_field::day_of_month:
+                out_.days |= std::uint32_t{1} << v;
+                break;
+            case cron_field::month:
+                out_.months = static_cast<std::uint16_t>(out_.months | (1u << v));
+                break;
             case cron_field::day_of_week:
                 out_.weekdays = static_cast<std::uint8_t>(out_.weekdays | (1u << (v % 7)));
                 break;

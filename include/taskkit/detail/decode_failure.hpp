@@ -15,7 +15,6 @@
 
 namespace taskkit::detail {
 
-
 /// One reason a JSON payload does not decode into a payload type.
 struct decode_problem {
     std::string path;     ///< JSON Pointer of the offending member ("" is the payload itself)

@@ -46,9 +46,9 @@ struct run_state {
     queue_state* queue = nullptr;  ///< owned by the runtime; valid while the runtime lives
     std::string queue_name;
     std::string concurrency_key;
-    key_state* key = nullptr;        ///< the key's copy of the queue (scheduler lock)
-    std::uint64_t queue_token = 0;   ///< nonzero while the run sits in its key's pending heap (scheduler lock)
-    time_point rank;                 ///< order in the queue: trigger time minus priority
+    key_state* key = nullptr;       ///< the key's copy of the queue (scheduler lock)
+    std::uint64_t queue_token = 0;  ///< nonzero while the run sits in its key's pending heap (scheduler lock)
+    time_point rank;                ///< order in the queue: trigger time minus priority
     int priority = 0;
     std::string idempotency_key;
     std::string batch_id;
@@ -61,8 +61,8 @@ struct run_state {
 
     mutable std::mutex mutex;
     run_status status = run_status::queued;
-    int attempts_started = 0;   ///< attempt numbers keep counting across retry()
-    int budget_start = 0;       ///< attempts before this one do not count against max_attempts
+    int attempts_started = 0;  ///< attempt numbers keep counting across retry()
+    int budget_start = 0;      ///< attempts before this one do not count against max_attempts
     std::vector<attempt_record> attempts;
     std::optional<time_point> started_at;
     std::optional<time_point> finished_at;

@@ -251,7 +251,7 @@ public:
         }
         commit_new(run);
         idempotency_.emplace(key, idempotency_entry{run, run->created_at + options.idempotency_key_ttl.value_or(
-                                                                              std::chrono::hours(24 * 30))});
+                                                                               std::chrono::hours(24 * 30))});
         return run;
     }
 
@@ -298,7 +298,8 @@ public:
         if (ended_now) finish_publish(run, run_status::canceled, callbacks);
         for (auto& child : children) cancel(child);
         if (terminal_hooks) {
-            post([self = shared_from_this(), run] { self->run_terminal_hooks(run, make_error_info<canceled_error>()); });
+            post(
+                [self = shared_from_this(), run] { self->run_terminal_hooks(run, make_error_info<canceled_error>()); });
         }
         return true;
     }
@@ -379,7 +380,7 @@ public:
             }
             if (done()) return true;
             const auto next = timers_.next_deadline();
-            if (!next) return done();  // nothing is left that could make progress
+            if (!next) return done();                                    // nothing is left that could make progress
             if (until_idle && timers_.foreground() == 0) return done();  // only recurring timers are left
             if (auto* virtual_time = dynamic_cast<virtual_clock*>(clock_.get())) {
                 virtual_time->set(*next);
@@ -415,8 +416,8 @@ public:
         {
             std::lock_guard lock(run->mutex);
             if (run->status != run_status::delayed)
-                throw state_error(fmt::format("run {} is {}: only delayed runs can be rescheduled", run->id,
-                                              to_string(run->status)));
+                throw state_error(
+                    fmt::format("run {} is {}: only delayed runs can be rescheduled", run->id, to_string(run->status)));
             run->run_at = due;
             generation = ++run->generation;
         }
@@ -889,12 +890,12 @@ private:
     run_context make_context(const std::shared_ptr<run_state>& run, int attempt, time_point started,
                              std::stop_token stop) const {
         const auto& def = *run->task;
-        return run_context(
-            run_info{run->id, run->parent_id, std::span<const std::string>(run->tags), run->created_at},
-            attempt_info{attempt, started}, task_info{def.id, def.description},
-            queue_info{run->queue_name, run->queue ? run->queue->limit : 0, run->concurrency_key}, run->machine_spec, std::move(stop),
-            logger(logger::target{run.get(), &log_sink_, clock_.get(), max_log_entries_, attempt}), run.get(),
-            const_cast<runtime_core*>(this));
+        return run_context(run_info{run->id, run->parent_id, std::span<const std::string>(run->tags), run->created_at},
+                           attempt_info{attempt, started}, task_info{def.id, def.description},
+                           queue_info{run->queue_name, run->queue ? run->queue->limit : 0, run->concurrency_key},
+                           run->machine_spec, std::move(stop),
+                           logger(logger::target{run.get(), &log_sink_, clock_.get(), max_log_entries_, attempt}),
+                           run.get(), const_cast<runtime_core*>(this));
     }
 
     attempt_env make_env(const std::shared_ptr<run_state>& run, int in_budget) const {
@@ -1236,7 +1237,7 @@ private:
     std::deque<std::function<void()>> jobs_;
     std::deque<std::shared_ptr<run_state>> direct_;           // slot and machine held, ready to execute
     std::deque<std::shared_ptr<run_state>> machine_waiters_;  // slot held, waiting for a machine
-    std::list<resume_ticket*> resumers_;                       // waiting runs taking their slot back
+    std::list<resume_ticket*> resumers_;                      // waiting runs taking their slot back
     machine used_{0, 0};
     int target_ = 1;
     int active_ = 0;

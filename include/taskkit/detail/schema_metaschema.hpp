@@ -11,7 +11,8 @@ namespace taskkit::detail {
 inline constexpr std::string_view draft07_metaschema_id = "http://json-schema.org/draft-07/schema";
 
 /// The text of the draft-07 meta-schema (as published at its `$id`).
-inline constexpr std::string_view draft07_metaschema_text = R"taskkit_json({"$schema":"http://json-schema.org/draft-07/schema#","$id":"http://json-schema.org/draft-07/schema#",
+inline constexpr std::string_view draft07_metaschema_text =
+    R"taskkit_json({"$schema":"http://json-schema.org/draft-07/schema#","$id":"http://json-schema.org/draft-07/schema#",
 "title":"Core schema meta-schema","definitions":{"schemaArray":{"type":"array","minItems":1,
 "items":{"$ref":"#"}},"nonNegativeInteger":{"type":"integer","minimum":0},
 "nonNegativeIntegerDefault0":{"allOf":[{"$ref":"#/definitions/nonNegativeInteger"},{"default":0}]},

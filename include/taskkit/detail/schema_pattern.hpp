@@ -73,11 +73,20 @@ inline void append_code_point_escape(std::string& out, std::uint32_t code_point)
             }
             const char e = in[++i];
             switch (e) {
-                case 'd': case 'D': case 'w': case 'W': case 't': case 'n': case 'r': case 'f': case 'v':
+                case 'd':
+                case 'D':
+                case 'w':
+                case 'W':
+                case 't':
+                case 'n':
+                case 'r':
+                case 'f':
+                case 'v':
                     out += '\\';
                     out += e;
                     break;
-                case 'b': case 'B':
+                case 'b':
+                case 'B':
                     if (in_class && e == 'b') {
                         out += "\\x{8}";  // [\b] is a backspace
                     } else {
@@ -92,7 +101,8 @@ inline void append_code_point_escape(std::string& out, std::uint32_t code_point)
                     out += in_class ? std::string(ecma_non_space_members)
                                     : "[" + std::string(ecma_non_space_members) + "]";
                     break;
-                case 'p': case 'P':  // Unicode properties (ECMA's /u flag); RE2 knows the common ones
+                case 'p':
+                case 'P':  // Unicode properties (ECMA's /u flag); RE2 knows the common ones
                     out += '\\';
                     out += e;
                     break;
@@ -136,7 +146,8 @@ inline void append_code_point_escape(std::string& out, std::uint32_t code_point)
                     break;
                 }
                 case 'c': {
-                    if (i + 1 < in.size() && ((in[i + 1] >= 'a' && in[i + 1] <= 'z') || (in[i + 1] >= 'A' && in[i + 1] <= 'Z'))) {
+                    if (i + 1 < in.size() &&
+                        ((in[i + 1] >= 'a' && in[i + 1] <= 'z') || (in[i + 1] >= 'A' && in[i + 1] <= 'Z'))) {
                         append_code_point_escape(out, static_cast<std::uint32_t>(in[i + 1]) % 32U);
                         ++i;
                     } else {
@@ -151,7 +162,15 @@ inline void append_code_point_escape(std::string& out, std::uint32_t code_point)
                     }
                     out += "\\x{0}";
                     break;
-                case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
+                case '1':
+                case '2':
+                case '3':
+                case '4':
+                case '5':
+                case '6':
+                case '7':
+                case '8':
+                case '9':
                     error = "backreferences (\\1 ... \\9) are not supported";
                     return false;
                 case 'k':
@@ -182,7 +201,9 @@ inline void append_code_point_escape(std::string& out, std::uint32_t code_point)
             continue;
         }
         switch (c) {
-            case '.': out += R"([^\n\r\x{2028}\x{2029}])"; break;
+            case '.':
+                out += R"([^\n\r\x{2028}\x{2029}])";
+                break;
             case '[':
                 if (in.substr(i, 3) == "[^]") {
                     out += "(?s:.)";
@@ -219,7 +240,9 @@ inline void append_code_point_escape(std::string& out, std::uint32_t code_point)
                     out += '(';
                 }
                 break;
-            default: out += c; break;
+            default:
+                out += c;
+                break;
         }
     }
     if (in_class) {

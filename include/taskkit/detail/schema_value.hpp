@@ -99,7 +99,8 @@ namespace taskkit::detail {
             }
             return true;
         }
-        default: return a == b;
+        default:
+            return a == b;
     }
 }
 
@@ -124,7 +125,8 @@ namespace taskkit::detail {
         }
         case nlohmann::json::value_t::string:
             return combine(type_seed, std::hash<std::string>{}(value.get_ref<const std::string&>()));
-        case nlohmann::json::value_t::boolean: return combine(type_seed, value.get<bool>() ? 1U : 2U);
+        case nlohmann::json::value_t::boolean:
+            return combine(type_seed, value.get<bool>() ? 1U : 2U);
         case nlohmann::json::value_t::array: {
             std::size_t seed = combine(type_seed, value.size());
             for (const auto& item : value) seed = combine(seed, json_hash(item));
@@ -138,7 +140,8 @@ namespace taskkit::detail {
             }
             return seed;
         }
-        default: return type_seed;
+        default:
+            return type_seed;
     }
 }
 
@@ -201,7 +204,7 @@ inline void append_pointer_token(std::string& pointer, std::string_view token) {
 
 /// The value at unescaped `tokens` below `root`, or nullptr.
 [[nodiscard]] inline const nlohmann::json* find_pointer(const nlohmann::json& root,
-                                                         const std::vector<std::string>& tokens) {
+                                                        const std::vector<std::string>& tokens) {
     const nlohmann::json* at = &root;
     for (const auto& token : tokens) {
         if (at->is_object()) {
@@ -306,15 +309,23 @@ inline void append_pointer_token(std::string& pointer, std::string_view token) {
 /// The JSON type name of a value as JSON Schema spells it ("integer" for integral numbers).
 [[nodiscard]] inline std::string_view schema_type_name(const nlohmann::json& value) noexcept {
     switch (value.type()) {
-        case nlohmann::json::value_t::null: return "null";
-        case nlohmann::json::value_t::boolean: return "boolean";
-        case nlohmann::json::value_t::object: return "object";
-        case nlohmann::json::value_t::array: return "array";
-        case nlohmann::json::value_t::string: return "string";
+        case nlohmann::json::value_t::null:
+            return "null";
+        case nlohmann::json::value_t::boolean:
+            return "boolean";
+        case nlohmann::json::value_t::object:
+            return "object";
+        case nlohmann::json::value_t::array:
+            return "array";
+        case nlohmann::json::value_t::string:
+            return "string";
         case nlohmann::json::value_t::number_integer:
-        case nlohmann::json::value_t::number_unsigned: return "integer";
-        case nlohmann::json::value_t::number_float: return is_integral_number(value) ? "integer" : "number";
-        default: return "unknown";
+        case nlohmann::json::value_t::number_unsigned:
+            return "integer";
+        case nlohmann::json::value_t::number_float:
+            return is_integral_number(value) ? "integer" : "number";
+        default:
+            return "unknown";
     }
 }
 

@@ -31,8 +31,8 @@ P decode_payload(std::string_view task_id, const nlohmann::json& payload) {
         try {
             return payload.get<P>();
         } catch (const std::exception& e) {  // also a custom from_json's own exceptions
-            throw payload_error("payload for task '" + std::string(task_id) + "' does not decode: " +
-                                describe_decode_failure<P>(payload, e));
+            throw payload_error("payload for task '" + std::string(task_id) +
+                                "' does not decode: " + describe_decode_failure<P>(payload, e));
         }
     }
 }

@@ -24,8 +24,8 @@ struct run_state;
 
 /// What the runtime tells an attempt about its place in the run.
 struct attempt_env {
-    int attempt_in_budget = 1;  ///< 1 for the first attempt counted against max_attempts
-    bool first_attempt = true;  ///< on_start runs only then
+    int attempt_in_budget = 1;                        ///< 1 for the first attempt counted against max_attempts
+    bool first_attempt = true;                        ///< on_start runs only then
     const std::function<double()>* random = nullptr;  ///< uniform in [0, 1), for randomized retry delays
     const clock* time = nullptr;
     std::function<void(std::string_view hook, error_info)> hook_failed;  ///< records a hook's exception
@@ -33,7 +33,7 @@ struct attempt_env {
 
 /// How an attempt ended, and what comes next.
 struct attempt_result {
-    run_status next = run_status::completed;  ///< completed, retrying, failed, canceled or timed_out
+    run_status next = run_status::completed;               ///< completed, retrying, failed, canceled or timed_out
     std::optional<std::chrono::milliseconds> retry_delay;  ///< set when next == retrying
     std::optional<error_info> error;                       ///< set unless completed
 };

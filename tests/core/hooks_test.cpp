@@ -148,11 +148,7 @@ TEST_CASE("on_failure and on_complete run when an executing run is canceled") {
                            .run =
                                [&](const json&, taskkit::run_context& ctx) {
                                    started.open();
-                                   // cooperative: wait for the stop token
-                                   std::mutex m;
-                                   std::condition_variable_any cv;
-                                   std::unique_lock lock(m);
-                                   cv.wait_for(lock, ctx.stop_token(), std::chrono::seconds(30), [] { return false; });
+                                   wait_for_stop(ctx);  // cooperative: wait for the stop token
                                },
                            .cleanup = [&](const json&, taskkit::run_context&) { log.add("cleanup"); },
                            .on_failure =

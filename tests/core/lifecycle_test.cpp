@@ -4,16 +4,6 @@
 using namespace taskkit_test;
 using json = nlohmann::json;
 
-namespace {
-/// Blocks until the run's stop token is requested (or 30 s pass).
-void wait_for_stop(taskkit::run_context& ctx) {
-    std::mutex m;
-    std::condition_variable_any cv;
-    std::unique_lock lock(m);
-    cv.wait_for(lock, ctx.stop_token(), std::chrono::seconds(30), [] { return false; });
-}
-}  // namespace
-
 TEST_CASE("a canceled queued run never starts") {
     taskkit::registry reg;
     gate release;

@@ -159,11 +159,7 @@ TEST_CASE("canceling a parent cancels its executing children") {
                               .run =
                                   [&](const int&, taskkit::run_context& ctx) {
                                       child_started.open();
-                                      std::mutex m;
-                                      std::condition_variable_any cv;
-                                      std::unique_lock lock(m);
-                                      cv.wait_for(lock, ctx.stop_token(), std::chrono::seconds(30),
-                                                  [] { return false; });
+                                      wait_for_stop(ctx);
                                   }},
                              reg);
     std::string child_id;

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,6 +30,14 @@ inline taskkit::runtime_options options(taskkit::registry& reg, unsigned workers
                                     .registry = &reg,
                                     .random = [] { return 0.0; },
                                     .log_sink = taskkit::null_log_sink()};
+}
+
+/// Blocks a run until its stop token is requested (cancel or max_duration), or 30 s pass.
+inline void wait_for_stop(taskkit::run_context& ctx) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock lock(m);
+    cv.wait_for(lock, ctx.stop_token(), std::chrono::seconds(30), [] { return false; });
 }
 
 /// Records the peak of a counter of concurrent executions.

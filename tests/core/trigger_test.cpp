@@ -1,4 +1,6 @@
 // Triggering: typed, by id with JSON, bad input, trigger options, handles and records.
+#include <algorithm>
+
 #include "support/taskkit_test.hpp"
 
 using namespace taskkit_test;
@@ -139,19 +141,22 @@ TEST_CASE("a task whose machine exceeds the runtime's capacity fails at trigger"
 
 TEST_CASE("tags, metadata and the trigger's machine are on the record") {
     taskkit::registry reg;
-    taskkit::task<json> t({.id = "tagged",
-                           .run =
-                               [](const json&, taskkit::run_context& ctx) {
-                                   REQUIRE(ctx.run().tags.size() == 2);
-                                   CHECK(ctx.run().tags[0] == "user_1");
-                                   CHECK(ctx.machine() == taskkit::machines::micro);
-                               }},
-                          reg);
+    worker_checks checks;
+    taskkit::task<json> t(
+        {.id = "tagged",
+         .run =
+             [&](const json&, taskkit::run_context& ctx) {
+                 WORKER_CHECK(checks, std::ranges::equal(ctx.run().tags, std::vector<std::string>{"user_1", "org_2"}));
+                 WORKER_CHECK(checks, ctx.machine() == taskkit::machines::micro);
+             }},
+        reg);
     taskkit::runtime rt(options(reg));
     auto h = rt.trigger(
         t, json::object(),
         {.tags = {"user_1", "org_2"}, .metadata = {{"source", "test"}}, .machine = taskkit::machines::micro});
     h.get();
+    CHECK(checks.failures() == no_failures);
+    CHECK(checks.count() == 2);
     const auto record = h.snapshot();
     CHECK(record.tags == std::vector<std::string>{"user_1", "org_2"});
     CHECK(record.metadata == json{{"source", "test"}});

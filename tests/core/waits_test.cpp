@@ -8,6 +8,7 @@ using json = nlohmann::json;
 
 TEST_CASE("a parent gets its child's result, and the child records its parent") {
     taskkit::registry reg;
+    worker_checks checks;
     taskkit::task<int, int> square({.id = "square", .run = [](const int& n) { return n * n; }}, reg);
     taskkit::task<int, int> failing({.id = "failing-child",
                                      .retry = {.max_attempts = 1},
@@ -17,11 +18,11 @@ TEST_CASE("a parent gets its child's result, and the child records its parent") 
                                     .run =
                                         [&](const int& n, taskkit::run_context& ctx) {
                                             auto ok = square.trigger_and_wait(n);
-                                            REQUIRE(ok.ok());
+                                            WORKER_CHECK(checks, ok.ok());
                                             auto bad = failing.trigger_and_wait(n);
-                                            CHECK_FALSE(bad.ok());
-                                            CHECK(bad.error().message == "child broke");
-                                            CHECK_THROWS_AS(bad.unwrap(), std::runtime_error);
+                                            WORKER_CHECK(checks, !bad.ok());
+                                            WORKER_CHECK(checks, bad.error().message == "child broke");
+                                            WORKER_CHECK_THROWS_AS(checks, bad.unwrap(), std::runtime_error);
                                             ctx.logger().info("child said {}", ok.output());
                                             return ok.unwrap() + 1;
                                         }},
@@ -29,6 +30,8 @@ TEST_CASE("a parent gets its child's result, and the child records its parent") 
     taskkit::runtime rt(options(reg));
     auto h = rt.trigger(parent, 6);
     CHECK(h.get() == 37);
+    CHECK(checks.failures() == no_failures);
+    CHECK(checks.count() == 4);
     const auto record = h.snapshot();
     REQUIRE(record.children.size() == 2);
     const auto child = rt.retrieve(record.children[0]);
@@ -72,6 +75,7 @@ TEST_CASE("the same chain completes on a runtime without threads (testing harnes
 
 TEST_CASE("a waiting parent gives up its slot: a sibling on the same queue runs meanwhile") {
     taskkit::registry reg;
+    worker_checks checks;
     gate child_may_finish;
     gate sibling_ran;
     taskkit::task<int> slow_child({.id = "slow-child", .run = [&](const int&) { child_may_finish.wait(); }}, reg);
@@ -81,9 +85,9 @@ TEST_CASE("a waiting parent gives up its slot: a sibling on the same queue runs 
                                     [&](const int& n, taskkit::run_context& ctx) {
                                         if (n == 0) {
                                             auto r = slow_child.trigger_and_wait(0);
-                                            CHECK(r.ok());
+                                            WORKER_CHECK(checks, r.ok());
                                         } else {
-                                            CHECK(ctx.queue().concurrency_limit == 1);
+                                            WORKER_CHECK(checks, ctx.queue().concurrency_limit == 1);
                                             sibling_ran.open();
                                         }
                                     }},
@@ -97,6 +101,8 @@ TEST_CASE("a waiting parent gives up its slot: a sibling on the same queue runs 
     REQUIRE(parent.wait_for(deadline));
     REQUIRE(sibling.wait_for(deadline));
     CHECK(parent.status() == taskkit::run_status::completed);
+    CHECK(checks.failures() == no_failures);
+    CHECK(checks.count() == 2);
 }
 
 TEST_CASE("many parents each waiting on children do not starve a small pool") {
@@ -135,8 +141,8 @@ TEST_CASE("a parent blocked on a running child parks its thread and a spare keep
                                .run =
                                    [&](const int&) {
                                        auto h = child.trigger(0);
-                                       REQUIRE(child_started.wait());  // the child runs on the other worker
-                                       h.wait();                       // cannot hand off: it is already running
+                                       if (!child_started.wait()) return;  // the child runs on the other worker
+                                       h.wait();                           // cannot hand off: it is already running
                                    }},
                               reg);
     taskkit::task<int> independent({.id = "independent", .run = [&](const int&) { independent_ran.open(); }}, reg);
@@ -162,16 +168,15 @@ TEST_CASE("canceling a parent cancels its executing children") {
                                       wait_for_stop(ctx);
                                   }},
                              reg);
-    std::string child_id;
+    worker_checks checks;
     taskkit::task<int> parent({.id = "cancel-parent",
                                .run =
                                    [&](const int&) {
                                        // Either the child (run inline here) ends canceled first, or the
                                        // wait is cut short and throws canceled_error.
                                        try {
-                                           const auto status =
-                                               child.trigger_and_wait(0).status();  // outside CHECK: it may throw
-                                           CHECK(status == taskkit::run_status::canceled);
+                                           const auto status = child.trigger_and_wait(0).status();
+                                           WORKER_CHECK(checks, status == taskkit::run_status::canceled);
                                        } catch (const taskkit::canceled_error&) {
                                        }
                                    }},
@@ -185,6 +190,7 @@ TEST_CASE("canceling a parent cancels its executing children") {
     const auto record = p.snapshot();
     REQUIRE(record.children.size() == 1);
     REQUIRE(eventually([&] { return rt.retrieve(record.children[0])->status == taskkit::run_status::canceled; }));
+    CHECK(checks.failures() == no_failures);
 }
 
 TEST_CASE("waiting inside a run with a timeout returns and takes the slot back") {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <taskkit/taskkit.hpp>
@@ -82,5 +83,54 @@ struct gate {
         return cv.wait_for(lock, timeout, [&] { return open_; });
     }
 };
+
+/// Catch2's assertions are not thread-safe, so code running on a runtime's workers records its checks here
+/// and the test thread asserts them afterwards: `CHECK(checks.failures() == no_failures)`.
+class worker_checks {
+public:
+    /// Records one check; returns whether it passed.
+    bool expect(bool passed, std::string_view what) {
+        std::lock_guard lock(mutex_);
+        ++count_;
+        if (!passed) failures_.emplace_back(what);
+        return passed;
+    }
+    /// The descriptions of the checks that failed.
+    std::vector<std::string> failures() const {
+        std::lock_guard lock(mutex_);
+        return failures_;
+    }
+    /// How many checks were recorded, passed or not: a test asserts they ran.
+    int count() const {
+        std::lock_guard lock(mutex_);
+        return count_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<std::string> failures_;
+    int count_ = 0;
+};
+
+inline const std::vector<std::string> no_failures;
+
+#define TASKKIT_TEST_STR2(x) #x
+#define TASKKIT_TEST_STR(x) TASKKIT_TEST_STR2(x)
+/// Records `expr` in a worker_checks from any thread, with its text and line.
+#define WORKER_CHECK(checks, ...) \
+    (checks).expect(static_cast<bool>(__VA_ARGS__), #__VA_ARGS__ " (line " TASKKIT_TEST_STR(__LINE__) ")")
+
+/// Records whether `statement` throws `exception` (and nothing else), from any thread.
+#define WORKER_CHECK_THROWS_AS(checks, statement, exception)                                                        \
+    do {                                                                                                            \
+        bool threw_expected = false;                                                                                \
+        try {                                                                                                       \
+            static_cast<void>(statement);                                                                           \
+        } catch (const exception&) {                                                                                \
+            threw_expected = true;                                                                                  \
+        } catch (...) {                                                                                             \
+        }                                                                                                           \
+        (checks).expect(threw_expected, #statement " throws " #exception " (line " TASKKIT_TEST_STR(__LINE__) ")"); \
+    } while (false)
 
 }  // namespace taskkit_test

@@ -211,6 +211,7 @@ TEST_CASE("a batch with one bad item starts nothing") {
 
 TEST_CASE("batch_trigger_and_wait inside a run gives every outcome in order") {
     taskkit::registry reg;
+    worker_checks checks;
     taskkit::task<int, int> child({.id = "batch-child",
                                    .retry = {.max_attempts = 1},
                                    .run =
@@ -224,11 +225,13 @@ TEST_CASE("batch_trigger_and_wait inside a run gives every outcome in order") {
                                     .run =
                                         [&](const int&) {
                                             auto results = child.batch_trigger_and_wait({1, 2, 3});
-                                            CHECK_FALSE(results.ok());
-                                            CHECK(results.results[1].error().message == "two is bad");
+                                            WORKER_CHECK(checks, !results.ok());
+                                            WORKER_CHECK(checks, results.results[1].error().message == "two is bad");
                                             return results.results[0].unwrap() + results.results[2].unwrap();
                                         }},
                                    reg);
     taskkit::runtime rt(options(reg, 1));
     CHECK(rt.trigger(parent, 0).get() == 10);
+    CHECK(checks.failures() == no_failures);
+    CHECK(checks.count() == 2);
 }

@@ -84,6 +84,7 @@ TEST_CASE("subscribe to one run, or to a filter") {
 
 TEST_CASE("ctx.metadata(): set, append, increment, decrement, remove, visible while executing") {
     taskkit::registry reg;
+    worker_checks checks;
     gate check_now;
     gate checked;
     taskkit::task<int> t(
@@ -94,8 +95,8 @@ TEST_CASE("ctx.metadata(): set, append, increment, decrement, remove, visible wh
                  ctx.metadata().decrement("files").increment("ratio", 0.5).remove("temp");
                  check_now.open();
                  checked.wait();
-                 CHECK_THROWS_AS(ctx.metadata().append("stage", 1), taskkit::options_error);
-                 CHECK_THROWS_AS(ctx.metadata().increment("log"), taskkit::options_error);
+                 WORKER_CHECK_THROWS_AS(checks, ctx.metadata().append("stage", 1), taskkit::options_error);
+                 WORKER_CHECK_THROWS_AS(checks, ctx.metadata().increment("log"), taskkit::options_error);
                  ctx.metadata().set("stage", "done");
              }},
         reg);
@@ -107,4 +108,6 @@ TEST_CASE("ctx.metadata(): set, append, increment, decrement, remove, visible wh
     checked.open();
     REQUIRE(h.wait_for(deadline));
     CHECK(h.snapshot().metadata["stage"] == "done");
+    CHECK(checks.failures() == no_failures);
+    CHECK(checks.count() == 2);
 }

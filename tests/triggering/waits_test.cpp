@@ -84,6 +84,7 @@ TEST_CASE("wait_any returns the first to finish and leaves the others running") 
 
 TEST_CASE("wait_all and wait_any over vectors, inside a run") {
     taskkit::registry reg;
+    worker_checks checks;
     taskkit::task<int, int> leaf({.id = "leaf", .run = [](const int& n) { return n; }}, reg);
     taskkit::task<int, int> parent({.id = "fan-out",
                                     .queue = {.concurrency_limit = 1},
@@ -92,7 +93,7 @@ TEST_CASE("wait_all and wait_any over vectors, inside a run") {
                                             std::vector<taskkit::run_handle<int>> hs;
                                             for (int i = 0; i < n; ++i) hs.push_back(leaf.trigger(i));
                                             const auto first = taskkit::wait_any(hs);
-                                            CHECK(taskkit::is_terminal(hs[first].status()));
+                                            WORKER_CHECK(checks, taskkit::is_terminal(hs[first].status()));
                                             taskkit::wait_all(hs);
                                             int sum = 0;
                                             for (auto& h : hs) sum += h.get();
@@ -101,6 +102,8 @@ TEST_CASE("wait_all and wait_any over vectors, inside a run") {
                                    reg);
     taskkit::runtime rt(options(reg, 1));
     CHECK(rt.trigger(parent, 10).get() == 45);
+    CHECK(checks.failures() == no_failures);
+    CHECK(checks.count() == 1);
     std::vector<taskkit::run_handle<int>> none;
     CHECK_THROWS_AS(taskkit::wait_any(none), taskkit::state_error);
 }

@@ -64,7 +64,7 @@ batch_handle<R> trigger_batch(runtime_core& core, const std::shared_ptr<task_def
     runs.reserve(items.size());
     for (auto& item : items) {
         auto run = definition->make_run(std::move(item.payload));
-        run->batch_id = batch.id;
+        run->extras().batch_id = batch.id;  // not yet published
         core.prepare(run, definition, item.options);
         runs.push_back(std::move(run));
     }

@@ -56,8 +56,8 @@ public:
     };
 
     logger() = default;
-    explicit logger(target t, nlohmann::json attributes = nlohmann::json::object())
-        : target_(t), attributes_(std::move(attributes)) {}
+    /// `attributes` is a JSON object, or null for none (no allocation: a logger is made per attempt).
+    explicit logger(target t, nlohmann::json attributes = nullptr) : target_(t), attributes_(std::move(attributes)) {}
 
     template <class... Args>
     void debug(fmt::format_string<Args...> format, Args&&... args) const {
@@ -78,7 +78,7 @@ public:
 
     /// A logger that adds `attributes` (a JSON object) to every line it writes.
     [[nodiscard]] logger with(const nlohmann::json& attributes) const {
-        nlohmann::json merged = attributes_;
+        nlohmann::json merged = attributes_.is_object() ? attributes_ : nlohmann::json::object();
         if (attributes.is_object()) merged.update(attributes);
         return logger(target_, std::move(merged));
     }
@@ -89,21 +89,22 @@ public:
         entry.time = target_.time ? target_.time->now() : std::chrono::system_clock::now();
         entry.level = level;
         entry.message = std::move(message);
-        entry.attributes = attributes_;
+        entry.attributes = attributes_.is_object() ? attributes_ : nlohmann::json::object();
         if (attributes.is_object()) entry.attributes.update(attributes);
         entry.attempt = target_.attempt;
         if (auto* run = target_.run) {
             entry.run_id = run->id;
             entry.task_id = std::string(run->task_id);
             std::lock_guard lock(run->mutex);
+            auto& extras = run->extras();
             if (target_.max_entries == 0) {
-                ++run->dropped_logs;
+                ++extras.dropped_logs;
             } else {
-                if (run->logs.size() >= target_.max_entries) {  // keep the most recent lines
-                    run->logs.erase(run->logs.begin());
-                    ++run->dropped_logs;
+                if (extras.logs.size() >= target_.max_entries) {  // keep the most recent lines
+                    extras.logs.erase(extras.logs.begin());
+                    ++extras.dropped_logs;
                 }
-                run->logs.push_back(entry);
+                extras.logs.push_back(entry);
             }
         }
         if (target_.sink && *target_.sink) (*target_.sink)(entry);
@@ -111,7 +112,7 @@ public:
 
 private:
     target target_;
-    nlohmann::json attributes_ = nlohmann::json::object();
+    nlohmann::json attributes_;  // an object, or null for none
 };
 
 }  // namespace taskkit

@@ -33,8 +33,9 @@ struct run_filter {
     [[nodiscard]] bool matches(const detail::run_state& run, run_status status) const {
         if (!statuses.empty() && std::find(statuses.begin(), statuses.end(), status) == statuses.end()) return false;
         if (!tasks.empty() && std::find(tasks.begin(), tasks.end(), run.task_id) == tasks.end()) return false;
+        const auto run_tags = run.tags();
         for (const auto& tag : tags)
-            if (std::find(run.tags.begin(), run.tags.end(), tag) == run.tags.end()) return false;
+            if (std::ranges::find(run_tags, tag) == run_tags.end()) return false;
         if (!queue.empty() && run.queue_name != queue) return false;
         if (created_from && run.created_at < *created_from) return false;
         if (created_to && run.created_at >= *created_to) return false;

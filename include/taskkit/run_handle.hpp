@@ -72,7 +72,7 @@ public:
         std::lock_guard lock(s.mutex);
         if (!is_terminal(s.status)) throw_waiter_canceled();
         if (s.status != run_status::completed) {
-            if (s.error) s.error->rethrow();
+            if (const auto& error = s.error_locked()) error->rethrow();
             throw run_failed_error("run " + s.id + " ended " + std::string(to_string(s.status)));
         }
         return output_locked();
@@ -85,11 +85,11 @@ public:
         std::lock_guard lock(s.mutex);
         if (!is_terminal(s.status)) throw_waiter_canceled();
         if constexpr (std::is_void_v<R>) {
-            return taskkit::result<void>(s.id, s.status, s.error);
+            return taskkit::result<void>(s.id, s.status, s.error_locked());
         } else {
             if (s.status == run_status::completed)
                 return taskkit::result<R>(s.id, s.status, output_locked(), std::nullopt);
-            return taskkit::result<R>(s.id, s.status, std::nullopt, s.error);
+            return taskkit::result<R>(s.id, s.status, std::nullopt, s.error_locked());
         }
     }
 

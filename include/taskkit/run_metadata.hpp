@@ -27,7 +27,7 @@ public:
     /// Sets `key` to `value`.
     run_metadata& set(std::string_view key, nlohmann::json value) {
         std::lock_guard lock(run_->mutex);
-        run_->metadata[std::string(key)] = std::move(value);
+        run_->extras().metadata[std::string(key)] = std::move(value);
         return *this;
     }
 
@@ -35,7 +35,7 @@ public:
     /// `key` holds something other than an array.
     run_metadata& append(std::string_view key, nlohmann::json value) {
         std::lock_guard lock(run_->mutex);
-        auto& slot = run_->metadata[std::string(key)];
+        auto& slot = run_->extras().metadata[std::string(key)];
         if (slot.is_null()) slot = nlohmann::json::array();
         if (!slot.is_array()) throw options_error("metadata '" + std::string(key) + "' is not an array: cannot append");
         slot.push_back(std::move(value));
@@ -47,7 +47,7 @@ public:
     template <class Number = std::int64_t>
     requires std::is_arithmetic_v<Number> run_metadata& increment(std::string_view key, Number by = 1) {
         std::lock_guard lock(run_->mutex);
-        auto& slot = run_->metadata[std::string(key)];
+        auto& slot = run_->extras().metadata[std::string(key)];
         if (slot.is_null()) slot = 0;
         if (!slot.is_number())
             throw options_error("metadata '" + std::string(key) + "' is not a number: cannot increment");
@@ -70,21 +70,25 @@ public:
     /// Removes `key`.
     run_metadata& remove(std::string_view key) {
         std::lock_guard lock(run_->mutex);
-        if (run_->metadata.is_object()) run_->metadata.erase(std::string(key));
+        if (auto* extras = run_->extras_if_any(); extras && extras->metadata.is_object())
+            extras->metadata.erase(std::string(key));
         return *this;
     }
 
     /// A copy of the whole metadata object.
     [[nodiscard]] nlohmann::json get() const {
         std::lock_guard lock(run_->mutex);
-        return run_->metadata.is_null() ? nlohmann::json::object() : run_->metadata;
+        const auto* extras = run_->extras_if_any();
+        return extras && extras->metadata.is_object() ? extras->metadata : nlohmann::json::object();
     }
 
     /// A copy of the value at `key` (null when missing).
     [[nodiscard]] nlohmann::json get(std::string_view key) const {
         std::lock_guard lock(run_->mutex);
-        auto it = run_->metadata.find(std::string(key));
-        return it == run_->metadata.end() ? nlohmann::json(nullptr) : *it;
+        const auto* extras = run_->extras_if_any();
+        if (!extras || !extras->metadata.is_object()) return nullptr;
+        auto it = extras->metadata.find(std::string(key));
+        return it == extras->metadata.end() ? nlohmann::json(nullptr) : *it;
     }
 
 private:

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -12,8 +13,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
+#include <taskkit/detail/run_index.hpp>
 #include <taskkit/detail/run_state.hpp>
 #include <taskkit/error.hpp>
 #include <taskkit/run_filter.hpp>
@@ -29,8 +30,8 @@ public:
 
     /// A run was created.
     virtual void add(const std::shared_ptr<detail::run_state>& run) = 0;
-    /// A run changed status (its new status is `run.current_status()`).
-    virtual void changed(const std::shared_ptr<detail::run_state>& run) = 0;
+    /// A run changed status to `status` (called after the change, in order for each run).
+    virtual void changed(const std::shared_ptr<detail::run_state>& run, run_status status) = 0;
     /// The run with this id, or null.
     [[nodiscard]] virtual std::shared_ptr<detail::run_state> find(std::string_view id) const = 0;
     /// Calls `visit` for every run the store holds (in no particular order).
@@ -84,31 +85,36 @@ public:
 /// ones (older finished runs are forgotten; handles to them keep working).
 class memory_run_store final : public run_store {
 public:
-    explicit memory_run_store(std::size_t retained_finished = 100'000) : retained_(retained_finished) {}
+    explicit memory_run_store(std::size_t retained_finished = 10'000) : retained_(retained_finished) {}
 
     void add(const std::shared_ptr<detail::run_state>& run) override {
+        const auto digest = detail::run_id_digest(run->id);
         std::lock_guard lock(mutex_);
-        runs_.emplace(run->id, run);  // the key views the run's own id, which never changes
+        runs_.insert(digest, run);
     }
 
-    void changed(const std::shared_ptr<detail::run_state>& run) override {
-        if (!is_terminal(run->current_status())) return;
+    void changed(const std::shared_ptr<detail::run_state>& run, run_status status) override {
+        if (!is_terminal(status)) return;
+        const auto digest = detail::run_id_digest(run->id);
         std::lock_guard lock(mutex_);
-        finished_.push_back(run);
+        finished_.push_back(finished_entry{digest, run.get(), run->generation.load()});
         while (finished_.size() > retained_) {
-            if (auto oldest = finished_.front().lock()) {
-                auto it = runs_.find(oldest->id);
-                // A run re-queued by retry() is unfinished again: keep it.
-                if (it != runs_.end() && it->second == oldest && is_terminal(oldest->current_status())) runs_.erase(it);
-            }
+            const auto oldest = finished_.front();
             finished_.pop_front();
+            // The address is only compared, never followed: the index holds the live runs. A run
+            // re-queued by retry() since (a new generation) is unfinished again, or finished later
+            // with an entry of its own: it stays.
+            const auto* held = runs_.find(oldest.digest, [&](const detail::run_state& r) { return &r == oldest.run; });
+            if (held && (*held)->generation.load() == oldest.generation && (*held)->ended.load())
+                runs_.erase(oldest.digest, oldest.run);
         }
     }
 
     [[nodiscard]] std::shared_ptr<detail::run_state> find(std::string_view id) const override {
+        const auto digest = detail::run_id_digest(id);
         std::lock_guard lock(mutex_);
-        auto it = runs_.find(id);
-        return it == runs_.end() ? nullptr : it->second;
+        const auto* held = runs_.find(digest, [&](const detail::run_state& r) { return r.id == id; });
+        return held ? *held : nullptr;
     }
 
     void for_each(const std::function<void(const std::shared_ptr<detail::run_state>&)>& visit) const override {
@@ -116,7 +122,7 @@ public:
         {
             std::lock_guard lock(mutex_);
             all.reserve(runs_.size());
-            for (const auto& entry : runs_) all.push_back(entry.second);
+            runs_.for_each([&](const std::shared_ptr<detail::run_state>& run) { all.push_back(run); });
         }
         for (const auto& run : all) visit(run);
     }
@@ -130,8 +136,13 @@ public:
 private:
     std::size_t retained_;
     mutable std::mutex mutex_;
-    std::unordered_map<std::string_view, std::shared_ptr<detail::run_state>> runs_;
-    std::deque<std::weak_ptr<detail::run_state>> finished_;
+    struct finished_entry {
+        std::uint64_t digest;
+        const detail::run_state* run;
+        std::uint64_t generation;
+    };
+    detail::run_index<detail::run_state> runs_;
+    std::deque<finished_entry> finished_;  // in the order the runs finished (a retried run may appear twice)
 };
 
 }  // namespace taskkit

@@ -10,6 +10,7 @@
 #include <optional>
 #include <queue>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -56,13 +57,44 @@ struct pending_entry {
     }
 };
 
+/// A key's queued runs in start order. Runs mostly arrive in order (rank is the trigger time
+/// minus priority), so those go to a FIFO in O(1); a run that jumps ahead (a priority, a
+/// delayed run released late) goes to a heap. The front is the smaller of the two heads.
+class pending_queue {
+public:
+    [[nodiscard]] bool empty() const noexcept { return fifo_.empty() && heap_.empty(); }
+    [[nodiscard]] std::size_t size() const noexcept { return fifo_.size() + heap_.size(); }
+
+    void push(pending_entry entry) {
+        if (fifo_.empty() || !(fifo_.back() > entry)) {
+            fifo_.push_back(std::move(entry));
+        } else {
+            heap_.push(std::move(entry));
+        }
+    }
+    [[nodiscard]] const pending_entry& top() const { return from_heap() ? heap_.top() : fifo_.front(); }
+    void pop() {
+        if (from_heap()) {
+            heap_.pop();
+        } else {
+            fifo_.pop_front();
+        }
+    }
+
+private:
+    [[nodiscard]] bool from_heap() const { return fifo_.empty() || (!heap_.empty() && fifo_.front() > heap_.top()); }
+
+    std::deque<pending_entry> fifo_;
+    std::priority_queue<pending_entry, std::vector<pending_entry>, std::greater<>> heap_;
+};
+
 /// One concurrency key's copy of a queue (the empty key for runs without one).
 struct key_state {
     std::string key;
     queue_state* queue = nullptr;
     int running = 0;
     int resumers_waiting = 0;  ///< waiting runs that want their slot back go first
-    std::priority_queue<pending_entry, std::vector<pending_entry>, std::greater<>> pending;
+    pending_queue pending;
     std::optional<rate_window> rate;
     bool in_rotation = false;
     bool rate_timer_armed = false;
@@ -76,7 +108,12 @@ struct queue_state {
     std::optional<rate_limit> key_rate;
     std::optional<rate_window> rate;
     bool rate_timer_armed = false;
-    std::unordered_map<std::string, std::unique_ptr<key_state>> keys;
+    /// Hashes std::string and std::string_view alike, so lookups by view allocate nothing.
+    struct key_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+    };
+    std::unordered_map<std::string, std::unique_ptr<key_state>, key_hash, std::equal_to<>> keys;
     std::deque<key_state*> rotation;  ///< keys that could start a run now, in fair round-robin order
     bool in_ready = false;
 
@@ -88,11 +125,13 @@ struct queue_state {
         if (options.rate_limit) rate.emplace(*options.rate_limit);
     }
 
-    key_state& key(const std::string& k) {
-        auto& slot = keys[k];
+    key_state& key(std::string_view k) {
+        auto it = keys.find(k);
+        if (it == keys.end()) it = keys.emplace(std::string(k), nullptr).first;
+        auto& slot = it->second;
         if (!slot) {
             slot = std::make_unique<key_state>();
-            slot->key = k;
+            slot->key = std::string(k);
             slot->queue = this;
             if (key_rate) slot->rate.emplace(*key_rate);
         }

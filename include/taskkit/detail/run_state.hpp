@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -29,61 +30,129 @@ class runtime_core;
 struct task_definition_base;
 struct queue_state;
 struct key_state;
+struct run_state;
 
-/// Live state of a run. Fields above `mutex` are fixed once the run is created; the rest are
-/// guarded by `mutex`.
-struct run_state {
-    run_state() = default;
-    run_state(const run_state&) = delete;
-    run_state& operator=(const run_state&) = delete;
-    virtual ~run_state() = default;
+/// An optional time point in 8 bytes (time_point::min() stands for none).
+class optional_time {
+public:
+    optional_time() = default;
+    optional_time(time_point t) noexcept : t_(t) {}  // NOLINT: converts like std::optional
+    optional_time& operator=(time_point t) noexcept {
+        t_ = t;
+        return *this;
+    }
+    explicit operator bool() const noexcept { return t_ != none(); }
+    [[nodiscard]] time_point operator*() const noexcept { return t_; }
+    [[nodiscard]] time_point value_or(time_point otherwise) const noexcept { return *this ? t_ : otherwise; }
+    void reset() noexcept { t_ = none(); }
+    operator std::optional<time_point>() const {  // NOLINT: converts like std::optional
+        return *this ? std::optional<time_point>(t_) : std::nullopt;
+    }
 
-    std::string id;
-    std::shared_ptr<const task_definition_base> task;
-    std::string_view task_id;  ///< points into *task, which this run keeps alive
-    std::weak_ptr<runtime_core> runtime;
+private:
+    static constexpr time_point none() noexcept { return time_point::min(); }
+    time_point t_ = none();
+};
+
+/// The parts of a run that most runs never use, allocated on first use so a queued run stays
+/// small. The fields marked fixed are written before the run is published and never change;
+/// the rest are guarded by the run's mutex.
+struct run_extras {
+    // fixed
     std::string parent_id;
-    queue_state* queue = nullptr;  ///< owned by the runtime; valid while the runtime lives
-    std::string queue_name;
-    std::string concurrency_key;
-    key_state* key = nullptr;       ///< the key's copy of the queue (scheduler lock)
-    std::uint64_t queue_token = 0;  ///< nonzero while the run sits in its key's pending heap (scheduler lock)
-    time_point rank;                ///< order in the queue: trigger time minus priority
-    int priority = 0;
     std::string idempotency_key;
     std::string batch_id;
-    machine machine_spec;
-    retry_options retry;
-    std::optional<std::chrono::milliseconds> max_duration;
+    std::string queue_override;  ///< the trigger's `.queue`, when it names another queue
+    std::string concurrency_key;
     std::vector<std::string> tags;
-    time_point created_at;
     std::optional<time_point> expires_at;  ///< ttl: not started by then → expired
-
-    mutable std::mutex mutex;
-    run_status status = run_status::queued;
-    int attempts_started = 0;  ///< attempt numbers keep counting across retry()
-    int budget_start = 0;      ///< attempts before this one do not count against max_attempts
-    std::vector<attempt_record> attempts;
-    std::optional<time_point> started_at;
-    std::optional<time_point> finished_at;
-    std::optional<time_point> run_at;
+    // guarded by run_state::mutex
     std::optional<error_info> error;
-    nlohmann::json metadata;  ///< a JSON object, or null while empty (saves an allocation per run)
+    nlohmann::json metadata;  ///< a JSON object, or null while empty
     std::vector<log_entry> logs;
     std::size_t dropped_logs = 0;
     std::vector<error_info> hook_errors;
     std::vector<std::weak_ptr<run_state>> children;
     std::vector<std::string> child_ids;
-    /// Created when an execution cycle (trigger or retry()) starts its first attempt, so queued
-    /// runs allocate no stop state.
-    std::stop_source stop{std::nostopstate};
+    std::vector<std::function<void()>> finish_callbacks;  ///< one-shot, run after a terminal status
+};
+
+/// Live state of a run. Fields above `mutex` are fixed once the run is created; the rest are
+/// guarded by `mutex`. Rarely used fields live in `run_extras`, reached through `extras()`.
+struct run_state {
+    run_state() = default;
+    run_state(const run_state&) = delete;
+    run_state& operator=(const run_state&) = delete;
+    virtual ~run_state() { delete extras_.load(std::memory_order_relaxed); }
+
+    std::string id;
+    std::shared_ptr<const task_definition_base> task;
+    std::string_view task_id;  ///< points into *task, which this run keeps alive
+    std::weak_ptr<runtime_core> runtime;
+    queue_state* queue = nullptr;   ///< owned by the runtime; valid while the runtime lives
+    std::string_view queue_name;    ///< into *task, or into the extras' queue_override
+    key_state* key = nullptr;       ///< the key's copy of the queue (scheduler lock)
+    std::uint64_t queue_token = 0;  ///< nonzero while the run sits in its key's pending heap (scheduler lock)
+    time_point rank;                ///< order in the queue: trigger time minus priority
+    time_point created_at;
+    machine machine_spec;
+    std::optional<std::chrono::milliseconds> max_duration;
+    int priority = 0;
+    int max_attempts = 1;  ///< the task's retry policy, or the trigger's override
+
+    mutable std::mutex mutex;
+    run_status status = run_status::queued;
+    int attempts_started = 0;  ///< attempt numbers keep counting across retry()
+    int budget_start = 0;      ///< attempts before this one do not count against max_attempts
     bool cancel_requested = false;
     bool timed_out = false;
     /// Mirrors is_terminal(status); read without the lock by the dispatcher, and waited on
     /// (std::atomic::wait) by threads outside any runtime.
     std::atomic<bool> ended{false};
-    std::uint64_t generation = 0;  ///< bumped by retry(): timers of an earlier cycle compare and do nothing
-    std::vector<std::function<void()>> finish_callbacks;  ///< one-shot, run after a terminal status
+    /// Bumped (under `mutex`) by retry() and reschedule: timers of an earlier cycle compare and
+    /// do nothing. Atomic so a store can tell a stale finish from the current one without the lock.
+    std::atomic<std::uint64_t> generation{0};
+    std::vector<attempt_record> attempts;
+    optional_time started_at;
+    optional_time finished_at;
+    optional_time run_at;
+    /// Created when an execution cycle (trigger or retry()) starts its first attempt, so queued
+    /// runs allocate no stop state.
+    std::stop_source stop{std::nostopstate};
+
+    /// The extras, created on first use. Call with `mutex` held, or before the run is published.
+    run_extras& extras() {
+        auto* e = extras_.load(std::memory_order_acquire);
+        if (!e) {
+            e = new run_extras;
+            extras_.store(e, std::memory_order_release);
+        }
+        return *e;
+    }
+    /// The extras, or null when the run has none. Their fixed fields may be read without the lock.
+    [[nodiscard]] const run_extras* extras_if_any() const noexcept { return extras_.load(std::memory_order_acquire); }
+    [[nodiscard]] run_extras* extras_if_any() noexcept { return extras_.load(std::memory_order_acquire); }
+
+    [[nodiscard]] std::string_view parent_id() const noexcept {
+        const auto* e = extras_if_any();
+        return e ? std::string_view(e->parent_id) : std::string_view();
+    }
+    [[nodiscard]] std::string_view idempotency_key() const noexcept {
+        const auto* e = extras_if_any();
+        return e ? std::string_view(e->idempotency_key) : std::string_view();
+    }
+    [[nodiscard]] std::string_view concurrency_key() const noexcept {
+        const auto* e = extras_if_any();
+        return e ? std::string_view(e->concurrency_key) : std::string_view();
+    }
+    [[nodiscard]] std::span<const std::string> tags() const noexcept {
+        const auto* e = extras_if_any();
+        return e ? std::span<const std::string>(e->tags) : std::span<const std::string>();
+    }
+    [[nodiscard]] std::optional<time_point> expires_at() const noexcept {
+        const auto* e = extras_if_any();
+        return e ? e->expires_at : std::nullopt;
+    }
 
     /// The payload as JSON (computed on demand: typed triggers never round-trip through JSON).
     [[nodiscard]] virtual nlohmann::json payload_json() const = 0;
@@ -98,29 +167,39 @@ struct run_state {
         r.id = id;
         r.task_id = std::string(task_id);
         r.payload = payload_json();
-        r.queue = queue_name;
+        r.queue = std::string(queue_name);
         r.machine_spec = machine_spec;
-        r.tags = tags;
-        r.parent_id = parent_id;
-        r.concurrency_key = concurrency_key;
+        r.concurrency_key = std::string(concurrency_key());
         r.priority = priority;
-        r.idempotency_key = idempotency_key;
-        r.batch_id = batch_id;
         r.created_at = created_at;
         std::lock_guard lock(mutex);
         r.status = status;
         r.output = output_json_locked();
-        r.error = error;
         r.attempts = attempts;
-        r.metadata = metadata.is_null() ? nlohmann::json::object() : metadata;
-        r.children = child_ids;
         r.started_at = started_at;
         r.finished_at = finished_at;
         r.run_at = run_at;
-        r.logs = logs;
-        r.dropped_logs = dropped_logs;
-        r.hook_errors = hook_errors;
+        r.metadata = nlohmann::json::object();
+        if (const auto* e = extras_if_any()) {
+            r.tags = e->tags;
+            r.parent_id = e->parent_id;
+            r.idempotency_key = e->idempotency_key;
+            r.batch_id = e->batch_id;
+            r.error = e->error;
+            if (!e->metadata.is_null()) r.metadata = e->metadata;
+            r.children = e->child_ids;
+            r.logs = e->logs;
+            r.dropped_logs = e->dropped_logs;
+            r.hook_errors = e->hook_errors;
+        }
         return r;
+    }
+
+    /// The error the run ended with, if any; call with `mutex` held.
+    [[nodiscard]] const std::optional<error_info>& error_locked() const noexcept {
+        static const std::optional<error_info> none;
+        const auto* e = extras_if_any();
+        return e ? e->error : none;
     }
 
     [[nodiscard]] run_status current_status() const {
@@ -132,6 +211,9 @@ struct run_state {
     void wait_terminal() const {
         while (!ended.load(std::memory_order_acquire)) ended.wait(false, std::memory_order_acquire);
     }
+
+private:
+    std::atomic<run_extras*> extras_{nullptr};
 };
 
 /// The output half of a typed run: what a run_handle<R> reads without knowing the payload type.

@@ -70,7 +70,7 @@ inline void ring(run_state& alarm) {
         std::lock_guard lock(alarm.mutex);
         alarm.status = run_status::completed;
         alarm.ended.store(true, std::memory_order_release);
-        callbacks.swap(alarm.finish_callbacks);
+        if (auto* extras = alarm.extras_if_any()) callbacks.swap(extras->finish_callbacks);
     }
     alarm.ended.notify_all();
     for (auto& callback : callbacks) callback();
@@ -119,6 +119,8 @@ public:
         }
         std::random_device seed;
         id_salt_ = (static_cast<std::uint64_t>(seed()) << 32 | seed()) & 0xffffffffffULL;
+        // Run timers fire only while this runtime lives: the destructor stops the timer queue first.
+        timers_.set_run_timer_handler([this](const run_timer& timer) { on_run_timer(timer); });
     }
 
     runtime_core(const runtime_core&) = delete;
@@ -203,22 +205,28 @@ public:
                 "task '{}' needs a machine of {} cpu / {} GB, more than the runtime's capacity of {} cpu / {} GB; "
                 "give the task a smaller machine or the runtime a larger capacity",
                 def.id, run->machine_spec.cpu, run->machine_spec.memory, capacity_.cpu, capacity_.memory));
-        run->retry = def.retry;
-        if (options.max_attempts) run->retry.max_attempts = *options.max_attempts;
+        run->max_attempts = options.max_attempts.value_or(def.retry.max_attempts);
         run->max_duration = options.max_duration ? options.max_duration : def.max_duration;
-        run->tags = options.tags;
-        if (options.metadata.is_object() && !options.metadata.empty()) run->metadata = options.metadata;
-        run->queue_name = options.queue.empty() ? def.queue.name : options.queue;
-        if (!options.queue.empty() && !registry_->queue(options.queue))
-            throw options_error("trigger option queue '" + options.queue +
-                                "' names no declared queue: declare it with taskkit::queue or a task's .queue");
-        run->concurrency_key = options.concurrency_key;
+        // The run is not published yet: its extras are written without the lock.
+        if (!options.tags.empty()) run->extras().tags = options.tags;
+        if (options.metadata.is_object() && !options.metadata.empty()) run->extras().metadata = options.metadata;
+        if (options.queue.empty()) {
+            run->queue_name = def.queue.name;
+        } else {
+            if (!registry_->queue(options.queue))
+                throw options_error("trigger option queue '" + options.queue +
+                                    "' names no declared queue: declare it with taskkit::queue or a task's .queue");
+            auto& extras = run->extras();
+            extras.queue_override = options.queue;
+            run->queue_name = extras.queue_override;
+        }
+        if (!options.concurrency_key.empty()) run->extras().concurrency_key = options.concurrency_key;
         run->priority = options.priority;
-        run->idempotency_key = options.idempotency_key;
+        if (!options.idempotency_key.empty()) run->extras().idempotency_key = options.idempotency_key;
         const auto now = clock_->now();
         run->created_at = now;
         run->rank = now - std::chrono::seconds(options.priority);
-        if (options.ttl) run->expires_at = now + *options.ttl;
+        if (options.ttl) run->extras().expires_at = now + *options.ttl;
         const auto due = options.delay.due(now);
         if (due > now) {
             run->status = run_status::delayed;
@@ -231,11 +239,11 @@ public:
     /// Registers a prepared run and queues (or delays) it. With an idempotency key, returns the
     /// earlier run instead when one holds the key (and starts nothing).
     std::shared_ptr<run_state> commit(const std::shared_ptr<run_state>& run, const trigger_options& options) {
-        if (run->idempotency_key.empty()) {
+        if (run->idempotency_key().empty()) {
             commit_new(run);
             return run;
         }
-        const std::string key = std::string(run->task_id) + '\n' + run->idempotency_key;
+        const std::string key = std::string(run->task_id) + '\n' + std::string(run->idempotency_key());
         std::lock_guard lock(idempotency_mutex_);
         if (auto it = idempotency_.find(key); it != idempotency_.end()) {
             auto earlier = it->second.run.lock();
@@ -280,8 +288,9 @@ public:
         {
             std::lock_guard lock(run->mutex);
             if (is_terminal(run->status)) return false;
-            for (auto& weak : run->children)
-                if (auto child = weak.lock()) children.push_back(std::move(child));
+            if (const auto* extras = run->extras_if_any())
+                for (const auto& weak : extras->children)
+                    if (auto child = weak.lock()) children.push_back(std::move(child));
             if (run->status == run_status::executing || run->status == run_status::waiting) {
                 if (run->cancel_requested) return true;
                 run->cancel_requested = true;
@@ -319,7 +328,7 @@ public:
             run->budget_start = run->attempts_started;
             run->status = run_status::queued;
             run->finished_at.reset();
-            run->error.reset();
+            if (auto* extras = run->extras_if_any()) extras->error.reset();
             run->reset_output_locked();
             run->cancel_requested = false;
             run->timed_out = false;
@@ -335,9 +344,10 @@ public:
     std::shared_ptr<run_state> replay(const std::shared_ptr<run_state>& run) {
         auto copy = run->task->clone_run(*run);
         trigger_options options;
-        options.tags = run->tags;
+        const auto tags = run->tags();
+        options.tags.assign(tags.begin(), tags.end());
         options.machine = run->machine_spec;
-        options.max_attempts = run->retry.max_attempts;
+        options.max_attempts = run->max_attempts;
         options.max_duration = run->max_duration;
         submit(copy, run->task, options);
         return copy;
@@ -516,10 +526,7 @@ public:
         timers_.stop();
     }
 
-    [[nodiscard]] bool stopping() const {
-        std::lock_guard lock(mutex_);
-        return stopping_;
-    }
+    [[nodiscard]] bool stopping() const { return stopping_.load(); }
 
 private:
     struct work_item {
@@ -540,48 +547,53 @@ private:
         time_point expires_at;
     };
 
+    /// Registers the run in the store, then takes the scheduler lock once to find its queue and
+    /// queue it (the id is made and the store updated outside that lock, which workers share).
     void commit_new(const std::shared_ptr<run_state>& run) {
+        if (stopping_.load()) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
         exec_frame* parent = current_frame && current_frame->core == this ? current_frame : nullptr;
-        if (parent) run->parent_id = parent->run->id;
+        if (parent) run->extras().parent_id = parent->run->id;  // not published yet: no lock
         run->id = make_id("run_", id_counter_.fetch_add(1, std::memory_order_relaxed) + 1);
-        {
-            std::lock_guard lock(mutex_);
-            if (stopping_) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
-            run->queue = queue_for_locked(run->queue_name, run->task->queue);
-            run->key = &run->queue->key(run->concurrency_key);
-        }
         if (parent) {
             std::lock_guard lock(parent->run->mutex);
-            parent->run->children.push_back(run);
-            parent->run->child_ids.push_back(run->id);
+            auto& family = parent->run->extras();
+            family.children.push_back(run);
+            family.child_ids.push_back(run->id);
         }
         store_->add(run);
         publish(run, run->status, 0);
-        if (run->expires_at) {
-            timers_.schedule(*run->expires_at, [weak = std::weak_ptr(run), this_ = weak_from_this()] {
-                if (auto core = this_.lock()) core->expire(weak);
-            });
+        if (const auto expires_at = run->expires_at()) {
+            timers_.schedule(*expires_at, run_timer{.run = run, .what = run_timer::kind::ttl_over});
         }
-        if (run->status == run_status::delayed) {
-            arm_delay(run, *run->run_at, 0);
-        } else {
-            enqueue(run);
+        const bool delayed = run->status == run_status::delayed;
+        bool stopped = false;
+        {
+            std::lock_guard lock(mutex_);
+            stopped = stopping_.load();
+            if (!stopped) {
+                run->queue = queue_for_locked(run->queue_name, run->task->queue);
+                run->key = &run->queue->key(run->concurrency_key());
+                if (!delayed) push_pending_locked(run, *run->key);
+            }
         }
+        if (stopped) {
+            cancel(run);  // shutdown began after the check above: the run is canceled like every queued run
+            return;
+        }
+        if (delayed) arm_delay(run, *run->run_at, 0);
     }
 
     void arm_delay(const std::shared_ptr<run_state>& run, time_point due, std::uint64_t generation) {
-        timers_.schedule(due, [weak = std::weak_ptr(run), this_ = weak_from_this(), generation] {
-            if (auto core = this_.lock()) core->release_delayed(weak, run_status::delayed, generation);
-        });
+        timers_.schedule(due, run_timer{.run = run, .generation = generation, .what = run_timer::kind::delay_over});
     }
 
     // ---------------------------------------------------------------- queues and slots
 
-    queue_state* queue_for_locked(const std::string& name, const queue_options& task_queue) {
+    queue_state* queue_for_locked(std::string_view name, const queue_options& task_queue) {
         auto it = queues_.find(name);
         if (it != queues_.end()) return it->second.get();
         queue_options options = registry_->queue(name).value_or(task_queue);
-        options.name = name;
+        options.name = std::string(name);
         auto q = std::make_unique<queue_state>(options);
         auto* raw = q.get();
         queues_.emplace(name, std::move(q));
@@ -618,7 +630,16 @@ private:
         }
         q.in_ready = true;
         ready_.push_back(&q);
-        work_cv_.notify_one();
+        wake_worker_locked();
+    }
+
+    /// Wakes one idle worker, unless every idle worker has already been woken: a burst of
+    /// triggers wakes one thread, which wakes the next as it takes work (no signal per run).
+    void wake_worker_locked() {
+        if (idle_ > woken_) {
+            ++woken_;
+            work_cv_.notify_one();
+        }
     }
 
     void arm_key_rate_timer_locked(queue_state& q, key_state& k) {
@@ -656,13 +677,18 @@ private:
 
     /// The run's key state (looked up again: an idle key may have been forgotten meanwhile).
     key_state& key_of_locked(run_state& run) {
-        run.key = &run.queue->key(run.concurrency_key);
+        run.key = &run.queue->key(run.concurrency_key());
         return *run.key;
     }
 
     void enqueue(const std::shared_ptr<run_state>& run) {
         std::lock_guard lock(mutex_);
-        key_state& k = key_of_locked(*run);
+        enqueue_locked(run);
+    }
+
+    void enqueue_locked(const std::shared_ptr<run_state>& run) { push_pending_locked(run, key_of_locked(*run)); }
+
+    void push_pending_locked(const std::shared_ptr<run_state>& run, key_state& k) {
         run->queue_token = ++queue_tokens_;
         k.pending.push(pending_entry{run->rank, run->queue_token, run});
         refresh_key_locked(*run->queue, k);
@@ -671,7 +697,7 @@ private:
     void post(std::function<void()> job) {
         std::lock_guard lock(mutex_);
         jobs_.push_back(std::move(job));
-        work_cv_.notify_one();
+        wake_worker_locked();
     }
 
     /// Counts a start against the queue's and the key's rate limits.
@@ -774,7 +800,7 @@ private:
             take_machine_locked(machine_waiters_.front()->machine_spec);
             direct_.push_back(std::move(machine_waiters_.front()));
             machine_waiters_.pop_front();
-            work_cv_.notify_one();
+            wake_worker_locked();
         }
         refresh_key_locked(q, k);
         refresh_queue_locked(q);
@@ -867,11 +893,26 @@ private:
             work_item item;
             if (next_work_locked(item)) {
                 lock.unlock();
-                perform(item);
+                const bool is_run = !item.job;
+                if (is_run) {
+                    execute(item.run, /*count_finished=*/false);
+                } else {
+                    item.job();
+                }
+                item = work_item{};  // drop the run and the job before taking the lock
                 lock.lock();
+                // The attempt's end is counted in the same critical section that takes the next work.
+                if (is_run) {
+                    finished_executing_locked();
+                } else if (stopping_.load()) {
+                    drained_cv_.notify_all();
+                }
                 continue;
             }
+            ++idle_;
             work_cv_.wait(lock);
+            --idle_;
+            if (woken_ > 0) --woken_;
         }
     }
 
@@ -890,9 +931,9 @@ private:
     run_context make_context(const std::shared_ptr<run_state>& run, int attempt, time_point started,
                              std::stop_token stop) const {
         const auto& def = *run->task;
-        return run_context(run_info{run->id, run->parent_id, std::span<const std::string>(run->tags), run->created_at},
+        return run_context(run_info{run->id, run->parent_id(), run->tags(), run->created_at},
                            attempt_info{attempt, started}, task_info{def.id, def.description},
-                           queue_info{run->queue_name, run->queue ? run->queue->limit : 0, run->concurrency_key},
+                           queue_info{run->queue_name, run->queue ? run->queue->limit : 0, run->concurrency_key()},
                            run->machine_spec, std::move(stop),
                            logger(logger::target{run.get(), &log_sink_, clock_.get(), max_log_entries_, attempt}),
                            run.get(), const_cast<runtime_core*>(this));
@@ -904,18 +945,21 @@ private:
         env.first_attempt = in_budget == 1;
         env.random = &random_;
         env.time = clock_.get();
-        env.hook_failed = [this, run](std::string_view hook, error_info e) {
+        // Two pointers fit std::function's inline buffer: no allocation per attempt. The run
+        // outlives the attempt, which holds a shared_ptr to it.
+        env.hook_failed = [this, state = run.get()](std::string_view hook, error_info e) {
             e.message = fmt::format("{} threw: {}", hook, e.message);
-            logger(logger::target{run.get(), &log_sink_, clock_.get(), max_log_entries_, 0})
+            logger(logger::target{state, &log_sink_, clock_.get(), max_log_entries_, 0})
                 .log(log_level::error, e.message);
-            std::lock_guard lock(run->mutex);
-            run->hook_errors.push_back(std::move(e));
+            std::lock_guard lock(state->mutex);
+            state->extras().hook_errors.push_back(std::move(e));
         };
         return env;
     }
 
-    /// Runs one attempt of `run`, which holds its queue slot and machine.
-    void execute(const std::shared_ptr<run_state>& run) {
+    /// Runs one attempt of `run`, which holds its queue slot and machine. A worker counts the
+    /// attempt's end itself (`count_finished = false`) when it next takes the scheduler lock.
+    void execute(const std::shared_ptr<run_state>& run, bool count_finished = true) {
         int attempt = 0;
         int in_budget = 0;
         std::stop_token stop;
@@ -927,7 +971,7 @@ private:
                 lock.unlock();
                 std::lock_guard sched(mutex_);
                 release_locked(run);
-                finished_executing_locked();
+                if (count_finished) finished_executing_locked();
                 return;
             }
             run->status = run_status::executing;
@@ -942,20 +986,10 @@ private:
         }
         publish(run, run_status::executing, attempt);
         if (run->max_duration) {
-            timers_.schedule(now + *run->max_duration, [weak = std::weak_ptr(run), generation, attempt] {
-                auto r = weak.lock();
-                if (!r) return;
-                std::stop_source stop_source;
-                {
-                    std::lock_guard lock(r->mutex);
-                    if ((r->status != run_status::executing && r->status != run_status::waiting) ||
-                        r->generation != generation || r->attempts_started != attempt)
-                        return;
-                    r->timed_out = true;
-                    stop_source = r->stop;
-                }
-                stop_source.request_stop();
-            });
+            timers_.schedule(now + *run->max_duration, run_timer{.run = run,
+                                                                 .generation = generation,
+                                                                 .attempt = attempt,
+                                                                 .what = run_timer::kind::max_duration_over});
         }
 
         exec_frame frame{this, run, current_frame};
@@ -969,8 +1003,10 @@ private:
             release_locked(run);
         }
         finish_attempt(run, outcome, attempt);
-        std::lock_guard sched(mutex_);
-        finished_executing_locked();
+        if (count_finished) {
+            std::lock_guard sched(mutex_);
+            finished_executing_locked();
+        }
     }
 
     void finished_executing_locked() {
@@ -1008,9 +1044,7 @@ private:
         }
         if (status == run_status::retrying) {
             publish(run, status, attempt);
-            timers_.schedule(due, [weak = std::weak_ptr(run), this_ = weak_from_this(), generation] {
-                if (auto core = this_.lock()) core->release_delayed(weak, run_status::retrying, generation);
-            });
+            timers_.schedule(due, run_timer{.run = run, .generation = generation, .what = run_timer::kind::retry_due});
             return;
         }
         finish_publish(run, status, callbacks);
@@ -1021,11 +1055,15 @@ private:
     void end_locked(run_state& run, run_status status, std::optional<error_info> error,
                     std::vector<std::function<void()>>& callbacks) {
         run.status = status;
-        run.error = std::move(error);
+        if (error) {
+            run.extras().error = std::move(error);
+        } else if (auto* extras = run.extras_if_any()) {
+            extras->error.reset();
+        }
         run.finished_at = clock_->now();
         run.run_at.reset();
         run.ended.store(true, std::memory_order_release);
-        callbacks.swap(run.finish_callbacks);
+        if (auto* extras = run.extras_if_any()) callbacks.swap(extras->finish_callbacks);
     }
 
     void finish_publish(const std::shared_ptr<run_state>& run, run_status status,
@@ -1072,6 +1110,39 @@ private:
         enqueue(run);
     }
 
+    void on_run_timer(const run_timer& timer) {
+        switch (timer.what) {
+            case run_timer::kind::delay_over:
+                release_delayed(timer.run, run_status::delayed, timer.generation);
+                break;
+            case run_timer::kind::retry_due:
+                release_delayed(timer.run, run_status::retrying, timer.generation);
+                break;
+            case run_timer::kind::ttl_over:
+                expire(timer.run);
+                break;
+            case run_timer::kind::max_duration_over:
+                stop_overrunning(timer);
+                break;
+        }
+    }
+
+    /// max_duration passed: requests the stop of the attempt it limited, if still running.
+    static void stop_overrunning(const run_timer& timer) {
+        auto run = timer.run.lock();
+        if (!run) return;
+        std::stop_source stop_source;
+        {
+            std::lock_guard lock(run->mutex);
+            if ((run->status != run_status::executing && run->status != run_status::waiting) ||
+                run->generation != timer.generation || run->attempts_started != timer.attempt)
+                return;
+            run->timed_out = true;
+            stop_source = run->stop;
+        }
+        stop_source.request_stop();
+    }
+
     void expire(const std::weak_ptr<run_state>& weak) {
         auto run = weak.lock();
         if (!run) return;
@@ -1086,7 +1157,7 @@ private:
     }
 
     void publish(const std::shared_ptr<run_state>& run, run_status status, int attempt) {
-        store_->changed(run);
+        store_->changed(run, status);
         if (subscriber_count_.load(std::memory_order_acquire) == 0) return;
         std::vector<std::shared_ptr<subscriber>> subs;
         {
@@ -1117,6 +1188,12 @@ private:
     /// Blocks the calling thread until the runs end (or the deadline, or `stop` is requested).
     bool block_until(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
                      std::optional<std::chrono::steady_clock::time_point> deadline, const std::stop_token* stop) {
+        if (!deadline && !stop && (mode == wait_mode::all || runs.size() == 1)) {
+            // Nothing can cut this wait short: wait on each run's `ended` flag (C++20 atomic
+            // wait), which registers nothing with the run.
+            for (const auto& run : runs) run->wait_terminal();
+            return true;
+        }
         struct waiter {
             std::mutex mutex;
             std::condition_variable cv;
@@ -1130,7 +1207,7 @@ private:
         };
         for (const auto& run : runs) {
             std::lock_guard lock(run->mutex);
-            if (!is_terminal(run->status)) run->finish_callbacks.push_back(wake);
+            if (!is_terminal(run->status)) run->extras().finish_callbacks.push_back(wake);
         }
         std::optional<std::stop_callback<std::function<void()>>> on_stop;
         if (stop) on_stop.emplace(*stop, std::function<void()>(wake));
@@ -1231,7 +1308,12 @@ private:
     std::condition_variable work_cv_;
     std::condition_variable park_cv_;
     std::condition_variable drained_cv_;
-    std::unordered_map<std::string, std::unique_ptr<queue_state>> queues_;
+    /// Hashes std::string and std::string_view alike, so lookups by view allocate nothing.
+    struct name_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view name) const noexcept { return std::hash<std::string_view>{}(name); }
+    };
+    std::unordered_map<std::string, std::unique_ptr<queue_state>, name_hash, std::equal_to<>> queues_;
     std::uint64_t queue_tokens_ = 0;
     std::deque<queue_state*> ready_;
     std::deque<std::function<void()>> jobs_;
@@ -1244,8 +1326,10 @@ private:
     int parked_ = 0;
     int wake_tokens_ = 0;
     int executing_ = 0;
+    int idle_ = 0;   // workers waiting on work_cv_
+    int woken_ = 0;  // of those, already signaled and not yet awake
     bool manual_ = false;
-    bool stopping_ = false;
+    std::atomic<bool> stopping_{false};  // written under mutex_; read without it on the trigger path
     bool exiting_ = false;
     std::vector<std::thread> threads_;
 

@@ -156,8 +156,10 @@ public:
         } else {
             std::optional<std::chrono::milliseconds> delay;
             if (!never_retried(*failure)) {
-                const double jitter = run.retry.randomize && env.random && *env.random ? (*env.random)() : 0.0;
-                delay = retry_delay(run.retry, env.attempt_in_budget, jitter);
+                retry_options policy = options_.retry;
+                policy.max_attempts = run.max_attempts;  // the trigger's override, if any
+                const double jitter = policy.randomize && env.random && *env.random ? (*env.random)() : 0.0;
+                delay = retry_delay(policy, env.attempt_in_budget, jitter);
             }
             const bool attempts_left = delay.has_value();
             if (options_.handle_error) {

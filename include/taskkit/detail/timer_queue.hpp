@@ -11,15 +11,29 @@
 #include <optional>
 #include <queue>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include <taskkit/clock.hpp>
 
 namespace taskkit::detail {
 
+struct run_state;
+
+/// A timer about one run (its delay, retry, ttl or max_duration): plain data handed to the
+/// runtime's handler, so a queued run's timer allocates nothing beyond its heap entry.
+struct run_timer {
+    enum class kind : std::uint8_t { delay_over, retry_due, ttl_over, max_duration_over };
+    std::weak_ptr<run_state> run;
+    std::uint64_t generation = 0;  ///< the run's generation when armed: a later one makes it stale
+    int attempt = 0;               ///< for max_duration: the attempt it limits
+    kind what = kind::delay_over;
+};
+
 class timer_queue {
 public:
     using callback = std::function<void()>;
+    using run_timer_handler = std::function<void(const run_timer&)>;
 
     explicit timer_queue(std::shared_ptr<clock> time) : clock_(std::move(time)) {
         listener_ = clock_->add_listener([this] {
@@ -36,16 +50,18 @@ public:
         clock_->remove_listener(listener_);
     }
 
+    /// Sets what handles run timers; call once, before any is scheduled.
+    void set_run_timer_handler(run_timer_handler handler) { run_timer_handler_ = std::move(handler); }
+
     /// Runs `fn` on the timer thread (or the driving thread) once `at` has passed.
     /// A background timer (a recurring schedule, say) does not keep a hand-driven runtime
     /// busy: run_until_idle() stops when only background timers are left.
     void schedule(clock::time_point at, callback fn, bool background = false) {
-        std::lock_guard lock(mutex_);
-        const bool earliest = heap_.empty() || at < heap_.top().at;
-        heap_.push(entry{at, next_seq_++, std::move(fn), background});
-        if (!background) ++foreground_;
-        if (earliest) cv_.notify_all();
+        push(at, action(std::move(fn)), background);
     }
+
+    /// Hands `timer` to the run timer handler once `at` has passed.
+    void schedule(clock::time_point at, run_timer timer) { push(at, action(std::move(timer)), false); }
 
     /// How many timers that are not background timers are pending.
     [[nodiscard]] std::size_t foreground() const {
@@ -80,11 +96,9 @@ public:
         std::size_t fired = 0;
         std::unique_lock lock(mutex_);
         while (!heap_.empty() && heap_.top().at <= clock_->now()) {
-            callback fn = std::move(const_cast<entry&>(heap_.top()).fn);
-            if (!heap_.top().background) --foreground_;
-            heap_.pop();
+            action due = take_top_locked();
             lock.unlock();
-            fn();
+            run(due);
             ++fired;
             lock.lock();
         }
@@ -97,13 +111,41 @@ public:
     }
 
 private:
+    using action = std::variant<callback, run_timer>;
+    static constexpr std::uint64_t background_bit = std::uint64_t{1} << 63U;
+
     struct entry {
         clock::time_point at;
-        std::uint64_t seq;  // equal deadlines fire in the order they were scheduled
-        callback fn;
-        bool background = false;
-        bool operator>(const entry& other) const { return at != other.at ? at > other.at : seq > other.seq; }
+        std::uint64_t seq;  // equal deadlines fire in the order they were scheduled; top bit: background
+        action what;
+        [[nodiscard]] bool background() const noexcept { return (seq >> 63U) != 0; }
+        bool operator>(const entry& other) const {
+            return at != other.at ? at > other.at : (seq & ~background_bit) > (other.seq & ~background_bit);
+        }
     };
+
+    void push(clock::time_point at, action what, bool background) {
+        std::lock_guard lock(mutex_);
+        const bool earliest = heap_.empty() || at < heap_.top().at;
+        heap_.push(entry{at, next_seq_++ | (background ? background_bit : 0), std::move(what)});
+        if (!background) ++foreground_;
+        if (earliest) cv_.notify_all();
+    }
+
+    action take_top_locked() {
+        action due = std::move(const_cast<entry&>(heap_.top()).what);
+        if (!heap_.top().background()) --foreground_;
+        heap_.pop();
+        return due;
+    }
+
+    void run(action& due) {
+        if (auto* fn = std::get_if<callback>(&due)) {
+            (*fn)();
+        } else if (run_timer_handler_) {
+            run_timer_handler_(std::get<run_timer>(due));
+        }
+    }
 
     void loop() {
         std::unique_lock lock(mutex_);
@@ -114,11 +156,9 @@ private:
             }
             const clock::time_point due = heap_.top().at;
             if (due <= clock_->now()) {
-                callback fn = std::move(const_cast<entry&>(heap_.top()).fn);
-                if (!heap_.top().background) --foreground_;
-                heap_.pop();
+                action next = take_top_locked();
                 lock.unlock();
-                fn();
+                run(next);
                 lock.lock();
             } else {
                 clock_->wait_until(lock, cv_, due);
@@ -130,6 +170,7 @@ private:
     std::uint64_t listener_ = 0;
     mutable std::mutex mutex_;
     std::condition_variable cv_;
+    run_timer_handler run_timer_handler_;
     std::priority_queue<entry, std::vector<entry>, std::greater<>> heap_;
     std::uint64_t next_seq_ = 0;
     std::size_t foreground_ = 0;

@@ -62,29 +62,45 @@ struct pending_entry {
 /// delayed run released late) goes to a heap. The front is the smaller of the two heads.
 class pending_queue {
 public:
-    [[nodiscard]] bool empty() const noexcept { return fifo_.empty() && heap_.empty(); }
-    [[nodiscard]] std::size_t size() const noexcept { return fifo_.size() + heap_.size(); }
+    [[nodiscard]] bool empty() const noexcept { return fifo_empty() && heap_.empty(); }
+    [[nodiscard]] std::size_t size() const noexcept { return (fifo_.size() - head_) + heap_.size(); }
 
     void push(pending_entry entry) {
-        if (fifo_.empty() || !(fifo_.back() > entry)) {
+        if (fifo_empty() || !(fifo_.back() > entry)) {
             fifo_.push_back(std::move(entry));
         } else {
             heap_.push(std::move(entry));
         }
     }
-    [[nodiscard]] const pending_entry& top() const { return from_heap() ? heap_.top() : fifo_.front(); }
+    [[nodiscard]] const pending_entry& top() const { return from_heap() ? heap_.top() : fifo_[head_]; }
     void pop() {
         if (from_heap()) {
             heap_.pop();
         } else {
-            fifo_.pop_front();
+            pop_fifo();
         }
     }
 
 private:
-    [[nodiscard]] bool from_heap() const { return fifo_.empty() || (!heap_.empty() && fifo_.front() > heap_.top()); }
+    // The FIFO is a vector read from `head_`: an idle key's queue allocates nothing (a
+    // std::deque allocates even when empty, which 100,000 keys would feel).
+    [[nodiscard]] bool fifo_empty() const noexcept { return head_ == fifo_.size(); }
+    [[nodiscard]] bool from_heap() const { return fifo_empty() || (!heap_.empty() && fifo_[head_] > heap_.top()); }
+    void pop_fifo() {
+        fifo_[head_] = pending_entry{};  // drop the run now
+        ++head_;
+        if (fifo_empty()) {
+            fifo_.clear();
+            head_ = 0;
+            if (fifo_.capacity() > 1024) fifo_.shrink_to_fit();
+        } else if (head_ >= 1024 && head_ * 2 >= fifo_.size()) {
+            fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(head_));  // amortized O(1)
+            head_ = 0;
+        }
+    }
 
-    std::deque<pending_entry> fifo_;
+    std::vector<pending_entry> fifo_;
+    std::size_t head_ = 0;
     std::priority_queue<pending_entry, std::vector<pending_entry>, std::greater<>> heap_;
 };
 
@@ -113,7 +129,7 @@ struct queue_state {
         using is_transparent = void;
         std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
     };
-    std::unordered_map<std::string, std::unique_ptr<key_state>, key_hash, std::equal_to<>> keys;
+    std::unordered_map<std::string, key_state, key_hash, std::equal_to<>> keys;  ///< nodes never move
     std::deque<key_state*> rotation;  ///< keys that could start a run now, in fair round-robin order
     bool in_ready = false;
 
@@ -127,15 +143,12 @@ struct queue_state {
 
     key_state& key(std::string_view k) {
         auto it = keys.find(k);
-        if (it == keys.end()) it = keys.emplace(std::string(k), nullptr).first;
-        auto& slot = it->second;
-        if (!slot) {
-            slot = std::make_unique<key_state>();
-            slot->key = std::string(k);
-            slot->queue = this;
-            if (key_rate) slot->rate.emplace(*key_rate);
-        }
-        return *slot;
+        if (it != keys.end()) return it->second;
+        key_state& slot = keys.try_emplace(std::string(k)).first->second;
+        slot.key = std::string(k);
+        slot.queue = this;
+        if (key_rate) slot.rate.emplace(*key_rate);
+        return slot;
     }
 
     [[nodiscard]] bool key_has_slot(const key_state& k) const noexcept { return limit == 0 || k.running < limit; }

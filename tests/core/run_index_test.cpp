@@ -71,6 +71,17 @@ TEST_CASE("run_index agrees with std::multimap over random inserts and erases, w
     }
 }
 
+TEST_CASE("run ids made one after another get neighbouring digests; other ids are hashed") {
+    using taskkit::detail::run_id_digest;
+    const auto a = run_id_digest("run_00000abcde0000000009");
+    const auto b = run_id_digest("run_00000abcde000000000a");
+    CHECK(b == a + 1);
+    CHECK(run_id_digest("run_00000abcdf000000000a") != b);  // another runtime's salt
+    CHECK(run_id_digest("run_00000abcde000000000A") != b);  // not a runtime's id: hashed
+    CHECK(run_id_digest("run_x") == std::hash<std::string_view>{}("run_x"));
+    CHECK(run_id_digest("") == std::hash<std::string_view>{}(""));
+}
+
 TEST_CASE("the memory store keeps every unfinished run and the most recent finished ones") {
     taskkit::registry reg;
     taskkit::task<int, int> t({.id = "kept",

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -15,12 +16,39 @@
 namespace taskkit::detail {
 
 /// The 64-bit digest of a run id that indexes it (two ids may share one: lookups compare ids).
+/// A runtime's ids are "run_" + a 40-bit salt + a 40-bit counter in hex: for those the digest
+/// is the counter plus a multiple of the salt, so runs created one after another get
+/// neighbouring slots (adding and forgetting them stays in cache even with a million runs held),
+/// and two runtimes sharing a store land in different places. Other ids are hashed.
 [[nodiscard]] inline std::uint64_t run_id_digest(std::string_view id) noexcept {
+    constexpr std::string_view prefix = "run_";
+    if (id.size() == prefix.size() + 20 && id.substr(0, prefix.size()) == prefix) {
+        std::uint64_t salt = 0;
+        std::uint64_t counter = 0;
+        bool hex = true;
+        for (std::size_t i = 0; i < 20 && hex; ++i) {
+            const char c = id[prefix.size() + i];
+            std::uint64_t digit = 0;
+            if (c >= '0' && c <= '9') {
+                digit = static_cast<std::uint64_t>(c - '0');
+            } else if (c >= 'a' && c <= 'f') {
+                digit = static_cast<std::uint64_t>(c - 'a' + 10);
+            } else {
+                hex = false;
+            }
+            auto& part = i < 10 ? salt : counter;
+            part = part << 4U | digit;
+        }
+        if (hex) return counter + salt * 0x9E3779B97F4A7C15ULL;
+    }
     return std::hash<std::string_view>{}(id);
 }
 
-/// Linear probing with backward-shift deletion (no tombstones); grows at 3/4 full. Several
-/// entries may share a digest. Not thread-safe: the store guards it.
+/// Linear probing in Robin Hood order (an entry never sits further from its home slot than the
+/// entry it passed), with backward-shift deletion and no tombstones; grows at 3/4 full. Several
+/// entries may share a digest. The order matters for run ids, whose digests are consecutive:
+/// lookups and deletions stop at the first entry that is at its home slot instead of walking a
+/// cluster that can span the whole table. Not thread-safe: the store guards it.
 template <class T>
 class run_index {
 public:
@@ -35,26 +63,17 @@ public:
     /// The first entry with this digest that `matches`, or null.
     template <class Match>
     [[nodiscard]] const std::shared_ptr<T>* find(std::uint64_t digest, Match&& matches) const {
-        if (slots_.empty()) return nullptr;
-        for (std::size_t i = home(digest); slots_[i].value; i = next(i))
-            if (slots_[i].digest == digest && matches(*slots_[i].value)) return &slots_[i].value;
-        return nullptr;
+        const auto i = locate(digest, [&](const slot& s) { return matches(*s.value); });
+        return i ? &slots_[*i].value : nullptr;
     }
 
     /// Removes the entry holding exactly `value` (compared by address). False when absent.
     bool erase(std::uint64_t digest, const T* value) {
-        if (slots_.empty()) return false;
-        std::size_t hole = home(digest);
-        while (slots_[hole].value && !(slots_[hole].digest == digest && slots_[hole].value.get() == value))
-            hole = next(hole);
-        if (!slots_[hole].value) return false;
-        // Backward shift: move later entries of the probe chain into the hole when their home
-        // position allows it, so lookups never need tombstones.
-        for (std::size_t j = next(hole); slots_[j].value; j = next(j)) {
-            const std::size_t h = home(slots_[j].digest);
-            const bool stays = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
-            if (stays) continue;
-            slots_[hole] = std::move(slots_[j]);
+        const auto found = locate(digest, [&](const slot& s) { return s.value.get() == value; });
+        if (!found) return false;
+        std::size_t hole = *found;
+        for (std::size_t j = next(hole); slots_[j].value && distance(j) > 0; j = next(j)) {
+            slots_[hole] = std::move(slots_[j]);  // one step closer to its home
             hole = j;
         }
         slots_[hole] = slot{};
@@ -74,15 +93,35 @@ private:
         std::shared_ptr<T> value;  // null: empty
     };
 
+    [[nodiscard]] std::size_t mask() const noexcept { return slots_.size() - 1; }
     [[nodiscard]] std::size_t home(std::uint64_t digest) const noexcept {
-        return static_cast<std::size_t>(digest) & (slots_.size() - 1);
+        return static_cast<std::size_t>(digest) & mask();
     }
-    [[nodiscard]] std::size_t next(std::size_t i) const noexcept { return (i + 1) & (slots_.size() - 1); }
+    [[nodiscard]] std::size_t next(std::size_t i) const noexcept { return (i + 1) & mask(); }
+    /// How far the entry in slot i sits from its home slot.
+    [[nodiscard]] std::size_t distance(std::size_t i) const noexcept { return (i - home(slots_[i].digest)) & mask(); }
+
+    template <class Match>
+    [[nodiscard]] std::optional<std::size_t> locate(std::uint64_t digest, Match&& matches) const {
+        if (slots_.empty()) return std::nullopt;
+        std::size_t i = home(digest);
+        for (std::size_t d = 0; slots_[i].value && distance(i) >= d; ++d, i = next(i))
+            if (slots_[i].digest == digest && matches(slots_[i])) return i;
+        return std::nullopt;  // an empty slot, or an entry closer to home than ours would be
+    }
 
     void place(slot s) {
         std::size_t i = home(s.digest);
-        while (slots_[i].value) i = next(i);
-        slots_[i] = std::move(s);
+        for (std::size_t d = 0;; ++d, i = next(i)) {
+            if (!slots_[i].value) {
+                slots_[i] = std::move(s);
+                return;
+            }
+            if (const auto resident = distance(i); resident < d) {  // take the place of the nearer one
+                std::swap(slots_[i], s);
+                d = resident;
+            }
+        }
     }
 
     void grow() {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -21,6 +22,13 @@ namespace taskkit::detail {
 
 struct run_state;
 struct queue_state;
+
+/// Hashes std::string and std::string_view alike, so maps keyed by strings can be searched by
+/// view without allocating (with std::equal_to<>).
+struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
 
 /// At most `limit` starts in any window of `period`: the last `limit` start times are kept.
 class rate_window {
@@ -124,12 +132,7 @@ struct queue_state {
     std::optional<rate_limit> key_rate;
     std::optional<rate_window> rate;
     bool rate_timer_armed = false;
-    /// Hashes std::string and std::string_view alike, so lookups by view allocate nothing.
-    struct key_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
-    };
-    std::unordered_map<std::string, key_state, key_hash, std::equal_to<>> keys;  ///< nodes never move
+    std::unordered_map<std::string, key_state, string_hash, std::equal_to<>> keys;  ///< nodes never move
     std::deque<key_state*> rotation;  ///< keys that could start a run now, in fair round-robin order
     bool in_ready = false;
 

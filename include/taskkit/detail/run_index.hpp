@@ -4,16 +4,30 @@
 /// instead of a node, a bucket and the id's characters. Not for users.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 namespace taskkit::detail {
+
+/// A runtime's ids: `prefix` + a 40-bit salt + a 40-bit counter, in 20 hex digits
+/// ("run_" ids are read back by run_id_digest below).
+[[nodiscard]] inline std::string format_id(std::string_view prefix, std::uint64_t salt, std::uint64_t n) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string id(prefix.size() + 20, '0');
+    std::copy(prefix.begin(), prefix.end(), id.begin());
+    char* out = id.data() + prefix.size();
+    for (int i = 9; i >= 0; --i) out[9 - i] = digits[(salt >> (4 * i)) & 0xfU];
+    for (int i = 9; i >= 0; --i) out[19 - i] = digits[(n >> (4 * i)) & 0xfU];
+    return id;
+}
 
 /// The 64-bit digest of a run id that indexes it (two ids may share one: lookups compare ids).
 /// A runtime's ids are "run_" + a 40-bit salt + a 40-bit counter in hex: for those the digest

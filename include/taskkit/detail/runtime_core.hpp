@@ -33,6 +33,7 @@
 #include <taskkit/clock.hpp>
 #include <taskkit/detail/exception_info.hpp>
 #include <taskkit/detail/queue_state.hpp>
+#include <taskkit/detail/run_index.hpp>
 #include <taskkit/detail/run_services.hpp>
 #include <taskkit/detail/run_state.hpp>
 #include <taskkit/detail/task_definition_base.hpp>
@@ -385,7 +386,9 @@ public:
                 got = next_work_locked(item);
             }
             if (got) {
-                perform(item);
+                const bool was_run = perform(item);
+                std::lock_guard lock(mutex_);
+                work_done_locked(was_run);
                 continue;
             }
             if (done()) return true;
@@ -414,7 +417,9 @@ public:
                 got = next_work_locked(item);
             }
             if (!got) return;
-            perform(item);
+            const bool was_run = perform(item);
+            std::lock_guard lock(mutex_);
+            work_done_locked(was_run);
         }
     }
 
@@ -893,20 +898,10 @@ private:
             work_item item;
             if (next_work_locked(item)) {
                 lock.unlock();
-                const bool is_run = !item.job;
-                if (is_run) {
-                    execute(item.run, /*count_finished=*/false);
-                } else {
-                    item.job();
-                }
+                const bool was_run = perform(item);
                 item = work_item{};  // drop the run and the job before taking the lock
                 lock.lock();
-                // The attempt's end is counted in the same critical section that takes the next work.
-                if (is_run) {
-                    finished_executing_locked();
-                } else if (stopping_.load()) {
-                    drained_cv_.notify_all();
-                }
+                work_done_locked(was_run);  // in the same critical section that takes the next work
                 continue;
             }
             ++idle_;
@@ -916,14 +911,23 @@ private:
         }
     }
 
-    void perform(work_item& item) {
+    /// Does one piece of work, without the scheduler lock; returns whether it was a run. The
+    /// caller then calls work_done_locked with the lock held.
+    bool perform(work_item& item) {
         if (item.job) {
             item.job();
-            std::lock_guard lock(mutex_);
-            if (stopping_) drained_cv_.notify_all();
-            return;
+            return false;
         }
-        execute(item.run);
+        execute(item.run, /*count_finished=*/false);
+        return true;
+    }
+
+    void work_done_locked(bool was_run) {
+        if (was_run) {
+            finished_executing_locked();
+        } else if (stopping_) {
+            drained_cv_.notify_all();
+        }
     }
 
     // ---------------------------------------------------------------- executing
@@ -1295,25 +1299,14 @@ private:
 
     /// "<prefix><10 hex digits of this runtime's salt><10 hex digits of a counter>".
     [[nodiscard]] std::string make_id(std::string_view prefix, std::uint64_t n) const {
-        static constexpr char digits[] = "0123456789abcdef";
-        std::string id(prefix.size() + 20, '0');
-        std::copy(prefix.begin(), prefix.end(), id.begin());
-        char* out = id.data() + prefix.size();
-        for (int i = 9; i >= 0; --i) out[9 - i] = digits[(id_salt_ >> (4 * i)) & 0xf];
-        for (int i = 9; i >= 0; --i) out[19 - i] = digits[(n >> (4 * i)) & 0xf];
-        return id;
+        return format_id(prefix, id_salt_, n);
     }
 
     mutable std::mutex mutex_;  // the scheduler lock: queues, slots, machine, pool
     std::condition_variable work_cv_;
     std::condition_variable park_cv_;
     std::condition_variable drained_cv_;
-    /// Hashes std::string and std::string_view alike, so lookups by view allocate nothing.
-    struct name_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view name) const noexcept { return std::hash<std::string_view>{}(name); }
-    };
-    std::unordered_map<std::string, std::unique_ptr<queue_state>, name_hash, std::equal_to<>> queues_;
+    std::unordered_map<std::string, std::unique_ptr<queue_state>, string_hash, std::equal_to<>> queues_;
     std::uint64_t queue_tokens_ = 0;
     std::deque<queue_state*> ready_;
     std::deque<std::function<void()>> jobs_;

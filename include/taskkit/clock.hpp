@@ -2,6 +2,8 @@
 /// Time as the runtime sees it: the real clock, or a virtual clock that tests move by hand.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -38,13 +40,8 @@ public:
 /// The real wall clock (std::chrono::system_clock).
 class real_clock final : public clock {
 public:
-    [[nodiscard]] time_point now() const override { return std::chrono::system_clock::now(); }
-    void wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, time_point deadline) override {
-        // Waiting on a steady deadline keeps a wall-clock jump from stalling the wait.
-        const auto remaining = deadline - std::chrono::system_clock::now();
-        if (remaining <= duration::zero()) return;
-        cv.wait_for(lock, remaining);
-    }
+    [[nodiscard]] time_point now() const override;
+    void wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, time_point deadline) override;
 };
 
 /// A clock that stands still until a test moves it, so delays, retries, ttl and max_duration
@@ -58,45 +55,21 @@ public:
 class virtual_clock final : public clock {
 public:
     /// Starts at `start` (by default 2026-01-01T00:00:00Z, so records are readable and stable).
-    explicit virtual_clock(time_point start = time_point(std::chrono::seconds(1767225600))) : now_(start) {}
+    explicit virtual_clock(time_point start = time_point(std::chrono::seconds(1767225600)));
 
-    [[nodiscard]] time_point now() const override {
-        std::lock_guard lock(mutex_);
-        return now_;
-    }
+    [[nodiscard]] time_point now() const override;
 
-    void wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, time_point deadline) override {
-        if (now() >= deadline) return;
-        cv.wait(lock);  // woken by a listener when the clock advances
-    }
+    void wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, time_point deadline) override;
 
     /// Moves the clock forward by `by` and wakes every sleeper.
     void advance(duration by) { set(now() + by); }
 
     /// Moves the clock to `to` (never backwards) and wakes every sleeper.
-    void set(time_point to) {
-        std::lock_guard calling(calling_mutex_);  // remove_listener waits for calls under way
-        std::vector<std::function<void()>*> listeners;
-        {
-            std::lock_guard lock(mutex_);
-            if (to > now_) now_ = to;
-            for (auto& entry : listeners_) listeners.push_back(&entry.second);
-        }
-        for (auto* listener : listeners) (*listener)();
-    }
+    void set(time_point to);
 
-    std::uint64_t add_listener(std::function<void()> listener) override {
-        std::lock_guard calling(calling_mutex_);
-        std::lock_guard lock(mutex_);
-        listeners_.emplace_back(++next_token_, std::move(listener));
-        return next_token_;
-    }
+    std::uint64_t add_listener(std::function<void()> listener) override;
 
-    void remove_listener(std::uint64_t token) override {
-        std::lock_guard calling(calling_mutex_);
-        std::lock_guard lock(mutex_);
-        std::erase_if(listeners_, [&](const auto& entry) { return entry.first == token; });
-    }
+    void remove_listener(std::uint64_t token) override;
 
 private:
     std::mutex calling_mutex_;  // held while listeners run; taken before mutex_
@@ -107,3 +80,7 @@ private:
 };
 
 }  // namespace taskkit
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/clock.ipp>
+#endif

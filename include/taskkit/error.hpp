@@ -2,6 +2,8 @@
 /// The exception hierarchy of taskkit, rooted in taskkit::error.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -70,7 +72,7 @@ enum class error_code {
 /// Base of every exception taskkit throws.
 class error : public std::runtime_error {
 public:
-    error(error_code code, const std::string& message) : std::runtime_error(message), code_(code) {}
+    error(error_code code, const std::string& message);
     /// The stable code of this error.
     [[nodiscard]] error_code code() const noexcept { return code_; }
 
@@ -81,77 +83,69 @@ private:
 /// No task with the given id is registered.
 class unknown_task_error : public error {
 public:
-    explicit unknown_task_error(std::string_view id)
-        : error(error_code::unknown_task, "unknown task id '" + std::string(id) +
-                                              "': define a taskkit::task with this id before triggering it") {}
+    explicit unknown_task_error(std::string_view id);
 };
 
 /// A second task was defined with an id that is already registered.
 class duplicate_task_error : public error {
 public:
-    explicit duplicate_task_error(std::string_view id)
-        : error(error_code::duplicate_task,
-                "a task with id '" + std::string(id) + "' is already registered: task ids must be unique") {}
+    explicit duplicate_task_error(std::string_view id);
 };
 
 /// A payload (usually JSON) could not be decoded into the task's payload type.
 class payload_error : public error {
 public:
     using error::error;
-    explicit payload_error(const std::string& message) : error(error_code::invalid_payload, message) {}
+    explicit payload_error(const std::string& message);
 };
 
 /// Options (of a task, queue, trigger or runtime) are out of range.
 class options_error : public error {
 public:
-    explicit options_error(const std::string& message) : error(error_code::invalid_options, message) {}
+    explicit options_error(const std::string& message);
 };
 
 /// The operation does not apply to the run in its current status (retrying a completed run, say).
 class state_error : public error {
 public:
-    explicit state_error(const std::string& message) : error(error_code::invalid_state, message) {}
+    explicit state_error(const std::string& message);
 };
 
 /// A task's machine is larger than the runtime's cpu/memory capacity, so it could never run.
 class machine_error : public error {
 public:
-    explicit machine_error(const std::string& message) : error(error_code::machine_too_large, message) {}
+    explicit machine_error(const std::string& message);
 };
 
 /// The runtime was shut down (or destroyed) before the operation could take place.
 class runtime_stopped_error : public error {
 public:
-    explicit runtime_stopped_error(const std::string& message = "the taskkit runtime has stopped")
-        : error(error_code::runtime_stopped, message) {}
+    explicit runtime_stopped_error(const std::string& message = "the taskkit runtime has stopped");
 };
 
 /// Thrown by `run_handle::get()` when a run failed and its original exception is not available
 /// (for example, a run read back from a durable store).
 class run_failed_error : public error {
 public:
-    explicit run_failed_error(const std::string& message) : error(error_code::run_failed, message) {}
+    explicit run_failed_error(const std::string& message);
 };
 
 /// The run was canceled. Cancellation is its own outcome, not a failure.
 class canceled_error : public error {
 public:
-    explicit canceled_error(const std::string& message = "the run was canceled")
-        : error(error_code::run_canceled, message) {}
+    explicit canceled_error(const std::string& message = "the run was canceled");
 };
 
 /// The run exceeded its max_duration.
 class timed_out_error : public error {
 public:
-    explicit timed_out_error(const std::string& message = "the run exceeded its max_duration")
-        : error(error_code::run_timed_out, message) {}
+    explicit timed_out_error(const std::string& message = "the run exceeded its max_duration");
 };
 
 /// The run did not start within its ttl.
 class expired_error : public error {
 public:
-    explicit expired_error(const std::string& message = "the run did not start within its ttl")
-        : error(error_code::run_expired, message) {}
+    explicit expired_error(const std::string& message = "the run did not start within its ttl");
 };
 
 /// Throw from a run to fail it at once, without retrying (Trigger.dev's AbortTaskRunError).
@@ -160,7 +154,11 @@ public:
 /// @endcode
 class abort_run : public error {
 public:
-    explicit abort_run(const std::string& message) : error(error_code::aborted, message) {}
+    explicit abort_run(const std::string& message);
 };
 
 }  // namespace taskkit
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/error.ipp>
+#endif

@@ -2,6 +2,8 @@
 /// taskkit::queue: a queue declared once and named by several tasks, whose limits bound them together.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <string>
 #include <utility>
 
@@ -20,13 +22,10 @@ namespace taskkit {
 /// run to it by name: `{.queue = "emails"}`.
 class queue {
 public:
-    explicit queue(queue_options options, taskkit::registry& reg = taskkit::registry::global())
-        : options_(std::move(options)), registry_(&reg) {
-        registry_->declare_queue(options_);
-    }
+    explicit queue(queue_options options, taskkit::registry& reg = taskkit::registry::global());
     queue(const queue&) = delete;
     queue& operator=(const queue&) = delete;
-    ~queue() { registry_->undeclare_queue(options_.name); }
+    ~queue();
 
     [[nodiscard]] const std::string& name() const noexcept { return options_.name; }
     [[nodiscard]] const queue_options& options() const noexcept { return options_; }
@@ -40,3 +39,7 @@ private:
 };
 
 }  // namespace taskkit
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/queue.ipp>
+#endif

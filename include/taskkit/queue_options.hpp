@@ -3,6 +3,8 @@
 /// all, and how many may start per time window.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -42,15 +44,11 @@ struct queue_options {
     std::optional<taskkit::rate_limit> key_rate_limit;
 
     /// Throws options_error when a field is out of range.
-    void validate(const std::string& owner) const {
-        if (concurrency_limit < 0) throw options_error(owner + ": queue.concurrency_limit must not be negative");
-        if (total_concurrency_limit < 0)
-            throw options_error(owner + ": queue.total_concurrency_limit must not be negative");
-        for (const auto* r : {&rate_limit, &key_rate_limit}) {
-            if (*r && ((*r)->limit < 1 || (*r)->period.count() <= 0))
-                throw options_error(owner + ": a queue rate limit needs limit >= 1 and a period > 0");
-        }
-    }
+    void validate(const std::string& owner) const;
 };
 
 }  // namespace taskkit
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/queue_options.ipp>
+#endif

@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <exception>
-#include <random>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -28,9 +27,7 @@ auto on_throw(F&& fn, const retry_options& options = {}) -> std::invoke_result_t
     options.validate();
     detail::exec_frame* frame = detail::current_frame;
     auto random01 = [&] {
-        if (frame) return frame->core->random01();
-        thread_local std::mt19937_64 engine{std::random_device{}()};
-        return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+        return frame ? frame->core->random01() : detail::thread_random01();
     };
     for (int attempt = 1;; ++attempt) {
         if (frame && frame->run->stop.stop_requested())

@@ -2,6 +2,8 @@
 /// What a run's code knows about itself: ids, attempt, queue, machine, cancellation, logger.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <chrono>
 #include <span>
 #include <stop_token>
@@ -51,16 +53,7 @@ class run_context {
 public:
     run_context(run_info run, attempt_info attempt, task_info task, queue_info queue, taskkit::machine machine_spec,
                 std::stop_token stop, taskkit::logger log, detail::run_state* state = nullptr,
-                detail::run_services* services = nullptr)
-        : run_(run),
-          attempt_(attempt),
-          task_(task),
-          queue_(queue),
-          machine_(machine_spec),
-          stop_(std::move(stop)),
-          logger_(std::move(log)),
-          state_(state),
-          services_(services) {}
+                detail::run_services* services = nullptr);
 
     [[nodiscard]] const run_info& run() const noexcept { return run_; }
     [[nodiscard]] const attempt_info& attempt() const noexcept { return attempt_; }
@@ -78,10 +71,7 @@ public:
     [[nodiscard]] const taskkit::logger& logger() const noexcept { return logger_; }
 
     /// The run's metadata: set, append, increment, decrement, remove; visible on the record at once.
-    [[nodiscard]] run_metadata metadata() const {
-        if (!state_) throw state_error("this run_context belongs to no run");
-        return run_metadata(state_);
-    }
+    [[nodiscard]] run_metadata metadata() const;
 
     /// Waits `duration` on the runtime's clock (virtual in tests), giving up the run's queue
     /// slot and machine meanwhile. Returns false early when the run is canceled or times out.
@@ -91,13 +81,10 @@ public:
     }
 
     /// Waits until `at` on the runtime's clock; like wait_for.
-    bool wait_until(time_point at) {
-        if (!services_ || !state_) throw state_error("this run_context belongs to no runtime: cannot wait");
-        return services_->sleep_until(*state_, at);
-    }
+    bool wait_until(time_point at);
 
     /// The runtime's current time (virtual in tests).
-    [[nodiscard]] time_point now() const { return services_ ? services_->now() : std::chrono::system_clock::now(); }
+    [[nodiscard]] time_point now() const;
 
 private:
     run_info run_;
@@ -112,3 +99,7 @@ private:
 };
 
 }  // namespace taskkit
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/run_context.ipp>
+#endif

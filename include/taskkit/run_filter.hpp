@@ -2,6 +2,8 @@
 /// Filters and pages for listing runs and following their changes.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <algorithm>
 #include <cstddef>
 #include <optional>
@@ -30,17 +32,7 @@ struct run_filter {
     std::string cursor;                      ///< next_cursor of the previous page; empty: the first page
 
     /// Whether `run` matches (status, task, tags, queue and creation time; not the paging).
-    [[nodiscard]] bool matches(const detail::run_state& run, run_status status) const {
-        if (!statuses.empty() && std::find(statuses.begin(), statuses.end(), status) == statuses.end()) return false;
-        if (!tasks.empty() && std::find(tasks.begin(), tasks.end(), run.task_id) == tasks.end()) return false;
-        const auto run_tags = run.tags();
-        for (const auto& tag : tags)
-            if (std::ranges::find(run_tags, tag) == run_tags.end()) return false;
-        if (!queue.empty() && run.queue_name != queue) return false;
-        if (created_from && run.created_at < *created_from) return false;
-        if (created_to && run.created_at >= *created_to) return false;
-        return true;
-    }
+    [[nodiscard]] bool matches(const detail::run_state& run, run_status status) const;
 };
 
 /// One page of runs, newest first.
@@ -50,3 +42,7 @@ struct run_page {
 };
 
 }  // namespace taskkit
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/run_filter.ipp>
+#endif

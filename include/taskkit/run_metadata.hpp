@@ -2,6 +2,8 @@
 /// A run's metadata, changed from inside the run and visible on its record at once.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -22,25 +24,14 @@ namespace taskkit {
 /// @endcode
 class run_metadata {
 public:
-    explicit run_metadata(detail::run_state* run) : run_(run) {}
+    explicit run_metadata(detail::run_state* run);
 
     /// Sets `key` to `value`.
-    run_metadata& set(std::string_view key, nlohmann::json value) {
-        std::lock_guard lock(run_->mutex);
-        run_->extras().metadata[std::string(key)] = std::move(value);
-        return *this;
-    }
+    run_metadata& set(std::string_view key, nlohmann::json value);
 
     /// Appends `value` to the array at `key` (created when missing). Throws options_error when
     /// `key` holds something other than an array.
-    run_metadata& append(std::string_view key, nlohmann::json value) {
-        std::lock_guard lock(run_->mutex);
-        auto& slot = run_->extras().metadata[std::string(key)];
-        if (slot.is_null()) slot = nlohmann::json::array();
-        if (!slot.is_array()) throw options_error("metadata '" + std::string(key) + "' is not an array: cannot append");
-        slot.push_back(std::move(value));
-        return *this;
-    }
+    run_metadata& append(std::string_view key, nlohmann::json value);
 
     /// Adds `by` to the number at `key` (0 when missing). Throws options_error when `key` holds
     /// something other than a number.
@@ -68,31 +59,20 @@ public:
     }
 
     /// Removes `key`.
-    run_metadata& remove(std::string_view key) {
-        std::lock_guard lock(run_->mutex);
-        if (auto* extras = run_->extras_if_any(); extras && extras->metadata.is_object())
-            extras->metadata.erase(std::string(key));
-        return *this;
-    }
+    run_metadata& remove(std::string_view key);
 
     /// A copy of the whole metadata object.
-    [[nodiscard]] nlohmann::json get() const {
-        std::lock_guard lock(run_->mutex);
-        const auto* extras = run_->extras_if_any();
-        return extras && extras->metadata.is_object() ? extras->metadata : nlohmann::json::object();
-    }
+    [[nodiscard]] nlohmann::json get() const;
 
     /// A copy of the value at `key` (null when missing).
-    [[nodiscard]] nlohmann::json get(std::string_view key) const {
-        std::lock_guard lock(run_->mutex);
-        const auto* extras = run_->extras_if_any();
-        if (!extras || !extras->metadata.is_object()) return nullptr;
-        auto it = extras->metadata.find(std::string(key));
-        return it == extras->metadata.end() ? nlohmann::json(nullptr) : *it;
-    }
+    [[nodiscard]] nlohmann::json get(std::string_view key) const;
 
 private:
     detail::run_state* run_;
 };
 
 }  // namespace taskkit
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/run_metadata.ipp>
+#endif

@@ -2,6 +2,8 @@
 /// The runtime: worker threads, queues and timers that execute runs inside your process.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -70,19 +72,14 @@ private:
 /// finish, cancels the rest and joins every thread.
 class runtime {
 public:
-    explicit runtime(runtime_options options = {}) : core_(std::make_shared<detail::runtime_core>(std::move(options))) {
-        core_->start();
-    }
+    explicit runtime(runtime_options options = {});
     runtime(const runtime&) = delete;
     runtime& operator=(const runtime&) = delete;
     ~runtime() { core_->shutdown(); }
 
     /// The runtime `task.trigger()` uses outside a run (inside a run, a task triggers on the
     /// run's own runtime).
-    [[nodiscard]] static runtime& default_runtime() {
-        static runtime instance;
-        return instance;
-    }
+    [[nodiscard]] static runtime& default_runtime();
 
     /// Triggers a run of `task` with a typed payload.
     template <class P, class R>
@@ -95,12 +92,7 @@ public:
     /// Triggers a run of the task registered under `task_id`, decoding `payload` into its
     /// payload type. Throws unknown_task_error or payload_error at once (creating no run).
     run_handle<nlohmann::json> trigger(std::string_view task_id, const nlohmann::json& payload,
-                                       trigger_options options = {}) {
-        auto definition = core_->tasks().at(task_id);
-        auto run = definition->make_run_from_json(payload);
-        auto answer = core_->submit(run, std::move(definition), options);
-        return run_handle<nlohmann::json>(answer, answer != run);
-    }
+                                       trigger_options options = {});
 
     /// Triggers a run and waits for its outcome (see run_handle::result()).
     template <class P, class R>
@@ -123,45 +115,23 @@ public:
     }
 
     /// The record of the run with this id, if the store still holds it.
-    [[nodiscard]] std::optional<run_record> retrieve(std::string_view run_id) const {
-        if (auto run = core_->store().find(run_id)) return run->snapshot();
-        return std::nullopt;
-    }
+    [[nodiscard]] std::optional<run_record> retrieve(std::string_view run_id) const;
 
     /// A handle to the run with this id (output as JSON), if the store holds it.
-    [[nodiscard]] std::optional<run_handle<nlohmann::json>> handle(std::string_view run_id) const {
-        if (auto run = core_->store().find(run_id)) return run_handle<nlohmann::json>(std::move(run));
-        return std::nullopt;
-    }
+    [[nodiscard]] std::optional<run_handle<nlohmann::json>> handle(std::string_view run_id) const;
 
     /// Cancels the run with this id and its children; false when unknown or already ended.
-    bool cancel(std::string_view run_id) {
-        auto run = core_->store().find(run_id);
-        return run && core_->cancel(run);
-    }
+    bool cancel(std::string_view run_id);
 
     /// Calls `callback` on every status change of every run, on the thread that made the
     /// change, as it happens. Calls to one subscriber never overlap. Keep the callback short.
-    [[nodiscard]] subscription subscribe(std::function<void(const status_event&)> callback) {
-        return subscription(core_, core_->subscribe(std::move(callback)));
-    }
+    [[nodiscard]] subscription subscribe(std::function<void(const status_event&)> callback);
 
     /// Follows the status changes of one run.
-    [[nodiscard]] subscription subscribe(std::string run_id, std::function<void(const status_event&)> callback) {
-        return subscription(core_, core_->subscribe(std::move(callback),
-                                                    [id = std::move(run_id)](const detail::run_state& run, run_status) {
-                                                        return run.id == id;
-                                                    }));
-    }
+    [[nodiscard]] subscription subscribe(std::string run_id, std::function<void(const status_event&)> callback);
 
     /// Follows the status changes of the runs matching `filter` (its paging fields are ignored).
-    [[nodiscard]] subscription subscribe(run_filter filter, std::function<void(const status_event&)> callback) {
-        return subscription(core_,
-                            core_->subscribe(std::move(callback),
-                                             [f = std::move(filter)](const detail::run_state& run, run_status status) {
-                                                 return f.matches(run, status);
-                                             }));
-    }
+    [[nodiscard]] subscription subscribe(run_filter filter, std::function<void(const status_event&)> callback);
 
     /// One page of the runs matching `filter`, newest first.
     /// @code
@@ -172,21 +142,15 @@ public:
 
     /// Triggers a new run with the payload of the run with this id. Throws state_error when the
     /// store does not hold it.
-    run_handle<nlohmann::json> replay(std::string_view run_id) {
-        return run_handle<nlohmann::json>(core_->replay(find_or_throw(run_id)));
-    }
+    run_handle<nlohmann::json> replay(std::string_view run_id);
 
     /// Moves the start of a delayed run (throws state_error for a run that is not delayed).
-    void reschedule(std::string_view run_id, const run_delay& delay) {
-        core_->reschedule(find_or_throw(run_id), delay);
-    }
+    void reschedule(std::string_view run_id, const run_delay& delay);
 
     /// For a runtime without worker threads (`.workers = 0`): runs everything runnable on this
     /// thread, jumping a virtual clock from timer to timer, until nothing is left but recurring
     /// timers (active schedules), which would never end.
-    void run_until_idle() {
-        core_->drive_until([] { return false; }, std::nullopt, true);
-    }
+    void run_until_idle();
 
     /// The schedules of this runtime: create, update, list… (include <taskkit/schedule.hpp>,
     /// which defines this function).
@@ -203,13 +167,13 @@ public:
     [[nodiscard]] const std::shared_ptr<detail::runtime_core>& core() const noexcept { return core_; }
 
 private:
-    std::shared_ptr<detail::run_state> find_or_throw(std::string_view run_id) const {
-        auto run = core_->store().find(run_id);
-        if (!run) throw state_error("no run with id '" + std::string(run_id) + "' is held by this runtime's store");
-        return run;
-    }
+    std::shared_ptr<detail::run_state> find_or_throw(std::string_view run_id) const;
 
     std::shared_ptr<detail::runtime_core> core_;
 };
 
 }  // namespace taskkit
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/runtime.ipp>
+#endif

@@ -2,6 +2,8 @@
 /// Options given when a run is triggered.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -26,22 +28,15 @@ public:
     template <class Rep, class Period>
     run_delay(std::chrono::duration<Rep, Period> d)  // NOLINT(google-explicit-constructor)
         : value_(std::chrono::duration_cast<std::chrono::milliseconds>(d)) {}
-    run_delay(std::chrono::system_clock::time_point at) : value_(at) {}  // NOLINT(google-explicit-constructor)
+    run_delay(std::chrono::system_clock::time_point at);  // NOLINT(google-explicit-constructor)
 
-    [[nodiscard]] bool empty() const noexcept { return std::holds_alternative<std::monostate>(value_); }
+    [[nodiscard]] bool empty() const noexcept;
 
     /// The time the run becomes due, given the trigger time `now` (no later than `now` when empty).
-    [[nodiscard]] std::chrono::system_clock::time_point due(std::chrono::system_clock::time_point now) const {
-        if (const auto* d = std::get_if<std::chrono::milliseconds>(&value_)) return now + *d;
-        if (const auto* t = std::get_if<std::chrono::system_clock::time_point>(&value_)) return *t;
-        return now;
-    }
+    [[nodiscard]] std::chrono::system_clock::time_point due(std::chrono::system_clock::time_point now) const;
 
     /// A negative duration is the only invalid delay (a time point in the past means "now").
-    [[nodiscard]] bool negative() const {
-        const auto* d = std::get_if<std::chrono::milliseconds>(&value_);
-        return d && d->count() < 0;
-    }
+    [[nodiscard]] bool negative() const;
 
 private:
     std::variant<std::monostate, std::chrono::milliseconds, std::chrono::system_clock::time_point> value_;
@@ -70,26 +65,11 @@ struct trigger_options {
     static constexpr std::size_t max_tag_length = 128;
 
     /// Throws options_error when a field is out of range.
-    void validate() const {
-        if (delay.negative()) throw options_error("trigger option delay must not be negative");
-        if (ttl && ttl->count() <= 0) throw options_error("trigger option ttl must be greater than 0");
-        if (idempotency_key_ttl && idempotency_key_ttl->count() <= 0)
-            throw options_error("trigger option idempotency_key_ttl must be greater than 0");
-        if (tags.size() > max_tags)
-            throw options_error("a run takes at most 10 tags (got " + std::to_string(tags.size()) + ")");
-        for (const auto& tag : tags) {
-            if (tag.empty() || tag.size() > max_tag_length)
-                throw options_error("tag '" + tag.substr(0, 32) + "' must be 1 to 128 characters long");
-        }
-        if (!metadata.is_object() && !metadata.is_null())
-            throw options_error("trigger option metadata must be a JSON object");
-        if (priority < 0) throw options_error("trigger option priority must not be negative");
-        if (max_attempts && *max_attempts < 1) throw options_error("trigger option max_attempts must be at least 1");
-        if (max_duration && max_duration->count() <= 0)
-            throw options_error("trigger option max_duration must be greater than 0");
-        if (machine && (!(machine->cpu > 0) || !(machine->memory > 0)))
-            throw options_error("trigger option machine needs cpu and memory greater than 0");
-    }
+    void validate() const;
 };
 
 }  // namespace taskkit
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/trigger_options.ipp>
+#endif

@@ -2,6 +2,8 @@
 /// Waiting on several runs at once: all of them, or the first to finish.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <limits>
@@ -34,32 +36,11 @@ std::vector<std::shared_ptr<run_state>> states_of_vector(const std::vector<run_h
 
 /// Waits on `states` through the runtime of the first one that still has a runtime (inside a
 /// run, the waiting run gives up its slot meanwhile).
-inline bool wait_states(const std::vector<std::shared_ptr<run_state>>& states, wait_mode mode,
-                        std::optional<std::chrono::steady_clock::time_point> deadline) {
-    for (const auto& s : states) {
-        if (!s) throw state_error("wait_all / wait_any: a run_handle refers to no run");
-    }
-    for (const auto& s : states) {
-        if (auto core = s->runtime.lock()) return core->wait(states, mode, deadline);
-    }
-    return true;  // no runtime is left: every run has ended
-}
+bool wait_states(const std::vector<std::shared_ptr<run_state>>& states, wait_mode mode,
+                 std::optional<std::chrono::steady_clock::time_point> deadline);
 
 /// The index of the run that finished first among those that have finished.
-inline std::optional<std::size_t> first_finished(const std::vector<std::shared_ptr<run_state>>& states) {
-    std::optional<std::size_t> best;
-    time_point best_time = time_point::max();
-    for (std::size_t i = 0; i < states.size(); ++i) {
-        std::lock_guard lock(states[i]->mutex);
-        if (!is_terminal(states[i]->status)) continue;
-        const auto at = states[i]->finished_at.value_or(time_point::min());
-        if (!best || at < best_time) {
-            best = i;
-            best_time = at;
-        }
-    }
-    return best;
-}
+std::optional<std::size_t> first_finished(const std::vector<std::shared_ptr<run_state>>& states);
 
 }  // namespace detail
 
@@ -123,3 +104,7 @@ std::optional<std::size_t> wait_any_for(std::chrono::duration<Rep, Period> timeo
 }
 
 }  // namespace taskkit
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/wait.ipp>
+#endif

@@ -2,6 +2,8 @@
 /// Naming the JSON Pointer path where a payload fails to decode into its type. Not for users.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <cstddef>
 #include <exception>
 #include <functional>
@@ -22,47 +24,14 @@ struct decode_problem {
 };
 
 /// A JSON Pointer token with '~' and '/' escaped (RFC 6901).
-inline std::string escape_pointer_token(std::string_view token) {
-    std::string out;
-    out.reserve(token.size());
-    for (const char c : token) {
-        if (c == '~') {
-            out += "~0";
-        } else if (c == '/') {
-            out += "~1";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
+std::string escape_pointer_token(std::string_view token);
 
 /// nlohmann's exception text without its "[json.exception.type_error.302] " id and without the
 /// "(/path) " that JSON_DIAGNOSTICS adds; `path` receives that path when present.
-inline std::string plain_decode_message(std::string_view what, std::string* path = nullptr) {
-    if (what.starts_with("[json.exception.")) {
-        if (const auto end = what.find("] "); end != std::string_view::npos) what.remove_prefix(end + 2);
-    }
-    if (what.starts_with("(/") || what.starts_with("() ")) {
-        if (const auto end = what.find(") "); end != std::string_view::npos) {
-            if (path != nullptr) *path = std::string(what.substr(1, end - 1));
-            what.remove_prefix(end + 2);
-        }
-    }
-    constexpr std::size_t longest = 200;  // a custom from_json may put the whole value in its message
-    std::string out(what.substr(0, longest));
-    if (what.size() > longest) out += "...";
-    return out;
-}
+std::string plain_decode_message(std::string_view what, std::string* path = nullptr);
 
 /// The key named by nlohmann's "key 'x' not found" (out_of_range.403), if that is the message.
-inline std::optional<std::string> missing_key_in(std::string_view message) {
-    constexpr std::string_view head = "key '";
-    constexpr std::string_view tail = "' not found";
-    if (message.starts_with(head) && message.ends_with(tail) && message.size() >= head.size() + tail.size())
-        return std::string(message.substr(head.size(), message.size() - head.size() - tail.size()));
-    return std::nullopt;
-}
+std::optional<std::string> missing_key_in(std::string_view message);
 
 /// Locates why `payload` does not decode into P, member by member.
 ///
@@ -203,3 +172,7 @@ std::string describe_decode_failure(const nlohmann::json& payload, const std::ex
 }
 
 }  // namespace taskkit::detail
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/detail/decode_failure.ipp>
+#endif

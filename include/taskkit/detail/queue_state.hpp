@@ -3,6 +3,8 @@
 /// sliding-window rate limits. Guarded by the runtime's scheduler mutex. Not for users.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -33,21 +35,15 @@ struct string_hash {
 /// At most `limit` starts in any window of `period`: the last `limit` start times are kept.
 class rate_window {
 public:
-    explicit rate_window(const rate_limit& r) : limit_(static_cast<std::size_t>(r.limit)), period_(r.period) {}
+    explicit rate_window(const rate_limit& r);
 
     /// When the next start is allowed (now or earlier when a start is allowed at once).
-    [[nodiscard]] time_point next_allowed() const {
-        if (starts_.size() < limit_) return time_point::min();
-        return starts_.front() + period_;
-    }
+    [[nodiscard]] time_point next_allowed() const;
     [[nodiscard]] bool allows(time_point now) const { return next_allowed() <= now; }
     /// True when no start falls in the window ending at `now`: forgetting this limiter loses nothing.
-    [[nodiscard]] bool quiet(time_point now) const { return starts_.empty() || starts_.back() + period_ <= now; }
+    [[nodiscard]] bool quiet(time_point now) const;
 
-    void record(time_point now) {
-        starts_.push_back(now);
-        if (starts_.size() > limit_) starts_.pop_front();
-    }
+    void record(time_point now);
 
 private:
     std::size_t limit_;
@@ -70,42 +66,19 @@ struct pending_entry {
 /// delayed run released late) goes to a heap. The front is the smaller of the two heads.
 class pending_queue {
 public:
-    [[nodiscard]] bool empty() const noexcept { return fifo_empty() && heap_.empty(); }
-    [[nodiscard]] std::size_t size() const noexcept { return (fifo_.size() - head_) + heap_.size(); }
+    [[nodiscard]] bool empty() const noexcept;
+    [[nodiscard]] std::size_t size() const noexcept;
 
-    void push(pending_entry entry) {
-        if (fifo_empty() || !(fifo_.back() > entry)) {
-            fifo_.push_back(std::move(entry));
-        } else {
-            heap_.push(std::move(entry));
-        }
-    }
-    [[nodiscard]] const pending_entry& top() const { return from_heap() ? heap_.top() : fifo_[head_]; }
-    void pop() {
-        if (from_heap()) {
-            heap_.pop();
-        } else {
-            pop_fifo();
-        }
-    }
+    void push(pending_entry entry);
+    [[nodiscard]] const pending_entry& top() const;
+    void pop();
 
 private:
     // The FIFO is a vector read from `head_`: an idle key's queue allocates nothing (a
     // std::deque allocates even when empty, which 100,000 keys would feel).
     [[nodiscard]] bool fifo_empty() const noexcept { return head_ == fifo_.size(); }
-    [[nodiscard]] bool from_heap() const { return fifo_empty() || (!heap_.empty() && fifo_[head_] > heap_.top()); }
-    void pop_fifo() {
-        fifo_[head_] = pending_entry{};  // drop the run now
-        ++head_;
-        if (fifo_empty()) {
-            fifo_.clear();
-            head_ = 0;
-            if (fifo_.capacity() > 1024) fifo_.shrink_to_fit();
-        } else if (head_ >= 1024 && head_ * 2 >= fifo_.size()) {
-            fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(head_));  // amortized O(1)
-            head_ = 0;
-        }
-    }
+    [[nodiscard]] bool from_heap() const;
+    void pop_fifo();
 
     std::vector<pending_entry> fifo_;
     std::size_t head_ = 0;
@@ -136,28 +109,18 @@ struct queue_state {
     std::deque<key_state*> rotation;  ///< keys that could start a run now, in fair round-robin order
     bool in_ready = false;
 
-    explicit queue_state(const queue_options& options)
-        : name(options.name),
-          limit(options.concurrency_limit),
-          total_limit(options.total_concurrency_limit),
-          key_rate(options.key_rate_limit) {
-        if (options.rate_limit) rate.emplace(*options.rate_limit);
-    }
+    explicit queue_state(const queue_options& options);
 
-    key_state& key(std::string_view k) {
-        auto it = keys.find(k);
-        if (it != keys.end()) return it->second;
-        key_state& slot = keys.try_emplace(std::string(k)).first->second;
-        slot.key = std::string(k);
-        slot.queue = this;
-        if (key_rate) slot.rate.emplace(*key_rate);
-        return slot;
-    }
+    key_state& key(std::string_view k);
 
-    [[nodiscard]] bool key_has_slot(const key_state& k) const noexcept { return limit == 0 || k.running < limit; }
-    [[nodiscard]] bool total_has_slot() const noexcept { return total_limit == 0 || running < total_limit; }
+    [[nodiscard]] bool key_has_slot(const key_state& k) const noexcept;
+    [[nodiscard]] bool total_has_slot() const noexcept;
     /// Whether a resuming run of key `k` may take a slot now.
-    [[nodiscard]] bool can_resume(const key_state& k) const noexcept { return key_has_slot(k) && total_has_slot(); }
+    [[nodiscard]] bool can_resume(const key_state& k) const noexcept;
 };
 
 }  // namespace taskkit::detail
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/detail/queue_state.ipp>
+#endif

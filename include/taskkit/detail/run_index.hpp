@@ -4,6 +4,8 @@
 /// instead of a node, a bucket and the id's characters. Not for users.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -19,44 +21,14 @@ namespace taskkit::detail {
 
 /// A runtime's ids: `prefix` + a 40-bit salt + a 40-bit counter, in 20 hex digits
 /// ("run_" ids are read back by run_id_digest below).
-[[nodiscard]] inline std::string format_id(std::string_view prefix, std::uint64_t salt, std::uint64_t n) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string id(prefix.size() + 20, '0');
-    std::copy(prefix.begin(), prefix.end(), id.begin());
-    char* out = id.data() + prefix.size();
-    for (int i = 9; i >= 0; --i) out[9 - i] = digits[(salt >> (4 * i)) & 0xfU];
-    for (int i = 9; i >= 0; --i) out[19 - i] = digits[(n >> (4 * i)) & 0xfU];
-    return id;
-}
+[[nodiscard]] std::string format_id(std::string_view prefix, std::uint64_t salt, std::uint64_t n);
 
 /// The 64-bit digest of a run id that indexes it (two ids may share one: lookups compare ids).
 /// A runtime's ids are "run_" + a 40-bit salt + a 40-bit counter in hex: for those the digest
 /// is the counter plus a multiple of the salt, so runs created one after another get
 /// neighbouring slots (adding and forgetting them stays in cache even with a million runs held),
 /// and two runtimes sharing a store land in different places. Other ids are hashed.
-[[nodiscard]] inline std::uint64_t run_id_digest(std::string_view id) noexcept {
-    constexpr std::string_view prefix = "run_";
-    if (id.size() == prefix.size() + 20 && id.substr(0, prefix.size()) == prefix) {
-        std::uint64_t salt = 0;
-        std::uint64_t counter = 0;
-        bool hex = true;
-        for (std::size_t i = 0; i < 20 && hex; ++i) {
-            const char c = id[prefix.size() + i];
-            std::uint64_t digit = 0;
-            if (c >= '0' && c <= '9') {
-                digit = static_cast<std::uint64_t>(c - '0');
-            } else if (c >= 'a' && c <= 'f') {
-                digit = static_cast<std::uint64_t>(c - 'a' + 10);
-            } else {
-                hex = false;
-            }
-            auto& part = i < 10 ? salt : counter;
-            part = part << 4U | digit;
-        }
-        if (hex) return counter + salt * 0x9E3779B97F4A7C15ULL;
-    }
-    return std::hash<std::string_view>{}(id);
-}
+[[nodiscard]] std::uint64_t run_id_digest(std::string_view id) noexcept;
 
 /// Linear probing in Robin Hood order (an entry never sits further from its home slot than the
 /// entry it passed), with backward-shift deletion and no tombstones; grows at 3/4 full. Several
@@ -150,3 +122,7 @@ private:
 };
 
 }  // namespace taskkit::detail
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/detail/run_index.ipp>
+#endif

@@ -2,6 +2,8 @@
 /// The live state of one run, shared by the runtime, handles and stores. Not for users.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -36,7 +38,7 @@ struct run_state;
 class optional_time {
 public:
     optional_time() = default;
-    optional_time(time_point t) noexcept : t_(t) {}  // NOLINT: converts like std::optional
+    optional_time(time_point t) noexcept;  // NOLINT: converts like std::optional
     optional_time& operator=(time_point t) noexcept {
         t_ = t;
         return *this;
@@ -83,7 +85,7 @@ struct run_state {
     run_state() = default;
     run_state(const run_state&) = delete;
     run_state& operator=(const run_state&) = delete;
-    virtual ~run_state() { delete extras_.load(std::memory_order_relaxed); }
+    virtual ~run_state();
 
     std::string id;
     std::shared_ptr<const task_definition_base> task;
@@ -121,38 +123,16 @@ struct run_state {
     std::stop_source stop{std::nostopstate};
 
     /// The extras, created on first use. Call with `mutex` held, or before the run is published.
-    run_extras& extras() {
-        auto* e = extras_.load(std::memory_order_acquire);
-        if (!e) {
-            e = new run_extras;
-            extras_.store(e, std::memory_order_release);
-        }
-        return *e;
-    }
+    run_extras& extras();
     /// The extras, or null when the run has none. Their fixed fields may be read without the lock.
-    [[nodiscard]] const run_extras* extras_if_any() const noexcept { return extras_.load(std::memory_order_acquire); }
-    [[nodiscard]] run_extras* extras_if_any() noexcept { return extras_.load(std::memory_order_acquire); }
+    [[nodiscard]] const run_extras* extras_if_any() const noexcept;
+    [[nodiscard]] run_extras* extras_if_any() noexcept;
 
-    [[nodiscard]] std::string_view parent_id() const noexcept {
-        const auto* e = extras_if_any();
-        return e ? std::string_view(e->parent_id) : std::string_view();
-    }
-    [[nodiscard]] std::string_view idempotency_key() const noexcept {
-        const auto* e = extras_if_any();
-        return e ? std::string_view(e->idempotency_key) : std::string_view();
-    }
-    [[nodiscard]] std::string_view concurrency_key() const noexcept {
-        const auto* e = extras_if_any();
-        return e ? std::string_view(e->concurrency_key) : std::string_view();
-    }
-    [[nodiscard]] std::span<const std::string> tags() const noexcept {
-        const auto* e = extras_if_any();
-        return e ? std::span<const std::string>(e->tags) : std::span<const std::string>();
-    }
-    [[nodiscard]] std::optional<time_point> expires_at() const noexcept {
-        const auto* e = extras_if_any();
-        return e ? e->expires_at : std::nullopt;
-    }
+    [[nodiscard]] std::string_view parent_id() const noexcept;
+    [[nodiscard]] std::string_view idempotency_key() const noexcept;
+    [[nodiscard]] std::string_view concurrency_key() const noexcept;
+    [[nodiscard]] std::span<const std::string> tags() const noexcept;
+    [[nodiscard]] std::optional<time_point> expires_at() const noexcept;
 
     /// The payload as JSON (computed on demand: typed triggers never round-trip through JSON).
     [[nodiscard]] virtual nlohmann::json payload_json() const = 0;
@@ -162,55 +142,15 @@ struct run_state {
     virtual void reset_output_locked() = 0;
 
     /// A consistent copy of the record.
-    [[nodiscard]] run_record snapshot() const {
-        run_record r;
-        r.id = id;
-        r.task_id = std::string(task_id);
-        r.payload = payload_json();
-        r.queue = std::string(queue_name);
-        r.machine_spec = machine_spec;
-        r.concurrency_key = std::string(concurrency_key());
-        r.priority = priority;
-        r.created_at = created_at;
-        std::lock_guard lock(mutex);
-        r.status = status;
-        r.output = output_json_locked();
-        r.attempts = attempts;
-        r.started_at = started_at;
-        r.finished_at = finished_at;
-        r.run_at = run_at;
-        r.metadata = nlohmann::json::object();
-        if (const auto* e = extras_if_any()) {
-            r.tags = e->tags;
-            r.parent_id = e->parent_id;
-            r.idempotency_key = e->idempotency_key;
-            r.batch_id = e->batch_id;
-            r.error = e->error;
-            if (!e->metadata.is_null()) r.metadata = e->metadata;
-            r.children = e->child_ids;
-            r.logs = e->logs;
-            r.dropped_logs = e->dropped_logs;
-            r.hook_errors = e->hook_errors;
-        }
-        return r;
-    }
+    [[nodiscard]] run_record snapshot() const;
 
     /// The error the run ended with, if any; call with `mutex` held.
-    [[nodiscard]] const std::optional<error_info>& error_locked() const noexcept {
-        static const std::optional<error_info> none;
-        const auto* e = extras_if_any();
-        return e ? e->error : none;
-    }
+    [[nodiscard]] const std::optional<error_info>& error_locked() const noexcept;
 
-    [[nodiscard]] run_status current_status() const {
-        std::lock_guard lock(mutex);
-        return status;
-    }
+    [[nodiscard]] run_status current_status() const;
 
     /// Blocks until the run is terminal (for waits that no runtime serves any more).
-    void wait_terminal() const {
-        while (!ended.load(std::memory_order_acquire)) ended.wait(false, std::memory_order_acquire);
-    }
+    void wait_terminal() const;
 
 private:
     std::atomic<run_extras*> extras_{nullptr};
@@ -245,3 +185,7 @@ struct typed_run_state final : typed_output_state<R> {
 };
 
 }  // namespace taskkit::detail
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/detail/run_state.ipp>
+#endif

@@ -2,6 +2,8 @@
 /// A typed task definition: decodes payloads and runs an attempt with its hooks in order.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <chrono>
 #include <exception>
 #include <memory>
@@ -38,11 +40,7 @@ P decode_payload(std::string_view task_id, const nlohmann::json& payload) {
 }
 
 /// Whether an error ends the run at once, whatever attempts are left.
-inline bool never_retried(const error_info& e) {
-    return e.code && (*e.code == error_code::aborted || *e.code == error_code::invalid_payload ||
-                      *e.code == error_code::validation_failed || *e.code == error_code::run_canceled ||
-                      *e.code == error_code::run_timed_out);
-}
+bool never_retried(const error_info& e);
 
 template <class P, class R>
 class task_definition final : public task_definition_base {
@@ -244,3 +242,7 @@ private:
 };
 
 }  // namespace taskkit::detail
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/detail/task_definition.ipp>
+#endif

@@ -3,6 +3,8 @@
 /// served by a single thread, or driven by hand. Not for users.
 #pragma once
 
+#include <taskkit/detail/config.hpp>
+
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -35,80 +37,40 @@ public:
     using callback = std::function<void()>;
     using run_timer_handler = std::function<void(const run_timer&)>;
 
-    explicit timer_queue(std::shared_ptr<clock> time) : clock_(std::move(time)) {
-        listener_ = clock_->add_listener([this] {
-            std::lock_guard lock(mutex_);
-            cv_.notify_all();
-        });
-    }
+    explicit timer_queue(std::shared_ptr<clock> time);
 
     timer_queue(const timer_queue&) = delete;
     timer_queue& operator=(const timer_queue&) = delete;
 
-    ~timer_queue() {
-        stop();
-        clock_->remove_listener(listener_);
-    }
+    ~timer_queue();
 
     /// Sets what handles run timers; call once, before any is scheduled.
-    void set_run_timer_handler(run_timer_handler handler) { run_timer_handler_ = std::move(handler); }
+    void set_run_timer_handler(run_timer_handler handler);
 
     /// Runs `fn` on the timer thread (or the driving thread) once `at` has passed.
     /// A background timer (a recurring schedule, say) does not keep a hand-driven runtime
     /// busy: run_until_idle() stops when only background timers are left.
-    void schedule(clock::time_point at, callback fn, bool background = false) {
-        push(at, action(std::move(fn)), background);
-    }
+    void schedule(clock::time_point at, callback fn, bool background = false);
 
     /// Hands `timer` to the run timer handler once `at` has passed.
-    void schedule(clock::time_point at, run_timer timer) { push(at, action(std::move(timer)), false); }
+    void schedule(clock::time_point at, run_timer timer);
 
     /// How many timers that are not background timers are pending.
-    [[nodiscard]] std::size_t foreground() const {
-        std::lock_guard lock(mutex_);
-        return foreground_;
-    }
+    [[nodiscard]] std::size_t foreground() const;
 
     /// Starts the thread that fires timers as they fall due.
-    void start_thread() {
-        thread_ = std::thread([this] { loop(); });
-    }
+    void start_thread();
 
     /// Stops the thread (timers not yet due are dropped).
-    void stop() {
-        {
-            std::lock_guard lock(mutex_);
-            stopping_ = true;
-            cv_.notify_all();
-        }
-        if (thread_.joinable()) thread_.join();
-    }
+    void stop();
 
     /// The earliest deadline, if any timer is pending.
-    [[nodiscard]] std::optional<clock::time_point> next_deadline() const {
-        std::lock_guard lock(mutex_);
-        if (heap_.empty()) return std::nullopt;
-        return heap_.top().at;
-    }
+    [[nodiscard]] std::optional<clock::time_point> next_deadline() const;
 
     /// Fires every timer due at the clock's current time, on the calling thread. Returns how many fired.
-    std::size_t fire_due() {
-        std::size_t fired = 0;
-        std::unique_lock lock(mutex_);
-        while (!heap_.empty() && heap_.top().at <= clock_->now()) {
-            action due = take_top_locked();
-            lock.unlock();
-            run(due);
-            ++fired;
-            lock.lock();
-        }
-        return fired;
-    }
+    std::size_t fire_due();
 
-    [[nodiscard]] std::size_t size() const {
-        std::lock_guard lock(mutex_);
-        return heap_.size();
-    }
+    [[nodiscard]] std::size_t size() const;
 
 private:
     using action = std::variant<callback, run_timer>;
@@ -124,47 +86,13 @@ private:
         }
     };
 
-    void push(clock::time_point at, action what, bool background) {
-        std::lock_guard lock(mutex_);
-        const bool earliest = heap_.empty() || at < heap_.top().at;
-        heap_.push(entry{at, next_seq_++ | (background ? background_bit : 0), std::move(what)});
-        if (!background) ++foreground_;
-        if (earliest) cv_.notify_all();
-    }
+    void push(clock::time_point at, action what, bool background);
 
-    action take_top_locked() {
-        action due = std::move(const_cast<entry&>(heap_.top()).what);
-        if (!heap_.top().background()) --foreground_;
-        heap_.pop();
-        return due;
-    }
+    action take_top_locked();
 
-    void run(action& due) {
-        if (auto* fn = std::get_if<callback>(&due)) {
-            (*fn)();
-        } else if (run_timer_handler_) {
-            run_timer_handler_(std::get<run_timer>(due));
-        }
-    }
+    void run(action& due);
 
-    void loop() {
-        std::unique_lock lock(mutex_);
-        while (!stopping_) {
-            if (heap_.empty()) {
-                cv_.wait(lock);
-                continue;
-            }
-            const clock::time_point due = heap_.top().at;
-            if (due <= clock_->now()) {
-                action next = take_top_locked();
-                lock.unlock();
-                run(next);
-                lock.lock();
-            } else {
-                clock_->wait_until(lock, cv_, due);
-            }
-        }
-    }
+    void loop();
 
     std::shared_ptr<clock> clock_;
     std::uint64_t listener_ = 0;
@@ -179,3 +107,7 @@ private:
 };
 
 }  // namespace taskkit::detail
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/detail/timer_queue.ipp>
+#endif

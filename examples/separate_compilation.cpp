@@ -1,0 +1,26 @@
+// Separate compilation: this file, like every file of the program, is compiled with
+// TASKKIT_SEPARATE_COMPILATION defined, so <taskkit/taskkit.hpp> only declares taskkit's
+// functions and the file compiles about as fast as one that includes nlohmann/json and fmt.
+// Their definitions are compiled once, in separate_compilation/taskkit.cpp (one line:
+// #include <taskkit/src.hpp>). See docs/integration.md.
+#include <taskkit/taskkit.hpp>
+
+struct resize_payload {
+    std::string image;
+    int width = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(resize_payload, image, width)
+
+inline const taskkit::task<resize_payload, std::string> resize_image({
+    .id = "resize-image",
+    .retry = {.max_attempts = 3},
+    .run = [](const resize_payload& p, taskkit::run_context&) { return fmt::format("{}@{}w", p.image, p.width); },
+});
+
+int main() {
+    taskkit::runtime rt({.workers = 2});
+    auto handle = rt.trigger(resize_image, {.image = "cat.png", .width = 320});
+    fmt::print("{} -> {}\n", handle.id(), handle.get());
+    fmt::print("status {}\n", taskkit::to_string(handle.status()));
+    return 0;
+}

@@ -69,7 +69,7 @@ private:
         const detail::run_state* run;
         std::uint64_t generation;
     };
-    detail::run_index<detail::run_state> runs_;
+    detail::digest_index<detail::run_state> runs_;
     std::deque<finished_entry> finished_;  // in the order the runs finished (a retried run may appear twice)
 };
 

@@ -5,6 +5,7 @@
 
 #include <taskkit/detail/config.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -14,9 +15,9 @@
 #include <queue>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include <taskkit/detail/digest_index.hpp>
 #include <taskkit/queue_options.hpp>
 #include <taskkit/run_record.hpp>
 
@@ -64,23 +65,32 @@ struct pending_entry {
 /// A key's queued runs in start order. Runs mostly arrive in order (rank is the trigger time
 /// minus priority), so those go to a FIFO in O(1); a run that jumps ahead (a priority, a
 /// delayed run released late) goes to a heap. The front is the smaller of the two heads.
+/// The FIFO's first two runs sit inline: most keys hold a run or two, and a key with many keys
+/// beside it then costs no second cache miss (the vector's buffer) per trigger.
 class pending_queue {
 public:
     [[nodiscard]] bool empty() const noexcept;
     [[nodiscard]] std::size_t size() const noexcept;
-
     void push(pending_entry entry);
     [[nodiscard]] const pending_entry& top() const;
     void pop();
 
 private:
-    // The FIFO is a vector read from `head_`: an idle key's queue allocates nothing (a
-    // std::deque allocates even when empty, which 100,000 keys would feel).
-    [[nodiscard]] bool fifo_empty() const noexcept { return head_ == fifo_.size(); }
+    [[nodiscard]] bool spill_empty() const noexcept { return head_ == spill_.size(); }
+    [[nodiscard]] bool fifo_empty() const noexcept { return near_size_ == 0 && spill_empty(); }
+    [[nodiscard]] const pending_entry& fifo_front() const;
+    [[nodiscard]] const pending_entry& fifo_back() const;
     [[nodiscard]] bool from_heap() const;
     void pop_fifo();
 
-    std::vector<pending_entry> fifo_;
+    // FIFO order: near_ (oldest first, from near_head_), then spill_ from head_. A run goes to
+    // near_ only while spill_ is empty, so everything in near_ is older than anything in spill_.
+    // spill_ is a vector read from its head: an idle key's queue allocates nothing (a std::deque
+    // allocates even when empty, which 100,000 keys would feel).
+    std::array<pending_entry, 2> near_;
+    std::uint8_t near_head_ = 0;
+    std::uint8_t near_size_ = 0;
+    std::vector<pending_entry> spill_;
     std::size_t head_ = 0;
     std::priority_queue<pending_entry, std::vector<pending_entry>, std::greater<>> heap_;
 };
@@ -92,7 +102,7 @@ struct key_state {
     int running = 0;
     int resumers_waiting = 0;  ///< waiting runs that want their slot back go first
     pending_queue pending;
-    std::optional<rate_window> rate;
+    std::unique_ptr<rate_window> rate;  ///< with a per-key rate limit only (most keys have none)
     bool in_rotation = false;
     bool rate_timer_armed = false;
 };
@@ -105,13 +115,16 @@ struct queue_state {
     std::optional<rate_limit> key_rate;
     std::optional<rate_window> rate;
     bool rate_timer_armed = false;
-    std::unordered_map<std::string, key_state, string_hash, std::equal_to<>> keys;  ///< nodes never move
+    digest_index<key_state> keys;     ///< by string_hash of the key; a key_state never moves
     std::deque<key_state*> rotation;  ///< keys that could start a run now, in fair round-robin order
     bool in_ready = false;
 
     explicit queue_state(const queue_options& options);
 
+    /// The state of key `k`, created on first use.
     key_state& key(std::string_view k);
+    /// Forgets an idle key (its state is destroyed).
+    void forget(const key_state& k);
 
     [[nodiscard]] bool key_has_slot(const key_state& k) const noexcept;
     [[nodiscard]] bool total_has_slot() const noexcept;

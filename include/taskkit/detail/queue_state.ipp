@@ -26,19 +26,22 @@ TASKKIT_DECL auto rate_window::record(time_point now) -> void {
 
 TASKKIT_DECL auto pending_queue::empty() const noexcept -> bool { return fifo_empty() && heap_.empty(); }
 
-TASKKIT_DECL auto pending_queue::size() const noexcept -> std::size_t { return (fifo_.size() - head_) + heap_.size(); }
+TASKKIT_DECL auto pending_queue::size() const noexcept -> std::size_t {
+    return near_size_ + (spill_.size() - head_) + heap_.size();
+}
 
 TASKKIT_DECL auto pending_queue::push(pending_entry entry) -> void {
-    if (fifo_empty() || !(fifo_.back() > entry)) {
-        fifo_.push_back(std::move(entry));
+    if (!fifo_empty() && fifo_back() > entry) {
+        heap_.push(std::move(entry));  // jumps ahead of the FIFO's last run
+    } else if (spill_empty() && near_size_ < near_.size()) {
+        near_[(near_head_ + near_size_) % near_.size()] = std::move(entry);
+        ++near_size_;
     } else {
-        heap_.push(std::move(entry));
+        spill_.push_back(std::move(entry));
     }
 }
 
-TASKKIT_DECL auto pending_queue::top() const -> const pending_entry& {
-    return from_heap() ? heap_.top() : fifo_[head_];
-}
+TASKKIT_DECL auto pending_queue::top() const -> const pending_entry& { return from_heap() ? heap_.top() : fifo_front(); }
 
 TASKKIT_DECL auto pending_queue::pop() -> void {
     if (from_heap()) {
@@ -48,19 +51,33 @@ TASKKIT_DECL auto pending_queue::pop() -> void {
     }
 }
 
+TASKKIT_DECL auto pending_queue::fifo_front() const -> const pending_entry& {
+    return near_size_ > 0 ? near_[near_head_] : spill_[head_];
+}
+
+TASKKIT_DECL auto pending_queue::fifo_back() const -> const pending_entry& {
+    return !spill_empty() ? spill_.back() : near_[(near_head_ + near_size_ - 1) % near_.size()];
+}
+
 TASKKIT_DECL auto pending_queue::from_heap() const -> bool {
-    return fifo_empty() || (!heap_.empty() && fifo_[head_] > heap_.top());
+    return fifo_empty() || (!heap_.empty() && fifo_front() > heap_.top());
 }
 
 TASKKIT_DECL auto pending_queue::pop_fifo() -> void {
-    fifo_[head_] = pending_entry{};  // drop the run now
+    if (near_size_ > 0) {
+        near_[near_head_] = pending_entry{};  // drop the run now
+        near_head_ = static_cast<std::uint8_t>((near_head_ + 1) % near_.size());
+        if (--near_size_ == 0) near_head_ = 0;
+        return;
+    }
+    spill_[head_] = pending_entry{};
     ++head_;
-    if (fifo_empty()) {
-        fifo_.clear();
+    if (spill_empty()) {
+        spill_.clear();
         head_ = 0;
-        if (fifo_.capacity() > 1024) fifo_.shrink_to_fit();
-    } else if (head_ >= 1024 && head_ * 2 >= fifo_.size()) {
-        fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(head_));  // amortized O(1)
+        if (spill_.capacity() > 1024) spill_.shrink_to_fit();
+    } else if (head_ >= 1024 && head_ * 2 >= spill_.size()) {
+        spill_.erase(spill_.begin(), spill_.begin() + static_cast<std::ptrdiff_t>(head_));  // amortized O(1)
         head_ = 0;
     }
 }
@@ -74,14 +91,18 @@ TASKKIT_DECL queue_state::queue_state(const queue_options& options)
 }
 
 TASKKIT_DECL auto queue_state::key(std::string_view k) -> key_state& {
-    auto it = keys.find(k);
-    if (it != keys.end()) return it->second;
-    key_state& slot = keys.try_emplace(std::string(k)).first->second;
-    slot.key = std::string(k);
-    slot.queue = this;
-    if (key_rate) slot.rate.emplace(*key_rate);
-    return slot;
+    const std::uint64_t digest = string_hash{}(k);
+    if (const auto* found = keys.find(digest, [&](const key_state& s) { return s.key == k; })) return **found;
+    auto state = std::make_shared<key_state>();
+    state->key = std::string(k);
+    state->queue = this;
+    if (key_rate) state->rate = std::make_unique<rate_window>(*key_rate);
+    key_state& created = *state;
+    keys.insert(digest, std::move(state));
+    return created;
 }
+
+TASKKIT_DECL void queue_state::forget(const key_state& k) { keys.erase(string_hash{}(k.key), &k); }
 
 TASKKIT_DECL auto queue_state::key_has_slot(const key_state& k) const noexcept -> bool {
     return limit == 0 || k.running < limit;

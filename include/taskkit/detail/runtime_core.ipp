@@ -516,7 +516,7 @@ TASKKIT_DECL auto runtime_core::maybe_forget_key_locked(queue_state& q, key_stat
         k.rate_timer_armed)
         return;
     if (k.rate && !k.rate->quiet(clock_->now())) return;  // its recent starts still count
-    q.keys.erase(k.key);
+    q.forget(k);
 }
 
 TASKKIT_DECL auto runtime_core::key_of_locked(run_state& run) -> key_state& {

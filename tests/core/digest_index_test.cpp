@@ -17,8 +17,8 @@ struct item {
 
 }  // namespace
 
-TEST_CASE("run_index finds what it holds, including entries that share a digest") {
-    taskkit::detail::run_index<item> index;
+TEST_CASE("digest_index finds what it holds, including entries that share a digest") {
+    taskkit::detail::digest_index<item> index;
     auto a = std::make_shared<item>(item{1});
     auto b = std::make_shared<item>(item{2});
     auto c = std::make_shared<item>(item{3});
@@ -39,8 +39,8 @@ TEST_CASE("run_index finds what it holds, including entries that share a digest"
     CHECK(index.size() == 2);
 }
 
-TEST_CASE("run_index agrees with std::multimap over random inserts and erases, with crowded digests") {
-    taskkit::detail::run_index<item> index;
+TEST_CASE("digest_index agrees with std::multimap over random inserts and erases, with crowded digests") {
+    taskkit::detail::digest_index<item> index;
     std::multimap<std::uint64_t, std::shared_ptr<item>> model;
     std::mt19937_64 random(42);
     int next_value = 0;

@@ -40,8 +40,9 @@ public:
 /// The real wall clock (std::chrono::system_clock).
 class real_clock final : public clock {
 public:
-    [[nodiscard]] time_point now() const override;
-    void wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, time_point deadline) override;
+    [[nodiscard]] TASKKIT_DECL time_point now() const override;
+    TASKKIT_DECL void wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                                 time_point deadline) override;
 };
 
 /// A clock that stands still until a test moves it, so delays, retries, ttl and max_duration
@@ -57,9 +58,10 @@ public:
     /// Starts at `start` (by default 2026-01-01T00:00:00Z, so records are readable and stable).
     explicit virtual_clock(time_point start = time_point(std::chrono::seconds(1767225600)));
 
-    [[nodiscard]] time_point now() const override;
+    [[nodiscard]] TASKKIT_DECL time_point now() const override;
 
-    void wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, time_point deadline) override;
+    TASKKIT_DECL void wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                                 time_point deadline) override;
 
     /// Moves the clock forward by `by` and wakes every sleeper.
     void advance(duration by) { set(now() + by); }
@@ -67,9 +69,9 @@ public:
     /// Moves the clock to `to` (never backwards) and wakes every sleeper.
     void set(time_point to);
 
-    std::uint64_t add_listener(std::function<void()> listener) override;
+    TASKKIT_DECL std::uint64_t add_listener(std::function<void()> listener) override;
 
-    void remove_listener(std::uint64_t token) override;
+    TASKKIT_DECL void remove_listener(std::uint64_t token) override;
 
 private:
     std::mutex calling_mutex_;  // held while listeners run; taken before mutex_

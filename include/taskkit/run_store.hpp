@@ -41,7 +41,7 @@ public:
 
     /// One page of the runs matching `filter`, newest first (by creation time, then id). A
     /// durable store answers this with a query; this default scans for_each.
-    [[nodiscard]] virtual run_page list(const run_filter& filter) const;
+    [[nodiscard]] TASKKIT_DECL virtual run_page list(const run_filter& filter) const;
 };
 
 /// Keeps runs in memory: every unfinished run, and the most recent `retained_finished` finished
@@ -50,13 +50,14 @@ class memory_run_store final : public run_store {
 public:
     explicit memory_run_store(std::size_t retained_finished = 10'000);
 
-    void add(const std::shared_ptr<detail::run_state>& run) override;
+    TASKKIT_DECL void add(const std::shared_ptr<detail::run_state>& run) override;
 
-    void changed(const std::shared_ptr<detail::run_state>& run, run_status status) override;
+    TASKKIT_DECL void changed(const std::shared_ptr<detail::run_state>& run, run_status status) override;
 
-    [[nodiscard]] std::shared_ptr<detail::run_state> find(std::string_view id) const override;
+    [[nodiscard]] TASKKIT_DECL std::shared_ptr<detail::run_state> find(std::string_view id) const override;
 
-    void for_each(const std::function<void(const std::shared_ptr<detail::run_state>&)>& visit) const override;
+    TASKKIT_DECL void for_each(
+        const std::function<void(const std::shared_ptr<detail::run_state>&)>& visit) const override;
 
     /// How many runs are held.
     [[nodiscard]] std::size_t size() const;

@@ -10,6 +10,11 @@
 /// `<taskkit/taskkit.hpp>` compiles about as fast as one that includes nlohmann/json and fmt
 /// alone; the definitions are compiled once, in the file that includes `<taskkit/src.hpp>`.
 /// Templates (task<P, R>, run_handle<R>, ...) stay in the headers in both modes.
+///
+/// TASKKIT_DECL marks the definitions in `.ipp` files, and the in-class declarations of virtual
+/// functions defined there: a virtual function that is not inline where its class is defined
+/// would become the class's key function, and every translation unit would then emit the
+/// vtable and all the code it reaches.
 #pragma once
 
 #if defined(TASKKIT_SEPARATE_COMPILATION)

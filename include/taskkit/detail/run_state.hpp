@@ -85,7 +85,7 @@ struct run_state {
     run_state() = default;
     run_state(const run_state&) = delete;
     run_state& operator=(const run_state&) = delete;
-    virtual ~run_state();
+    TASKKIT_DECL virtual ~run_state();
 
     std::string id;
     std::shared_ptr<const task_definition_base> task;

@@ -75,7 +75,7 @@ public:
 
     runtime_core(const runtime_core&) = delete;
     runtime_core& operator=(const runtime_core&) = delete;
-    ~runtime_core();
+    TASKKIT_DECL ~runtime_core();  // virtual (run_services): inline, or it would be the key function
 
     /// Starts the worker threads and the timer thread (unless driven by hand).
     void start();
@@ -174,7 +174,7 @@ public:
 
     /// run_services: a wait inside a run, on the runtime's clock. The run gives up its slot
     /// and machine, wakes at `at` (or early when canceled or timed out), then takes them back.
-    bool sleep_until(run_state& run, time_point at) override;
+    TASKKIT_DECL bool sleep_until(run_state& run, time_point at) override;
 
     [[nodiscard]] time_point now() const override { return clock_->now(); }
 

@@ -5,6 +5,8 @@
 
 #include <taskkit/detail/run_index.hpp>
 
+#include <array>
+
 namespace taskkit::detail {
 
 TASKKIT_DECL std::string format_id(std::string_view prefix, std::uint64_t salt, std::uint64_t n) {
@@ -18,25 +20,28 @@ TASKKIT_DECL std::string format_id(std::string_view prefix, std::uint64_t salt, 
 }
 
 TASKKIT_DECL std::uint64_t run_id_digest(std::string_view id) noexcept {
+    // Hex digit values, 16 for anything else: one table load per character (this runs at
+    // every add and every end of a run).
+    static constexpr auto digit_of = [] {
+        std::array<std::uint8_t, 256> table{};
+        table.fill(16);
+        for (int c = '0'; c <= '9'; ++c) table[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - '0');
+        for (int c = 'a'; c <= 'f'; ++c) table[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - 'a' + 10);
+        return table;
+    }();
     constexpr std::string_view prefix = "run_";
     if (id.size() == prefix.size() + 20 && id.substr(0, prefix.size()) == prefix) {
         std::uint64_t salt = 0;
         std::uint64_t counter = 0;
-        bool hex = true;
-        for (std::size_t i = 0; i < 20 && hex; ++i) {
-            const char c = id[prefix.size() + i];
-            std::uint64_t digit = 0;
-            if (c >= '0' && c <= '9') {
-                digit = static_cast<std::uint64_t>(c - '0');
-            } else if (c >= 'a' && c <= 'f') {
-                digit = static_cast<std::uint64_t>(c - 'a' + 10);
-            } else {
-                hex = false;
-            }
-            auto& part = i < 10 ? salt : counter;
-            part = part << 4U | digit;
+        unsigned invalid = 0;
+        for (std::size_t i = 0; i < 10; ++i) {
+            const auto high = digit_of[static_cast<unsigned char>(id[prefix.size() + i])];
+            const auto low = digit_of[static_cast<unsigned char>(id[prefix.size() + 10 + i])];
+            invalid |= high | low;
+            salt = salt << 4U | high;
+            counter = counter << 4U | low;
         }
-        if (hex) return counter + salt * 0x9E3779B97F4A7C15ULL;
+        if (invalid < 16) return counter + salt * 0x9E3779B97F4A7C15ULL;
     }
     return std::hash<std::string_view>{}(id);
 }

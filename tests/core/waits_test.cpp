@@ -211,3 +211,28 @@ TEST_CASE("waiting inside a run with a timeout returns and takes the slot back")
     auto p = rt.trigger(parent, 0);
     CHECK_FALSE(p.get());
 }
+
+TEST_CASE("timed waits on a long run leave no callbacks behind on it") {
+    taskkit::registry reg;
+    gate release;
+    taskkit::task<int, int> slow({.id = "slow",
+                                  .run =
+                                      [&release](const int& n) {
+                                          release.wait();
+                                          return n;
+                                      }},
+                                 reg);
+    taskkit::runtime rt(options(reg));
+    auto handle = rt.trigger(slow, 7);
+    for (int i = 0; i < 1000; ++i) REQUIRE_FALSE(handle.wait_for(std::chrono::microseconds(10)));
+    const auto run = rt.core()->store().find(handle.id());
+    REQUIRE(run);
+    {
+        std::lock_guard lock(run->mutex);
+        const auto* extras = run->extras_if_any();
+        CHECK((extras == nullptr || extras->finish_callbacks.empty()));
+    }
+    release.open();
+    REQUIRE(handle.wait_for(deadline));
+    CHECK(handle.get() == 7);
+}

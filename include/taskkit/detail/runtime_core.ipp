@@ -1023,16 +1023,37 @@ TASKKIT_DECL auto runtime_core::block_until(const std::vector<std::shared_ptr<ru
         std::condition_variable cv;
         bool woken = false;
     };
-    auto w = std::make_shared<waiter>();
-    auto wake = [w] {
-        std::lock_guard lock(w->mutex);
-        w->woken = true;
-        w->cv.notify_all();
+    struct wake_waiter {
+        std::shared_ptr<waiter> w;
+        void operator()() const {
+            std::lock_guard lock(w->mutex);
+            w->woken = true;
+            w->cv.notify_all();
+        }
     };
+    const wake_waiter wake{std::make_shared<waiter>()};
+    const auto& w = wake.w;
     for (const auto& run : runs) {
         std::lock_guard lock(run->mutex);
         if (!is_terminal(run->status)) run->extras().finish_callbacks.push_back(wake);
     }
+    // However the wait ends (a deadline, a stop, the first of several runs), the callbacks it
+    // left on runs still going are taken back: a loop of timed waits on a long run must not
+    // pile them up.
+    struct unregister {
+        const std::vector<std::shared_ptr<run_state>>& runs;
+        const std::shared_ptr<waiter>& w;
+        ~unregister() {
+            for (const auto& run : runs) {
+                std::lock_guard lock(run->mutex);
+                if (auto* extras = run->extras_if_any())
+                    std::erase_if(extras->finish_callbacks, [&](const std::function<void()>& callback) {
+                        const auto* mine = callback.target<wake_waiter>();
+                        return mine && mine->w == w;
+                    });
+            }
+        }
+    } const cleanup{runs, w};
     std::optional<std::stop_callback<std::function<void()>>> on_stop;
     if (stop) on_stop.emplace(*stop, std::function<void()>(wake));
     std::unique_lock lock(w->mutex);

@@ -87,24 +87,27 @@ private:
     // near_ only while spill_ is empty, so everything in near_ is older than anything in spill_.
     // spill_ is a vector read from its head: an idle key's queue allocates nothing (a std::deque
     // allocates even when empty, which 100,000 keys would feel).
-    std::array<pending_entry, 2> near_;
+    // The fields a trigger reads come first, so they share cache lines with the key's counters.
     std::uint8_t near_head_ = 0;
     std::uint8_t near_size_ = 0;
-    std::vector<pending_entry> spill_;
     std::size_t head_ = 0;
+    std::vector<pending_entry> spill_;
+    std::array<pending_entry, 2> near_;
     std::priority_queue<pending_entry, std::vector<pending_entry>, std::greater<>> heap_;
 };
 
 /// One concurrency key's copy of a queue (the empty key for runs without one).
 struct key_state {
-    std::string key;
+    // Ordered so that a trigger onto a cold key (one of 100,000) touches few cache lines:
+    // counters and flags, then the key it compares, then the pending runs.
     queue_state* queue = nullptr;
     int running = 0;
     int resumers_waiting = 0;  ///< waiting runs that want their slot back go first
-    pending_queue pending;
-    std::unique_ptr<rate_window> rate;  ///< with a per-key rate limit only (most keys have none)
     bool in_rotation = false;
     bool rate_timer_armed = false;
+    std::string key;
+    pending_queue pending;
+    std::unique_ptr<rate_window> rate;  ///< with a per-key rate limit only (most keys have none)
 };
 
 struct queue_state {

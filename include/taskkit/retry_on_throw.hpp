@@ -26,9 +26,7 @@ template <class F>
 auto on_throw(F&& fn, const retry_options& options = {}) -> std::invoke_result_t<F&> {
     options.validate();
     detail::exec_frame* frame = detail::current_frame;
-    auto random01 = [&] {
-        return frame ? frame->core->random01() : detail::thread_random01();
-    };
+    auto random01 = [&] { return frame ? frame->core->random01() : detail::thread_random01(); };
     for (int attempt = 1;; ++attempt) {
         if (frame && frame->run->stop.stop_requested())
             throw canceled_error("the run was stopped during retry::on_throw");

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include <taskkit/detail/digest_index.hpp>
 #include <taskkit/detail/run_index.hpp>
 #include <taskkit/detail/run_state.hpp>
 #include <taskkit/error.hpp>

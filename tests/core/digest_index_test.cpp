@@ -3,6 +3,7 @@
 #include <map>
 #include <random>
 
+#include <taskkit/detail/digest_index.hpp>
 #include <taskkit/detail/run_index.hpp>
 
 #include "support/taskkit_test.hpp"

@@ -41,7 +41,9 @@ TASKKIT_DECL auto pending_queue::push(pending_entry entry) -> void {
     }
 }
 
-TASKKIT_DECL auto pending_queue::top() const -> const pending_entry& { return from_heap() ? heap_.top() : fifo_front(); }
+TASKKIT_DECL auto pending_queue::top() const -> const pending_entry& {
+    return from_heap() ? heap_.top() : fifo_front();
+}
 
 TASKKIT_DECL auto pending_queue::pop() -> void {
     if (from_heap()) {
@@ -102,7 +104,7 @@ TASKKIT_DECL auto queue_state::key(std::string_view k) -> key_state& {
     return created;
 }
 
-TASKKIT_DECL void queue_state::forget(const key_state& k) { keys.erase(string_hash{}(k.key), &k); }
+TASKKIT_DECL auto queue_state::forget(const key_state& k) -> void { keys.erase(string_hash{}(k.key), &k); }
 
 TASKKIT_DECL auto queue_state::key_has_slot(const key_state& k) const noexcept -> bool {
     return limit == 0 || k.running < limit;

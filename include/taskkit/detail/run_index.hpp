@@ -4,18 +4,10 @@
 #pragma once
 
 #include <taskkit/detail/config.hpp>
-#include <taskkit/detail/digest_index.hpp>
 
-#include <algorithm>
-#include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 namespace taskkit::detail {
 

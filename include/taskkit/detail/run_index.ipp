@@ -5,7 +5,9 @@
 
 #include <taskkit/detail/run_index.hpp>
 
+#include <algorithm>
 #include <array>
+#include <functional>
 
 namespace taskkit::detail {
 

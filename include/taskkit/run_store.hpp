@@ -19,6 +19,7 @@
 #include <taskkit/detail/digest_index.hpp>
 #include <taskkit/detail/run_index.hpp>
 #include <taskkit/detail/run_state.hpp>
+#include <taskkit/detail/spin_mutex.hpp>
 #include <taskkit/error.hpp>
 #include <taskkit/run_filter.hpp>
 
@@ -65,7 +66,7 @@ public:
 
 private:
     std::size_t retained_;
-    mutable std::mutex mutex_;
+    mutable detail::spin_mutex mutex_;
     struct finished_entry {
         std::uint64_t digest;
         const detail::run_state* run;

@@ -58,18 +58,18 @@ TASKKIT_DECL auto memory_run_store::add(const std::shared_ptr<detail::run_state>
 TASKKIT_DECL auto memory_run_store::changed(const std::shared_ptr<detail::run_state>& run, run_status status) -> void {
     if (!is_terminal(status)) return;
     const auto digest = detail::run_id_digest(run->id);
+    std::shared_ptr<detail::run_state> forgotten;  // released after unlocking: it may be the last reference
     std::lock_guard lock(mutex_);
     finished_.push_back(finished_entry{digest, run.get(), run->generation.load()});
-    while (finished_.size() > retained_) {
-        const auto oldest = finished_.front();
-        finished_.pop_front();
-        // The address is only compared, never followed: the index holds the live runs. A run
-        // re-queued by retry() since (a new generation) is unfinished again, or finished later
-        // with an entry of its own: it stays.
-        const auto* held = runs_.find(oldest.digest, [&](const detail::run_state& r) { return &r == oldest.run; });
-        if (held && (*held)->generation.load() == oldest.generation && (*held)->ended.load())
-            runs_.erase(oldest.digest, oldest.run);
-    }
+    if (finished_.size() <= retained_) return;
+    const auto oldest = finished_.front();
+    finished_.pop_front();
+    // The address is only compared before it is followed: the index holds the live runs. A run
+    // re-queued by retry() since (a new generation) is unfinished again, or finished later with
+    // an entry of its own: it stays.
+    forgotten = runs_.take(oldest.digest, [&](const detail::run_state& held) {
+        return &held == oldest.run && held.generation.load() == oldest.generation && held.ended.load();
+    });
 }
 
 TASKKIT_DECL auto memory_run_store::find(std::string_view id) const -> std::shared_ptr<detail::run_state> {

@@ -38,18 +38,26 @@ public:
         return i ? &slots_[*i].value : nullptr;
     }
 
-    /// Removes the entry holding exactly `value` (compared by address). False when absent.
-    bool erase(std::uint64_t digest, const T* value) {
-        const auto found = locate(digest, [&](const slot& s) { return s.value.get() == value; });
-        if (!found) return false;
+    /// Removes the first entry with this digest that `matches` and hands its value back (so the
+    /// caller can release it after unlocking the table). Null when absent.
+    template <class Match>
+    std::shared_ptr<T> take(std::uint64_t digest, Match&& matches) {
+        const auto found = locate(digest, [&](const slot& s) { return matches(*s.value); });
+        if (!found) return nullptr;
         std::size_t hole = *found;
+        std::shared_ptr<T> taken = std::move(slots_[hole].value);
         for (std::size_t j = next(hole); slots_[j].value && distance(j) > 0; j = next(j)) {
             slots_[hole] = std::move(slots_[j]);  // one step closer to its home
             hole = j;
         }
         slots_[hole] = slot{};
         --size_;
-        return true;
+        return taken;
+    }
+
+    /// Removes the entry holding exactly `value` (compared by address). False when absent.
+    bool erase(std::uint64_t digest, const T* value) {
+        return take(digest, [&](const T& held) { return &held == value; }) != nullptr;
     }
 
     template <class Visit>

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <taskkit/detail/end_flag.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/retry.hpp>
 #include <taskkit/run_record.hpp>
@@ -109,8 +110,8 @@ struct run_state {
     bool cancel_requested = false;
     bool timed_out = false;
     /// Mirrors is_terminal(status); read without the lock by the dispatcher, and waited on
-    /// (std::atomic::wait) by threads outside any runtime.
-    std::atomic<bool> ended{false};
+    /// by threads outside any runtime.
+    end_flag ended;
     /// Bumped (under `mutex`) by retry() and reschedule: timers of an earlier cycle compare and
     /// do nothing. Atomic so a store can tell a stale finish from the current one without the lock.
     std::atomic<std::uint64_t> generation{0};

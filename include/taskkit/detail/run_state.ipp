@@ -95,8 +95,6 @@ TASKKIT_DECL auto run_state::current_status() const -> run_status {
     return status;
 }
 
-TASKKIT_DECL auto run_state::wait_terminal() const -> void {
-    while (!ended.load(std::memory_order_acquire)) ended.wait(false, std::memory_order_acquire);
-}
+TASKKIT_DECL auto run_state::wait_terminal() const -> void { ended.wait(); }
 
 }  // namespace taskkit::detail

@@ -33,6 +33,7 @@
 #include <taskkit/detail/run_index.hpp>
 #include <taskkit/detail/run_services.hpp>
 #include <taskkit/detail/run_state.hpp>
+#include <taskkit/detail/spin_mutex.hpp>
 #include <taskkit/detail/task_definition_base.hpp>
 #include <taskkit/detail/timer_queue.hpp>
 #include <taskkit/error.hpp>
@@ -292,11 +293,12 @@ private:
 
     void worker_main();
 
-    /// Does one piece of work, without the scheduler lock; returns whether it was a run. The
+    /// Does one piece of work, without the scheduler lock. A run keeps its slot and machine: the
     /// caller then calls work_done_locked with the lock held.
-    bool perform(work_item& item);
+    void perform(work_item& item);
 
-    void work_done_locked(bool was_run);
+    /// After perform: gives back the slot and machine of `run` (null after a job).
+    void work_done_locked(const std::shared_ptr<run_state>& run);
 
     // ---------------------------------------------------------------- executing
 
@@ -305,17 +307,19 @@ private:
 
     attempt_env make_env(const std::shared_ptr<run_state>& run, int in_budget) const;
 
-    /// Runs one attempt of `run`, which holds its queue slot and machine. A worker counts the
-    /// attempt's end itself (`count_finished = false`) when it next takes the scheduler lock.
-    void execute(const std::shared_ptr<run_state>& run, bool count_finished = true);
+    /// Runs one attempt of `run`, which holds its queue slot and machine, and gives them back.
+    /// A worker (`by_worker`) gives them back itself, when it next takes the scheduler lock, after
+    /// the run's outcome is published.
+    void execute(const std::shared_ptr<run_state>& run, bool by_worker = false);
 
     void finished_executing_locked();
 
     void finish_attempt(const std::shared_ptr<run_state>& run, const attempt_result& outcome, int attempt);
 
-    /// Sets a terminal status; call with run->mutex held. Callbacks to run are moved to `callbacks`.
+    /// Sets a terminal status, ended at `now`; call with run->mutex held. Callbacks to run are moved
+    /// to `callbacks`.
     void end_locked(run_state& run, run_status status, std::optional<error_info> error,
-                    std::vector<std::function<void()>>& callbacks);
+                    std::vector<std::function<void()>>& callbacks, time_point now);
 
     void finish_publish(const std::shared_ptr<run_state>& run, run_status status,
                         std::vector<std::function<void()>>& callbacks);
@@ -361,7 +365,7 @@ private:
     /// "<prefix><10 hex digits of this runtime's salt><10 hex digits of a counter>".
     [[nodiscard]] std::string make_id(std::string_view prefix, std::uint64_t n) const;
 
-    mutable std::mutex mutex_;  // the scheduler lock: queues, slots, machine, pool
+    mutable spin_mutex mutex_;  // the scheduler lock: queues, slots, machine, pool
     std::condition_variable work_cv_;
     std::condition_variable park_cv_;
     std::condition_variable drained_cv_;

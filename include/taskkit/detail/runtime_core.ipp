@@ -200,7 +200,7 @@ TASKKIT_DECL auto runtime_core::cancel(const std::shared_ptr<run_state>& run) ->
         } else {
             // Hooks run when an attempt of this cycle ran (waiting to retry, or queued again after the delay).
             terminal_hooks = run->attempts_started > run->budget_start;
-            end_locked(*run, run_status::canceled, make_error_info<canceled_error>(), callbacks);
+            end_locked(*run, run_status::canceled, make_error_info<canceled_error>(), callbacks, clock_->now());
             ended_now = true;
         }
     }
@@ -274,9 +274,10 @@ TASKKIT_DECL auto runtime_core::drive_until(const std::function<bool()>& done,
             got = next_work_locked(item);
         }
         if (got) {
-            const bool was_run = perform(item);
+            perform(item);
+            item.job = nullptr;
             std::lock_guard lock(mutex_);
-            work_done_locked(was_run);
+            work_done_locked(item.run);  // the run is dropped after unlocking
             continue;
         }
         if (done()) return true;
@@ -303,9 +304,10 @@ TASKKIT_DECL auto runtime_core::run_ready() -> void {
             got = next_work_locked(item);
         }
         if (!got) return;
-        const bool was_run = perform(item);
+        perform(item);
+        item.job = nullptr;
         std::lock_guard lock(mutex_);
-        work_done_locked(was_run);
+        work_done_locked(item.run);  // the run is dropped after unlocking
     }
 }
 
@@ -383,7 +385,7 @@ TASKKIT_DECL auto runtime_core::shutdown() -> void {
             return jobs_.empty() && executing_ == 0;
         });
     } else {
-        std::unique_lock lock(mutex_);
+        auto lock = mutex_.acquire();
         drained_cv_.wait(lock, [this] { return executing_ == 0 && jobs_.empty(); });
     }
     std::vector<std::thread> threads;
@@ -668,7 +670,7 @@ TASKKIT_DECL auto runtime_core::grant_resumers_locked() -> void {
 }
 
 TASKKIT_DECL auto runtime_core::reacquire(const std::shared_ptr<run_state>& run) -> void {
-    std::unique_lock lock(mutex_);
+    auto lock = mutex_.acquire();
     queue_state& q = *run->queue;
     key_state& k = key_of_locked(*run);
     if (q.can_resume(k) && k.resumers_waiting == 0 && run->machine_spec.fits_in(free_locked())) {
@@ -712,7 +714,8 @@ TASKKIT_DECL auto runtime_core::block_begin_locked() -> void {
 }
 
 TASKKIT_DECL auto runtime_core::worker_main() -> void {
-    std::unique_lock lock(mutex_);
+    std::shared_ptr<run_state> done;  // the run executed last: dropped outside the lock
+    auto lock = mutex_.acquire();
     for (;;) {
         if (exiting_) return;
         if (active_ > target_) {
@@ -727,10 +730,19 @@ TASKKIT_DECL auto runtime_core::worker_main() -> void {
         work_item item;
         if (next_work_locked(item)) {
             lock.unlock();
-            const bool was_run = perform(item);
-            item = work_item{};  // drop the run and the job before taking the lock
-            lock.lock();
-            work_done_locked(was_run);  // in the same critical section that takes the next work
+            done.reset();
+            perform(item);
+            item.job = nullptr;  // drop the job before taking the lock
+            spin_mutex::relock(lock);
+            // One critical section gives back the run's slot and takes the next work.
+            work_done_locked(item.run);
+            done = std::move(item.run);
+            continue;
+        }
+        if (done) {  // not destroyed under the lock, nor kept while idle
+            lock.unlock();
+            done.reset();
+            spin_mutex::relock(lock);
             continue;
         }
         ++idle_;
@@ -740,17 +752,17 @@ TASKKIT_DECL auto runtime_core::worker_main() -> void {
     }
 }
 
-TASKKIT_DECL auto runtime_core::perform(work_item& item) -> bool {
+TASKKIT_DECL auto runtime_core::perform(work_item& item) -> void {
     if (item.job) {
         item.job();
-        return false;
+        return;
     }
-    execute(item.run, /*count_finished=*/false);
-    return true;
+    execute(item.run, /*by_worker=*/true);
 }
 
-TASKKIT_DECL auto runtime_core::work_done_locked(bool was_run) -> void {
-    if (was_run) {
+TASKKIT_DECL auto runtime_core::work_done_locked(const std::shared_ptr<run_state>& run) -> void {
+    if (run) {
+        release_locked(run);
         finished_executing_locked();
     } else if (stopping_) {
         drained_cv_.notify_all();
@@ -785,7 +797,7 @@ TASKKIT_DECL auto runtime_core::make_env(const std::shared_ptr<run_state>& run, 
     return env;
 }
 
-TASKKIT_DECL auto runtime_core::execute(const std::shared_ptr<run_state>& run, bool count_finished) -> void {
+TASKKIT_DECL auto runtime_core::execute(const std::shared_ptr<run_state>& run, bool by_worker) -> void {
     int attempt = 0;
     int in_budget = 0;
     std::stop_token stop;
@@ -795,9 +807,10 @@ TASKKIT_DECL auto runtime_core::execute(const std::shared_ptr<run_state>& run, b
         std::unique_lock lock(run->mutex);
         if (run->status != run_status::queued) {  // canceled or expired on the way
             lock.unlock();
+            if (by_worker) return;  // the worker gives the slot back
             std::lock_guard sched(mutex_);
             release_locked(run);
-            if (count_finished) finished_executing_locked();
+            finished_executing_locked();
             return;
         }
         run->status = run_status::executing;
@@ -824,15 +837,17 @@ TASKKIT_DECL auto runtime_core::execute(const std::shared_ptr<run_state>& run, b
     const attempt_result outcome = run->task->execute_attempt(*run, ctx, make_env(run, in_budget));
     current_frame = frame.previous;
 
+    if (by_worker) {  // the worker gives the slot back as it takes its next work (one lock for both)
+        finish_attempt(run, outcome, attempt);
+        return;
+    }
     {
         std::lock_guard sched(mutex_);
         release_locked(run);
     }
     finish_attempt(run, outcome, attempt);
-    if (count_finished) {
-        std::lock_guard sched(mutex_);
-        finished_executing_locked();
-    }
+    std::lock_guard sched(mutex_);
+    finished_executing_locked();
 }
 
 TASKKIT_DECL auto runtime_core::finished_executing_locked() -> void {
@@ -864,9 +879,9 @@ TASKKIT_DECL auto runtime_core::finish_attempt(const std::shared_ptr<run_state>&
             run->run_at = due;
             generation = run->generation;
         } else if (canceled_instead) {
-            end_locked(*run, status, make_error_info<canceled_error>(), callbacks);
+            end_locked(*run, status, make_error_info<canceled_error>(), callbacks, now);
         } else {
-            end_locked(*run, status, outcome.error, callbacks);
+            end_locked(*run, status, outcome.error, callbacks, now);
         }
     }
     if (status == run_status::retrying) {
@@ -879,14 +894,14 @@ TASKKIT_DECL auto runtime_core::finish_attempt(const std::shared_ptr<run_state>&
 }
 
 TASKKIT_DECL auto runtime_core::end_locked(run_state& run, run_status status, std::optional<error_info> error,
-                                           std::vector<std::function<void()>>& callbacks) -> void {
+                                           std::vector<std::function<void()>>& callbacks, time_point now) -> void {
     run.status = status;
     if (error) {
         run.extras().error = std::move(error);
     } else if (auto* extras = run.extras_if_any()) {
         extras->error.reset();
     }
-    run.finished_at = clock_->now();
+    run.finished_at = now;
     run.run_at.reset();
     run.ended.store(true, std::memory_order_release);
     if (auto* extras = run.extras_if_any()) callbacks.swap(extras->finish_callbacks);
@@ -976,7 +991,7 @@ TASKKIT_DECL auto runtime_core::expire(const std::weak_ptr<run_state>& weak) -> 
         std::lock_guard lock(run->mutex);
         if ((run->status != run_status::queued && run->status != run_status::delayed) || run->attempts_started > 0)
             return;
-        end_locked(*run, run_status::expired, make_error_info<expired_error>(), callbacks);
+        end_locked(*run, run_status::expired, make_error_info<expired_error>(), callbacks, clock_->now());
     }
     finish_publish(run, run_status::expired, callbacks);
 }

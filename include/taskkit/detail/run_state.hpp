@@ -99,7 +99,7 @@ struct run_state {
     time_point rank;                ///< order in the queue: trigger time minus priority
     time_point created_at;
     machine machine_spec;
-    std::optional<std::chrono::milliseconds> max_duration;
+    std::chrono::milliseconds max_duration{0};  ///< per attempt; zero: no limit
     int priority = 0;
     int max_attempts = 1;  ///< the task's retry policy, or the trigger's override
 
@@ -107,11 +107,11 @@ struct run_state {
     run_status status = run_status::queued;
     int attempts_started = 0;  ///< attempt numbers keep counting across retry()
     int budget_start = 0;      ///< attempts before this one do not count against max_attempts
-    bool cancel_requested = false;
-    bool timed_out = false;
     /// Mirrors is_terminal(status); read without the lock by the dispatcher, and waited on
     /// by threads outside any runtime.
     end_flag ended;
+    bool cancel_requested = false;
+    bool timed_out = false;
     /// Bumped (under `mutex`) by retry() and reschedule: timers of an earlier cycle compare and
     /// do nothing. Atomic so a store can tell a stale finish from the current one without the lock.
     std::atomic<std::uint64_t> generation{0};

@@ -111,7 +111,8 @@ TASKKIT_DECL auto runtime_core::prepare(const std::shared_ptr<run_state>& run,
             "give the task a smaller machine or the runtime a larger capacity",
             def.id, run->machine_spec.cpu, run->machine_spec.memory, capacity_.cpu, capacity_.memory));
     run->max_attempts = options.max_attempts.value_or(def.retry.max_attempts);
-    run->max_duration = options.max_duration ? options.max_duration : def.max_duration;
+    run->max_duration =
+        (options.max_duration ? options.max_duration : def.max_duration).value_or(std::chrono::milliseconds(0));
     // The run is not published yet: its extras are written without the lock.
     if (!options.tags.empty()) run->extras().tags = options.tags;
     if (options.metadata.is_object() && !options.metadata.empty()) run->extras().metadata = options.metadata;
@@ -246,7 +247,7 @@ TASKKIT_DECL auto runtime_core::replay(const std::shared_ptr<run_state>& run) ->
     options.tags.assign(tags.begin(), tags.end());
     options.machine = run->machine_spec;
     options.max_attempts = run->max_attempts;
-    options.max_duration = run->max_duration;
+    if (run->max_duration.count() > 0) options.max_duration = run->max_duration;
     submit(copy, run->task, options);
     return copy;
 }
@@ -824,9 +825,9 @@ TASKKIT_DECL auto runtime_core::execute(const std::shared_ptr<run_state>& run, b
         generation = run->generation;
     }
     publish(run, run_status::executing, attempt);
-    if (run->max_duration) {
+    if (run->max_duration.count() > 0) {
         timers_.schedule(
-            now + *run->max_duration,
+            now + run->max_duration,
             run_timer{
                 .run = run, .generation = generation, .attempt = attempt, .what = run_timer::kind::max_duration_over});
     }

@@ -19,7 +19,6 @@
 #include <taskkit/detail/digest_index.hpp>
 #include <taskkit/detail/run_index.hpp>
 #include <taskkit/detail/run_state.hpp>
-#include <taskkit/detail/spin_mutex.hpp>
 #include <taskkit/error.hpp>
 #include <taskkit/run_filter.hpp>
 
@@ -66,7 +65,7 @@ public:
 
 private:
     std::size_t retained_;
-    mutable detail::spin_mutex mutex_;
+    mutable std::mutex mutex_;
     struct finished_entry {
         std::uint64_t digest;
         const detail::run_state* run;

@@ -33,7 +33,6 @@
 #include <taskkit/detail/run_index.hpp>
 #include <taskkit/detail/run_services.hpp>
 #include <taskkit/detail/run_state.hpp>
-#include <taskkit/detail/spin_mutex.hpp>
 #include <taskkit/detail/task_definition_base.hpp>
 #include <taskkit/detail/timer_queue.hpp>
 #include <taskkit/error.hpp>
@@ -244,7 +243,34 @@ private:
 
     /// Wakes one idle worker, unless every idle worker has already been woken: a burst of
     /// triggers wakes one thread, which wakes the next as it takes work (no signal per run).
+    /// The signal is sent when the lock is released (scheduler_lock, unlock_and_notify) or
+    /// before this thread waits with it (notify_owed_locked).
     void wake_worker_locked();
+
+    /// Signals the wakes owed, with the lock held (before waiting on a condition variable).
+    void notify_owed_locked();
+
+    /// Releases the scheduler lock, then signals the wakes owed.
+    void unlock_and_notify(std::unique_lock<std::mutex>& lock);
+
+    /// The scheduler lock for a scope: wakes the workers it owes after releasing it, so a woken
+    /// worker does not find the lock still held by the thread that woke it.
+    class scheduler_lock {
+    public:
+        explicit scheduler_lock(const runtime_core& core) : core_(const_cast<runtime_core&>(core)) {
+            core_.mutex_.lock();
+        }
+        ~scheduler_lock() {
+            const int owed = std::exchange(core_.wakes_owed_, 0);
+            core_.mutex_.unlock();
+            for (int i = 0; i < owed; ++i) core_.work_cv_.notify_one();
+        }
+        scheduler_lock(const scheduler_lock&) = delete;
+        scheduler_lock& operator=(const scheduler_lock&) = delete;
+
+    private:
+        runtime_core& core_;
+    };
 
     void arm_key_rate_timer_locked(queue_state& q, key_state& k);
 
@@ -365,7 +391,7 @@ private:
     /// "<prefix><10 hex digits of this runtime's salt><10 hex digits of a counter>".
     [[nodiscard]] std::string make_id(std::string_view prefix, std::uint64_t n) const;
 
-    mutable spin_mutex mutex_;  // the scheduler lock: queues, slots, machine, pool
+    mutable std::mutex mutex_;  // the scheduler lock: queues, slots, machine, pool
     std::condition_variable work_cv_;
     std::condition_variable park_cv_;
     std::condition_variable drained_cv_;
@@ -382,8 +408,9 @@ private:
     int parked_ = 0;
     int wake_tokens_ = 0;
     int executing_ = 0;
-    int idle_ = 0;   // workers waiting on work_cv_
-    int woken_ = 0;  // of those, already signaled and not yet awake
+    int idle_ = 0;        // workers waiting on work_cv_
+    int woken_ = 0;       // of those, already signaled and not yet awake
+    int wakes_owed_ = 0;  // of those, to signal when the lock is released
     bool manual_ = false;
     std::atomic<bool> stopping_{false};  // written under mutex_; read without it on the trigger path
     bool exiting_ = false;

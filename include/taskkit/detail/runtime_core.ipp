@@ -76,7 +76,7 @@ TASKKIT_DECL runtime_core::~runtime_core() {
 TASKKIT_DECL auto runtime_core::start() -> void {
     if (!manual_) {
         timers_.start_thread();
-        std::lock_guard lock(mutex_);
+        scheduler_lock lock(*this);
         for (int i = 0; i < target_; ++i) spawn_worker_locked();
     }
     for (auto& hook : registry_->runtime_hooks()) hook(*this);
@@ -92,7 +92,7 @@ TASKKIT_DECL auto runtime_core::schedule_timer(time_point at, std::function<void
 }
 
 TASKKIT_DECL auto runtime_core::thread_count() const -> std::size_t {
-    std::lock_guard lock(mutex_);
+    scheduler_lock lock(*this);
     return threads_.size();
 }
 
@@ -216,7 +216,7 @@ TASKKIT_DECL auto runtime_core::cancel(const std::shared_ptr<run_state>& run) ->
 
 TASKKIT_DECL auto runtime_core::retry(const std::shared_ptr<run_state>& run) -> void {
     {
-        std::lock_guard lock(mutex_);
+        scheduler_lock lock(*this);
         if (stopping_) throw runtime_stopped_error();
     }
     {
@@ -271,13 +271,13 @@ TASKKIT_DECL auto runtime_core::drive_until(const std::function<bool()>& done,
         work_item item;
         bool got = false;
         {
-            std::lock_guard lock(mutex_);
+            scheduler_lock lock(*this);
             got = next_work_locked(item);
         }
         if (got) {
             perform(item);
             item.job = nullptr;
-            std::lock_guard lock(mutex_);
+            scheduler_lock lock(*this);
             work_done_locked(item.run);  // the run is dropped after unlocking
             continue;
         }
@@ -301,13 +301,13 @@ TASKKIT_DECL auto runtime_core::run_ready() -> void {
         work_item item;
         bool got = false;
         {
-            std::lock_guard lock(mutex_);
+            scheduler_lock lock(*this);
             got = next_work_locked(item);
         }
         if (!got) return;
         perform(item);
         item.job = nullptr;
-        std::lock_guard lock(mutex_);
+        scheduler_lock lock(*this);
         work_done_locked(item.run);  // the run is dropped after unlocking
     }
 }
@@ -365,7 +365,7 @@ TASKKIT_DECL auto runtime_core::unsubscribe(const std::shared_ptr<subscriber>& s
 
 TASKKIT_DECL auto runtime_core::shutdown() -> void {
     {
-        std::lock_guard lock(mutex_);
+        scheduler_lock lock(*this);
         if (stopping_) return;
         stopping_ = true;
     }
@@ -382,16 +382,17 @@ TASKKIT_DECL auto runtime_core::shutdown() -> void {
     });
     if (manual_) {
         drive_until([this] {
-            std::lock_guard lock(mutex_);
+            scheduler_lock lock(*this);
             return jobs_.empty() && executing_ == 0;
         });
     } else {
-        auto lock = mutex_.acquire();
+        std::unique_lock lock(mutex_);
+        notify_owed_locked();
         drained_cv_.wait(lock, [this] { return executing_ == 0 && jobs_.empty(); });
     }
     std::vector<std::thread> threads;
     {
-        std::lock_guard lock(mutex_);
+        scheduler_lock lock(*this);
         exiting_ = true;
         threads.swap(threads_);
     }
@@ -420,7 +421,7 @@ TASKKIT_DECL auto runtime_core::commit_new(const std::shared_ptr<run_state>& run
     const bool delayed = run->status == run_status::delayed;
     bool stopped = false;
     {
-        std::lock_guard lock(mutex_);
+        scheduler_lock lock(*this);
         stopped = stopping_.load();
         if (!stopped) {
             run->queue = queue_for_locked(run->queue_name, run->task->queue);
@@ -486,7 +487,7 @@ TASKKIT_DECL auto runtime_core::refresh_queue_locked(queue_state& q) -> void {
 TASKKIT_DECL auto runtime_core::wake_worker_locked() -> void {
     if (idle_ > woken_) {
         ++woken_;
-        work_cv_.notify_one();
+        ++wakes_owed_;  // notified as the lock is released: the woken thread does not find it held
     }
 }
 
@@ -496,7 +497,7 @@ TASKKIT_DECL auto runtime_core::arm_key_rate_timer_locked(queue_state& q, key_st
     timers_.schedule(k.rate->next_allowed(), [this_ = weak_from_this(), qp = &q, kp = &k] {
         auto core = this_.lock();
         if (!core) return;
-        std::lock_guard lock(core->mutex_);
+        scheduler_lock lock(*core);
         kp->rate_timer_armed = false;
         core->refresh_key_locked(*qp, *kp);
     });
@@ -508,7 +509,7 @@ TASKKIT_DECL auto runtime_core::arm_queue_rate_timer_locked(queue_state& q) -> v
     timers_.schedule(q.rate->next_allowed(), [this_ = weak_from_this(), qp = &q] {
         auto core = this_.lock();
         if (!core) return;
-        std::lock_guard lock(core->mutex_);
+        scheduler_lock lock(*core);
         qp->rate_timer_armed = false;
         core->refresh_queue_locked(*qp);
     });
@@ -528,7 +529,7 @@ TASKKIT_DECL auto runtime_core::key_of_locked(run_state& run) -> key_state& {
 }
 
 TASKKIT_DECL auto runtime_core::enqueue(const std::shared_ptr<run_state>& run) -> void {
-    std::lock_guard lock(mutex_);
+    scheduler_lock lock(*this);
     enqueue_locked(run);
 }
 
@@ -543,7 +544,7 @@ TASKKIT_DECL auto runtime_core::push_pending_locked(const std::shared_ptr<run_st
 }
 
 TASKKIT_DECL auto runtime_core::post(std::function<void()> job) -> void {
-    std::lock_guard lock(mutex_);
+    scheduler_lock lock(*this);
     jobs_.push_back(std::move(job));
     wake_worker_locked();
 }
@@ -671,7 +672,7 @@ TASKKIT_DECL auto runtime_core::grant_resumers_locked() -> void {
 }
 
 TASKKIT_DECL auto runtime_core::reacquire(const std::shared_ptr<run_state>& run) -> void {
-    auto lock = mutex_.acquire();
+    std::unique_lock lock(mutex_);
     queue_state& q = *run->queue;
     key_state& k = key_of_locked(*run);
     if (q.can_resume(k) && k.resumers_waiting == 0 && run->machine_spec.fits_in(free_locked())) {
@@ -685,16 +686,27 @@ TASKKIT_DECL auto runtime_core::reacquire(const std::shared_ptr<run_state>& run)
     resumers_.push_back(&ticket);
     ++k.resumers_waiting;
     if (manual_) {
-        lock.unlock();
+        unlock_and_notify(lock);
         drive_until([&] {
-            std::lock_guard check(mutex_);
+            scheduler_lock check(*this);
             return ticket.granted;
         });
         return;
     }
     block_begin_locked();
+    notify_owed_locked();
     ticket.cv.wait(lock, [&] { return ticket.granted; });
     block_end_locked();
+}
+
+TASKKIT_DECL auto runtime_core::notify_owed_locked() -> void {
+    for (; wakes_owed_ > 0; --wakes_owed_) work_cv_.notify_one();
+}
+
+TASKKIT_DECL auto runtime_core::unlock_and_notify(std::unique_lock<std::mutex>& lock) -> void {
+    const int owed = std::exchange(wakes_owed_, 0);
+    lock.unlock();
+    for (int i = 0; i < owed; ++i) work_cv_.notify_one();
 }
 
 TASKKIT_DECL auto runtime_core::spawn_worker_locked() -> void {
@@ -716,10 +728,11 @@ TASKKIT_DECL auto runtime_core::block_begin_locked() -> void {
 
 TASKKIT_DECL auto runtime_core::worker_main() -> void {
     std::shared_ptr<run_state> done;  // the run executed last: dropped outside the lock
-    auto lock = mutex_.acquire();
+    std::unique_lock lock(mutex_);
     for (;;) {
         if (exiting_) return;
         if (active_ > target_) {
+            notify_owed_locked();
             --active_;
             ++parked_;
             park_cv_.wait(lock, [this] { return wake_tokens_ > 0 || exiting_; });
@@ -730,22 +743,23 @@ TASKKIT_DECL auto runtime_core::worker_main() -> void {
         }
         work_item item;
         if (next_work_locked(item)) {
-            lock.unlock();
+            unlock_and_notify(lock);
             done.reset();
             perform(item);
             item.job = nullptr;  // drop the job before taking the lock
-            spin_mutex::relock(lock);
+            lock.lock();
             // One critical section gives back the run's slot and takes the next work.
             work_done_locked(item.run);
             done = std::move(item.run);
             continue;
         }
         if (done) {  // not destroyed under the lock, nor kept while idle
-            lock.unlock();
+            unlock_and_notify(lock);
             done.reset();
-            spin_mutex::relock(lock);
+            lock.lock();
             continue;
         }
+        notify_owed_locked();
         ++idle_;
         work_cv_.wait(lock);
         --idle_;
@@ -809,7 +823,7 @@ TASKKIT_DECL auto runtime_core::execute(const std::shared_ptr<run_state>& run, b
         if (run->status != run_status::queued) {  // canceled or expired on the way
             lock.unlock();
             if (by_worker) return;  // the worker gives the slot back
-            std::lock_guard sched(mutex_);
+            scheduler_lock sched(*this);
             release_locked(run);
             finished_executing_locked();
             return;
@@ -843,11 +857,11 @@ TASKKIT_DECL auto runtime_core::execute(const std::shared_ptr<run_state>& run, b
         return;
     }
     {
-        std::lock_guard sched(mutex_);
+        scheduler_lock sched(*this);
         release_locked(run);
     }
     finish_attempt(run, outcome, attempt);
-    std::lock_guard sched(mutex_);
+    scheduler_lock sched(*this);
     finished_executing_locked();
 }
 
@@ -1099,7 +1113,7 @@ TASKKIT_DECL auto runtime_core::wait_inside_run(const std::vector<std::shared_pt
     }
     publish(self_run, run_status::waiting, attempt);
     {
-        std::lock_guard lock(mutex_);
+        scheduler_lock lock(*this);
         release_locked(self_run);
     }
     // Hand-off: an awaited run that can start now runs here, on this thread. A timed wait
@@ -1107,7 +1121,7 @@ TASKKIT_DECL auto runtime_core::wait_inside_run(const std::vector<std::shared_pt
     while (!deadline && !satisfied()) {
         std::shared_ptr<run_state> inline_run;
         {
-            std::lock_guard lock(mutex_);
+            scheduler_lock lock(*this);
             for (const auto& run : runs) {
                 if (!run->ended.load(std::memory_order_acquire) && run->runtime.lock().get() == this &&
                     take_for_inline_locked(run)) {
@@ -1125,11 +1139,11 @@ TASKKIT_DECL auto runtime_core::wait_inside_run(const std::vector<std::shared_pt
             ok = drive_until([&] { return satisfied() || stop.stop_requested(); }, deadline) && satisfied();
         } else {
             {
-                std::lock_guard lock(mutex_);
+                scheduler_lock lock(*this);
                 block_begin_locked();
             }
             ok = block_until(runs, mode, deadline, &stop);
-            std::lock_guard lock(mutex_);
+            scheduler_lock lock(*this);
             block_end_locked();
         }
     }

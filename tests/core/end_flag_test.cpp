@@ -1,43 +1,13 @@
-// The scheduler's synchronization primitives: the spinning mutex and the run's end flag.
+// The flag a run's end sets and threads outside any runtime wait on.
 #include <atomic>
 #include <thread>
 #include <vector>
 
 #include <taskkit/detail/end_flag.hpp>
-#include <taskkit/detail/spin_mutex.hpp>
 
 #include "support/taskkit_test.hpp"
 
 using namespace taskkit_test;
-
-TEST_CASE("spin_mutex excludes: increments under it from several threads all count") {
-    taskkit::detail::spin_mutex mutex;
-    long counter = 0;  // plain: a lost update or a data race (under TSan) fails the test
-    constexpr int threads = 4;
-    constexpr int rounds = 20'000;
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t)
-        pool.emplace_back([&] {
-            for (int i = 0; i < rounds; ++i) {
-                if (i % 2 == 0) {
-                    std::lock_guard lock(mutex);
-                    ++counter;
-                } else {
-                    auto lock = mutex.acquire();  // the form condition variables wait with
-                    ++counter;
-                    lock.unlock();
-                    taskkit::detail::spin_mutex::relock(lock);
-                    --counter;
-                    ++counter;
-                }
-            }
-        });
-    for (auto& t : pool) t.join();
-    CHECK(counter == long{threads} * rounds);
-    CHECK(mutex.try_lock());
-    CHECK_FALSE(mutex.try_lock());
-    mutex.unlock();
-}
 
 TEST_CASE("end_flag: wait returns at once when set, and blocks until set otherwise") {
     taskkit::detail::end_flag flag;

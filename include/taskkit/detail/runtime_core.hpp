@@ -247,6 +247,17 @@ private:
     /// before this thread waits with it (notify_owed_locked).
     void wake_worker_locked();
 
+    /// The wakes owed, less those for work that is gone: the thread that owed them took the work
+    /// itself (a worker ending a run on a queue with a limit frees the slot its next run takes).
+    int take_owed_wakes_locked() noexcept {
+        int owed = std::exchange(wakes_owed_, 0);
+        if (owed > 0 && jobs_.empty() && direct_.empty() && ready_.empty()) {
+            woken_ -= owed;
+            owed = 0;
+        }
+        return owed;
+    }
+
     /// Signals the wakes owed, with the lock held (before waiting on a condition variable).
     void notify_owed_locked();
 
@@ -261,7 +272,7 @@ private:
             core_.mutex_.lock();
         }
         ~scheduler_lock() {
-            const int owed = std::exchange(core_.wakes_owed_, 0);
+            const int owed = core_.take_owed_wakes_locked();
             core_.mutex_.unlock();
             for (int i = 0; i < owed; ++i) core_.work_cv_.notify_one();
         }

@@ -700,11 +700,11 @@ TASKKIT_DECL auto runtime_core::reacquire(const std::shared_ptr<run_state>& run)
 }
 
 TASKKIT_DECL auto runtime_core::notify_owed_locked() -> void {
-    for (; wakes_owed_ > 0; --wakes_owed_) work_cv_.notify_one();
+    for (int owed = take_owed_wakes_locked(); owed > 0; --owed) work_cv_.notify_one();
 }
 
 TASKKIT_DECL auto runtime_core::unlock_and_notify(std::unique_lock<std::mutex>& lock) -> void {
-    const int owed = std::exchange(wakes_owed_, 0);
+    const int owed = take_owed_wakes_locked();
     lock.unlock();
     for (int i = 0; i < owed; ++i) work_cv_.notify_one();
 }

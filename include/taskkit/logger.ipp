@@ -41,11 +41,13 @@ TASKKIT_DECL auto logger::log(log_level level, std::string message, const nlohma
         if (target_.max_entries == 0) {
             ++extras.dropped_logs;
         } else {
-            if (extras.logs.size() >= target_.max_entries) {  // keep the most recent lines
-                extras.logs.erase(extras.logs.begin());
+            if (extras.logs.size() >= target_.max_entries) {  // keep the most recent lines: overwrite the oldest
+                extras.logs[extras.oldest_log] = entry;
+                extras.oldest_log = (extras.oldest_log + 1) % extras.logs.size();
                 ++extras.dropped_logs;
+            } else {
+                extras.logs.push_back(entry);
             }
-            extras.logs.push_back(entry);
         }
     }
     if (target_.sink && *target_.sink) (*target_.sink)(entry);

@@ -71,8 +71,9 @@ struct run_extras {
     std::optional<time_point> expires_at;  ///< ttl: not started by then → expired
     // guarded by run_state::mutex
     std::optional<error_info> error;
-    nlohmann::json metadata;  ///< a JSON object, or null while empty
-    std::vector<log_entry> logs;
+    nlohmann::json metadata;      ///< a JSON object, or null while empty
+    std::vector<log_entry> logs;  ///< once full, a ring: the oldest line at `oldest_log`
+    std::size_t oldest_log = 0;
     std::size_t dropped_logs = 0;
     std::vector<error_info> hook_errors;
     std::vector<std::weak_ptr<run_state>> children;

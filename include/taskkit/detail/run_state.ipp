@@ -77,7 +77,11 @@ TASKKIT_DECL auto run_state::snapshot() const -> run_record {
         r.error = e->error;
         if (!e->metadata.is_null()) r.metadata = e->metadata;
         r.children = e->child_ids;
-        r.logs = e->logs;
+        // Oldest first: the ring's lines from its oldest one on, then those written over the start.
+        const auto oldest = e->logs.begin() + static_cast<std::ptrdiff_t>(e->oldest_log);
+        r.logs.reserve(e->logs.size());
+        r.logs.insert(r.logs.end(), oldest, e->logs.end());
+        r.logs.insert(r.logs.end(), e->logs.begin(), oldest);
         r.dropped_logs = e->dropped_logs;
         r.hook_errors = e->hook_errors;
     }

@@ -264,23 +264,21 @@ private:
     /// Releases the scheduler lock, then signals the wakes owed.
     void unlock_and_notify(std::unique_lock<std::mutex>& lock);
 
+    /// Wakes `count` idle workers.
+    void signal_workers(int count);
+
     /// The scheduler lock for a scope: wakes the workers it owes after releasing it, so a woken
     /// worker does not find the lock still held by the thread that woke it.
     class scheduler_lock {
     public:
-        explicit scheduler_lock(const runtime_core& core) : core_(const_cast<runtime_core&>(core)) {
-            core_.mutex_.lock();
-        }
-        ~scheduler_lock() {
-            const int owed = core_.take_owed_wakes_locked();
-            core_.mutex_.unlock();
-            for (int i = 0; i < owed; ++i) core_.work_cv_.notify_one();
-        }
+        explicit scheduler_lock(runtime_core& core) : core_(core), lock_(core.mutex_) {}
+        ~scheduler_lock() { core_.unlock_and_notify(lock_); }
         scheduler_lock(const scheduler_lock&) = delete;
         scheduler_lock& operator=(const scheduler_lock&) = delete;
 
     private:
         runtime_core& core_;
+        std::unique_lock<std::mutex> lock_;
     };
 
     void arm_key_rate_timer_locked(queue_state& q, key_state& k);

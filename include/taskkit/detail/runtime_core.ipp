@@ -92,7 +92,7 @@ TASKKIT_DECL auto runtime_core::schedule_timer(time_point at, std::function<void
 }
 
 TASKKIT_DECL auto runtime_core::thread_count() const -> std::size_t {
-    scheduler_lock lock(*this);
+    std::lock_guard lock(mutex_);  // reads only: owes no wake-ups
     return threads_.size();
 }
 
@@ -699,14 +699,16 @@ TASKKIT_DECL auto runtime_core::reacquire(const std::shared_ptr<run_state>& run)
     block_end_locked();
 }
 
-TASKKIT_DECL auto runtime_core::notify_owed_locked() -> void {
-    for (int owed = take_owed_wakes_locked(); owed > 0; --owed) work_cv_.notify_one();
-}
+TASKKIT_DECL auto runtime_core::notify_owed_locked() -> void { signal_workers(take_owed_wakes_locked()); }
 
 TASKKIT_DECL auto runtime_core::unlock_and_notify(std::unique_lock<std::mutex>& lock) -> void {
     const int owed = take_owed_wakes_locked();
     lock.unlock();
-    for (int i = 0; i < owed; ++i) work_cv_.notify_one();
+    signal_workers(owed);
+}
+
+TASKKIT_DECL auto runtime_core::signal_workers(int count) -> void {
+    for (; count > 0; --count) work_cv_.notify_one();
 }
 
 TASKKIT_DECL auto runtime_core::spawn_worker_locked() -> void {

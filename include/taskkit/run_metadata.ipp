@@ -18,7 +18,7 @@ TASKKIT_DECL auto run_metadata::set(std::string_view key, nlohmann::json value) 
 TASKKIT_DECL auto run_metadata::append(std::string_view key, nlohmann::json value) -> run_metadata& {
     std::lock_guard lock(run_->mutex);
     auto& slot = run_->extras().metadata[std::string(key)];
-    if (slot.is_null()) slot = nlohmann::json::array();
+    if (slot.is_null()) slot = nlohmann::json(nlohmann::json::value_t::array);
     if (!slot.is_array()) throw options_error("metadata '" + std::string(key) + "' is not an array: cannot append");
     slot.push_back(std::move(value));
     return *this;
@@ -34,7 +34,7 @@ TASKKIT_DECL auto run_metadata::remove(std::string_view key) -> run_metadata& {
 TASKKIT_DECL auto run_metadata::get() const -> nlohmann::json {
     std::lock_guard lock(run_->mutex);
     const auto* extras = run_->extras_if_any();
-    return extras && extras->metadata.is_object() ? extras->metadata : nlohmann::json::object();
+    return extras && extras->metadata.is_object() ? extras->metadata : nlohmann::json(nlohmann::json::value_t::object);
 }
 
 TASKKIT_DECL auto run_metadata::get(std::string_view key) const -> nlohmann::json {

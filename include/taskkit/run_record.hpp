@@ -55,7 +55,7 @@ struct log_entry {
     time_point time;
     log_level level = log_level::info;
     std::string message;
-    nlohmann::json attributes = nlohmann::json::object();  ///< structured attributes
+    nlohmann::json attributes = nlohmann::json(nlohmann::json::value_t::object);  ///< structured attributes
     std::string run_id;
     std::string task_id;
     int attempt = 0;
@@ -81,7 +81,7 @@ struct run_record {
     std::string queue;
     machine machine_spec;
     std::vector<std::string> tags;
-    nlohmann::json metadata = nlohmann::json::object();
+    nlohmann::json metadata = nlohmann::json(nlohmann::json::value_t::object);
     std::string concurrency_key;  ///< empty when none
     int priority = 0;
     std::string idempotency_key;        ///< empty when none

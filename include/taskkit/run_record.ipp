@@ -28,53 +28,62 @@ TASKKIT_DECL nlohmann::json optional_millis(const std::optional<time_point>& t) 
 
 namespace taskkit {
 
+// Objects are built key by key: a braced initializer list instantiates nlohmann's json_ref and its
+// constructor checks once per key length and value type, which made these four functions the
+// costliest part of including taskkit (docs/performance.md, compile time).
+
 TASKKIT_DECL void to_json(nlohmann::json& j, const error_info& e) {
-    j = {{"type", e.type}, {"message", e.message}};
+    j = nlohmann::json(nlohmann::json::value_t::object);
+    j["type"] = e.type;
+    j["message"] = e.message;
     if (e.code) j["code"] = to_string(*e.code);
 }
 
 TASKKIT_DECL void to_json(nlohmann::json& j, const log_entry& e) {
-    j = {{"time", detail::to_millis(e.time)},
-         {"level", to_string(e.level)},
-         {"message", e.message},
-         {"attributes", e.attributes},
-         {"attempt", e.attempt}};
+    j = nlohmann::json(nlohmann::json::value_t::object);
+    j["time"] = detail::to_millis(e.time);
+    j["level"] = to_string(e.level);
+    j["message"] = e.message;
+    j["attributes"] = e.attributes;
+    j["attempt"] = e.attempt;
 }
 
 TASKKIT_DECL void to_json(nlohmann::json& j, const attempt_record& a) {
-    j = {{"number", a.number},
-         {"started_at", detail::to_millis(a.started_at)},
-         {"finished_at", detail::optional_millis(a.finished_at)},
-         {"error", nullptr}};
-    if (a.error) j["error"] = *a.error;
+    j = nlohmann::json(nlohmann::json::value_t::object);
+    j["number"] = a.number;
+    j["started_at"] = detail::to_millis(a.started_at);
+    j["finished_at"] = detail::optional_millis(a.finished_at);
+    j["error"] = a.error ? nlohmann::json(*a.error) : nlohmann::json(nullptr);
 }
 
 TASKKIT_DECL void to_json(nlohmann::json& j, const run_record& r) {
-    j = {{"id", r.id},
-         {"task_id", r.task_id},
-         {"status", to_string(r.status)},
-         {"payload", r.payload},
-         {"output", r.output},
-         {"error", nullptr},
-         {"attempts", r.attempts},
-         {"queue", r.queue},
-         {"machine", {{"cpu", r.machine_spec.cpu}, {"memory", r.machine_spec.memory}}},
-         {"tags", r.tags},
-         {"metadata", r.metadata},
-         {"concurrency_key", r.concurrency_key},
-         {"priority", r.priority},
-         {"idempotency_key", r.idempotency_key},
-         {"batch_id", r.batch_id},
-         {"parent_id", r.parent_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.parent_id)},
-         {"children", r.children},
-         {"created_at", detail::to_millis(r.created_at)},
-         {"started_at", detail::optional_millis(r.started_at)},
-         {"finished_at", detail::optional_millis(r.finished_at)},
-         {"run_at", detail::optional_millis(r.run_at)},
-         {"logs", r.logs},
-         {"dropped_logs", r.dropped_logs},
-         {"hook_errors", r.hook_errors}};
-    if (r.error) j["error"] = *r.error;
+    j = nlohmann::json(nlohmann::json::value_t::object);
+    j["id"] = r.id;
+    j["task_id"] = r.task_id;
+    j["status"] = to_string(r.status);
+    j["payload"] = r.payload;
+    j["output"] = r.output;
+    j["error"] = r.error ? nlohmann::json(*r.error) : nlohmann::json(nullptr);
+    j["attempts"] = r.attempts;
+    j["queue"] = r.queue;
+    nlohmann::json& machine = j["machine"];
+    machine["cpu"] = r.machine_spec.cpu;
+    machine["memory"] = r.machine_spec.memory;
+    j["tags"] = r.tags;
+    j["metadata"] = r.metadata;
+    j["concurrency_key"] = r.concurrency_key;
+    j["priority"] = r.priority;
+    j["idempotency_key"] = r.idempotency_key;
+    j["batch_id"] = r.batch_id;
+    j["parent_id"] = r.parent_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.parent_id);
+    j["children"] = r.children;
+    j["created_at"] = detail::to_millis(r.created_at);
+    j["started_at"] = detail::optional_millis(r.started_at);
+    j["finished_at"] = detail::optional_millis(r.finished_at);
+    j["run_at"] = detail::optional_millis(r.run_at);
+    j["logs"] = r.logs;
+    j["dropped_logs"] = r.dropped_logs;
+    j["hook_errors"] = r.hook_errors;
 }
 
 }  // namespace taskkit

@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <exception>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,7 +32,24 @@ std::string plain_decode_message(std::string_view what, std::string* path = null
 /// The key named by nlohmann's "key 'x' not found" (out_of_range.403), if that is the message.
 std::optional<std::string> missing_key_in(std::string_view message);
 
-/// Locates why `payload` does not decode into P, member by member.
+/// Tries to decode a JSON value into the payload type: nullopt when it decodes, else the error.
+using decode_trial = std::optional<std::string> (*)(const nlohmann::json&);
+
+/// decode_trial for P.
+template <class P>
+std::optional<std::string> try_decode(const nlohmann::json& j) {
+    try {
+        (void)j.template get<P>();
+        return std::nullopt;
+    } catch (const std::exception& e) {
+        return std::string(e.what());
+    } catch (...) {
+        return std::string("an exception that is not a std::exception");
+    }
+}
+
+/// Locates why `payload` does not decode into a payload type, member by member; `decode` tries
+/// that type, `reference` is a value of it as JSON (nullopt when none can be made).
 ///
 /// The reference is `nlohmann::json(P{})` (P must be default-constructible, its to_json must not
 /// throw, and the reference must decode back). Each member of the payload is tried on its own
@@ -44,118 +60,24 @@ std::optional<std::string> missing_key_in(std::string_view message);
 /// fails is found by bisection on the length of a prefix. The search is bounded (at most
 /// `max_probes` trial decodes). Without a usable reference, the path comes from JSON_DIAGNOSTICS
 /// (when enabled) or from a "key 'x' not found" message; otherwise the problem is at the root.
+std::vector<decode_problem> locate_decode_problems(const nlohmann::json& payload, const std::string& error,
+                                                   decode_trial decode, const std::optional<nlohmann::json>& reference,
+                                                   std::size_t max_probes = 256);
+
+/// Locates why `payload` does not decode into P (see the overload above). Only the reference and
+/// the trial decode depend on P: the search itself is compiled once, not once per payload type.
 template <class P>
 std::vector<decode_problem> locate_decode_problems(const nlohmann::json& payload, const std::string& error,
                                                    std::size_t max_probes = 256) {
-    using json = nlohmann::json;
-    auto decode_error = [](const json& j) -> std::optional<std::string> {
-        try {
-            (void)j.template get<P>();
-            return std::nullopt;
-        } catch (const std::exception& e) {
-            return std::string(e.what());
-        } catch (...) {
-            return std::string("an exception that is not a std::exception");
-        }
-    };
-
-    std::vector<decode_problem> problems;
-    std::optional<json> reference;
+    std::optional<nlohmann::json> reference;
     if constexpr (std::is_default_constructible_v<P>) {
         try {
-            reference = json(P{});
+            reference = nlohmann::json(P{});
         } catch (...) {
             reference.reset();
         }
     }
-    if (reference && reference->is_object() && !payload.is_object()) {
-        return {{"", std::string("type must be object, but is ") + payload.type_name()}};
-    }
-    if (reference && reference->is_object() && !decode_error(*reference)) {
-        json background = *reference;  // decodes; members are swapped in and out one at a time
-        std::size_t probes = 0;
-        std::vector<std::string> tokens;
-        auto pointer_of = [&] {
-            std::string out;
-            for (const auto& part : tokens) out += "/" + escape_pointer_token(part);
-            return out;
-        };
-        // `ref` is the reference object at `tokens` inside `background`; `node` the payload's.
-        std::function<void(json&, const json&)> search = [&](json& ref, const json& node) {
-            for (auto& [key, value] : ref.items()) {
-                if (probes >= max_probes) return;
-                tokens.push_back(key);
-                const auto it = node.find(key);
-                if (it != node.end() && value.is_object() && !value.empty() && it->is_object()) {
-                    search(value, *it);
-                    tokens.pop_back();
-                    continue;
-                }
-                json saved = std::move(value);
-                std::optional<std::string> failure;
-                ++probes;
-                if (it == node.end()) {
-                    // Erasing would invalidate the iteration: decode a copy without the member.
-                    json copy = background;
-                    json* parent = &copy;
-                    for (std::size_t i = 0; i + 1 < tokens.size(); ++i) parent = &(*parent)[tokens[i]];
-                    parent->erase(key);
-                    failure = decode_error(copy);
-                    if (failure) problems.push_back({pointer_of(), "the member is missing"});
-                } else {
-                    value = *it;
-                    failure = decode_error(background);
-                    if (failure) {
-                        decode_problem problem{pointer_of(), plain_decode_message(*failure)};
-                        if (it->is_array() && saved.is_array() && saved.empty() && !it->empty()) {
-                            // The first element that fails: a prefix without it decodes.
-                            std::size_t good = 0;
-                            std::size_t bad = it->size();
-                            while (bad - good > 1 && probes < max_probes) {
-                                ++probes;
-                                const std::size_t mid = good + (bad - good) / 2;
-                                value = json(it->begin(), it->begin() + static_cast<std::ptrdiff_t>(mid));
-                                if (auto e = decode_error(background)) {
-                                    bad = mid;
-                                    failure = std::move(e);
-                                } else {
-                                    good = mid;
-                                }
-                            }
-                            problem.path += "/" + std::to_string(bad - 1);
-                            problem.message = plain_decode_message(*failure);
-                            const json& element = (*it)[bad - 1];
-                            if (auto missing = missing_key_in(problem.message);
-                                missing && element.is_object() && !element.contains(*missing)) {
-                                problem.path += "/" + escape_pointer_token(*missing);
-                                problem.message = "the member is missing";
-                            }
-                        } else if (auto missing = missing_key_in(problem.message);
-                                   missing && it->is_object() && !it->contains(*missing)) {
-                            problem.path += "/" + escape_pointer_token(*missing);
-                            problem.message = "the member is missing";
-                        }
-                        problems.push_back(std::move(problem));
-                    }
-                }
-                value = std::move(saved);
-                tokens.pop_back();
-            }
-        };
-        search(background, payload);
-        if (!problems.empty()) return problems;
-        // Each member decodes on its own: the payload fails as a whole (a check across members
-        // in a custom from_json, say). Fall through and report it at the root.
-    }
-    decode_problem problem;
-    problem.message = plain_decode_message(error, &problem.path);
-    if (auto missing = missing_key_in(problem.message);
-        missing && problem.path.empty() && payload.is_object() && !payload.contains(*missing)) {
-        problem.path = "/" + escape_pointer_token(*missing);
-        problem.message = "the member is missing";
-    }
-    problems.push_back(std::move(problem));
-    return problems;
+    return locate_decode_problems(payload, error, &try_decode<P>, reference, max_probes);
 }
 
 /// Why `payload` does not decode into P, naming the JSON Pointer of each offending member, e.g.

@@ -1,0 +1,55 @@
+// Compile-time fixture: what a user's file usually holds, three tasks over payload structs that
+// nlohmann/json converts, triggered and awaited (timed by bench/run, and built with the benchmarks
+// so that it keeps compiling).
+#include <map>
+#include <string>
+#include <vector>
+
+#include <taskkit/taskkit.hpp>
+
+namespace fixture {
+
+struct signup {
+    std::string name;
+    int age = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(signup, name, age)
+
+struct basket {
+    std::vector<std::string> items;
+    double total = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(basket, items, total)
+
+struct tally {
+    std::string user;
+    std::map<std::string, int> counts;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(tally, user, counts)
+
+inline const taskkit::task<signup, int> welcome({
+    .id = "fixture-welcome",
+    .run = [](const signup& s, taskkit::run_context&) { return s.age; },
+});
+
+inline const taskkit::task<basket, std::string> checkout({
+    .id = "fixture-checkout",
+    .retry = {.max_attempts = 3},
+    .run = [](const basket& b, taskkit::run_context&) { return b.items.empty() ? std::string() : b.items.front(); },
+});
+
+inline const taskkit::task<tally> count({
+    .id = "fixture-count",
+    .queue = {.concurrency_limit = 1},
+    .run = [](const tally& t, taskkit::run_context& ctx) { ctx.logger().info("counted {}", t.user); },
+});
+
+}  // namespace fixture
+
+int main() {
+    auto a = fixture::welcome.trigger({.name = "Ada", .age = 36});
+    auto b = fixture::checkout.trigger({.items = {"book"}, .total = 12.5});
+    auto c = fixture::count.trigger({.user = "ada", .counts = {{"books", 1}}});
+    c.wait();
+    return a.get() + static_cast<int>(b.get().size());
+}

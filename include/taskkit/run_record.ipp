@@ -30,7 +30,8 @@ namespace taskkit {
 
 // Objects are built key by key: a braced initializer list instantiates nlohmann's json_ref and its
 // constructor checks once per key length and value type, which made these four functions the
-// costliest part of including taskkit (docs/performance.md, compile time).
+// costliest part of including taskkit (docs/performance.md, compile time). For the same reason an
+// empty object is made with the value_t constructor here and in the headers, not json::object().
 
 TASKKIT_DECL void to_json(nlohmann::json& j, const error_info& e) {
     j = nlohmann::json(nlohmann::json::value_t::object);
@@ -66,9 +67,8 @@ TASKKIT_DECL void to_json(nlohmann::json& j, const run_record& r) {
     j["error"] = r.error ? nlohmann::json(*r.error) : nlohmann::json(nullptr);
     j["attempts"] = r.attempts;
     j["queue"] = r.queue;
-    nlohmann::json& machine = j["machine"];
-    machine["cpu"] = r.machine_spec.cpu;
-    machine["memory"] = r.machine_spec.memory;
+    j["machine"]["cpu"] = r.machine_spec.cpu;
+    j["machine"]["memory"] = r.machine_spec.memory;
     j["tags"] = r.tags;
     j["metadata"] = r.metadata;
     j["concurrency_key"] = r.concurrency_key;

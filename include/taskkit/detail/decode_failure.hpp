@@ -48,18 +48,19 @@ std::optional<std::string> try_decode(const nlohmann::json& j) {
     }
 }
 
-/// Locates why `payload` does not decode into a payload type, member by member; `decode` tries
-/// that type, `reference` is a value of it as JSON (nullopt when none can be made).
+/// Locates why `payload` does not decode into a payload type P, member by member; `decode` tries
+/// P, `reference` is a value of P as JSON (nullopt when none can be made).
 ///
-/// The reference is `nlohmann::json(P{})` (P must be default-constructible, its to_json must not
-/// throw, and the reference must decode back). Each member of the payload is tried on its own
-/// inside the reference: put into it (or, when the payload lacks the member, removed from it),
-/// then decoded. A member that makes the reference fail is a cause, reported with the error it
-/// gives alone. Objects present in both are searched member by member, so the path is as deep as
-/// the reference goes; within a dynamic array (whose reference is empty) the first element that
-/// fails is found by bisection on the length of a prefix. The search is bounded (at most
-/// `max_probes` trial decodes). Without a usable reference, the path comes from JSON_DIAGNOSTICS
-/// (when enabled) or from a "key 'x' not found" message; otherwise the problem is at the root.
+/// The typed overload below makes the reference as `nlohmann::json(P{})` (P must be default-
+/// constructible, its to_json must not throw, and the reference must decode back). Each member of
+/// the payload is tried on its own inside the reference: put into it (or, when the payload lacks
+/// the member, removed from it), then decoded. A member that makes the reference fail is a cause,
+/// reported with the error it gives alone. Objects present in both are searched member by member,
+/// so the path is as deep as the reference goes; within a dynamic array (whose reference is empty)
+/// the first element that fails is found by bisection on the length of a prefix. The search is
+/// bounded (at most `max_probes` trial decodes). Without a usable reference, the path comes from
+/// JSON_DIAGNOSTICS (when enabled) or from a "key 'x' not found" message; otherwise the problem is
+/// at the root.
 std::vector<decode_problem> locate_decode_problems(const nlohmann::json& payload, const std::string& error,
                                                    decode_trial decode, const std::optional<nlohmann::json>& reference,
                                                    std::size_t max_probes = 256);

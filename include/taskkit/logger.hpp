@@ -74,8 +74,7 @@ public:
     [[nodiscard]] logger with(const nlohmann::json& attributes) const;
 
     /// Writes one line with the given level, message and extra attributes.
-    void log(log_level level, std::string message,
-             const nlohmann::json& attributes = nlohmann::json(nlohmann::json::value_t::object)) const;
+    void log(log_level level, std::string message, const nlohmann::json& attributes = detail::empty_object()) const;
 
 private:
     target target_;

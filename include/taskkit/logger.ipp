@@ -20,7 +20,7 @@ TASKKIT_DECL log_sink stderr_log_sink(log_level min_level) {
 TASKKIT_DECL logger::logger(target t, nlohmann::json attributes) : target_(t), attributes_(std::move(attributes)) {}
 
 TASKKIT_DECL auto logger::with(const nlohmann::json& attributes) const -> logger {
-    nlohmann::json merged = attributes_.is_object() ? attributes_ : nlohmann::json(nlohmann::json::value_t::object);
+    nlohmann::json merged = attributes_.is_object() ? attributes_ : detail::empty_object();
     if (attributes.is_object()) merged.update(attributes);
     return logger(target_, std::move(merged));
 }
@@ -30,7 +30,7 @@ TASKKIT_DECL auto logger::log(log_level level, std::string message, const nlohma
     entry.time = target_.time ? target_.time->now() : std::chrono::system_clock::now();
     entry.level = level;
     entry.message = std::move(message);
-    entry.attributes = attributes_.is_object() ? attributes_ : nlohmann::json(nlohmann::json::value_t::object);
+    entry.attributes = attributes_.is_object() ? attributes_ : detail::empty_object();
     if (attributes.is_object()) entry.attributes.update(attributes);
     entry.attempt = target_.attempt;
     if (auto* run = target_.run) {

@@ -34,7 +34,7 @@ TASKKIT_DECL auto run_metadata::remove(std::string_view key) -> run_metadata& {
 TASKKIT_DECL auto run_metadata::get() const -> nlohmann::json {
     std::lock_guard lock(run_->mutex);
     const auto* extras = run_->extras_if_any();
-    return extras && extras->metadata.is_object() ? extras->metadata : nlohmann::json(nlohmann::json::value_t::object);
+    return extras && extras->metadata.is_object() ? extras->metadata : detail::empty_object();
 }
 
 TASKKIT_DECL auto run_metadata::get(std::string_view key) const -> nlohmann::json {

@@ -50,12 +50,18 @@ enum class log_level { debug, info, warn, error };
     return "info";
 }
 
+namespace detail {
+/// An empty JSON object. `nlohmann::json::object()` builds one from an initializer list, whose
+/// machinery every file that includes taskkit would instantiate; this constructor is no template.
+inline nlohmann::json empty_object() { return nlohmann::json(nlohmann::json::value_t::object); }
+}  // namespace detail
+
 /// One line written through a run's logger.
 struct log_entry {
     time_point time;
     log_level level = log_level::info;
     std::string message;
-    nlohmann::json attributes = nlohmann::json(nlohmann::json::value_t::object);  ///< structured attributes
+    nlohmann::json attributes = detail::empty_object();  ///< structured attributes
     std::string run_id;
     std::string task_id;
     int attempt = 0;
@@ -81,7 +87,7 @@ struct run_record {
     std::string queue;
     machine machine_spec;
     std::vector<std::string> tags;
-    nlohmann::json metadata = nlohmann::json(nlohmann::json::value_t::object);
+    nlohmann::json metadata = detail::empty_object();
     std::string concurrency_key;  ///< empty when none
     int priority = 0;
     std::string idempotency_key;        ///< empty when none

@@ -30,18 +30,18 @@ namespace taskkit {
 
 // Objects are built key by key: a braced initializer list instantiates nlohmann's json_ref and its
 // constructor checks once per key length and value type, which made these four functions the
-// costliest part of including taskkit (docs/performance.md, compile time). For the same reason an
-// empty object is made with the value_t constructor here and in the headers, not json::object().
+// costliest part of including taskkit (docs/performance.md, compile time). For the same reason
+// empty objects come from detail::empty_object(), not json::object().
 
 TASKKIT_DECL void to_json(nlohmann::json& j, const error_info& e) {
-    j = nlohmann::json(nlohmann::json::value_t::object);
+    j = detail::empty_object();
     j["type"] = e.type;
     j["message"] = e.message;
     if (e.code) j["code"] = to_string(*e.code);
 }
 
 TASKKIT_DECL void to_json(nlohmann::json& j, const log_entry& e) {
-    j = nlohmann::json(nlohmann::json::value_t::object);
+    j = detail::empty_object();
     j["time"] = detail::to_millis(e.time);
     j["level"] = to_string(e.level);
     j["message"] = e.message;
@@ -50,7 +50,7 @@ TASKKIT_DECL void to_json(nlohmann::json& j, const log_entry& e) {
 }
 
 TASKKIT_DECL void to_json(nlohmann::json& j, const attempt_record& a) {
-    j = nlohmann::json(nlohmann::json::value_t::object);
+    j = detail::empty_object();
     j["number"] = a.number;
     j["started_at"] = detail::to_millis(a.started_at);
     j["finished_at"] = detail::optional_millis(a.finished_at);
@@ -58,7 +58,7 @@ TASKKIT_DECL void to_json(nlohmann::json& j, const attempt_record& a) {
 }
 
 TASKKIT_DECL void to_json(nlohmann::json& j, const run_record& r) {
-    j = nlohmann::json(nlohmann::json::value_t::object);
+    j = detail::empty_object();
     j["id"] = r.id;
     j["task_id"] = r.task_id;
     j["status"] = to_string(r.status);

@@ -68,7 +68,7 @@ TASKKIT_DECL auto run_state::snapshot() const -> run_record {
     r.started_at = started_at;
     r.finished_at = finished_at;
     r.run_at = run_at;
-    r.metadata = nlohmann::json(nlohmann::json::value_t::object);
+    r.metadata = empty_object();
     if (const auto* e = extras_if_any()) {
         r.tags = e->tags;
         r.parent_id = e->parent_id;

@@ -1,9 +1,16 @@
-// Separate compilation: this file, like every file of the program, is compiled with
-// TASKKIT_SEPARATE_COMPILATION defined, so <taskkit/taskkit.hpp> only declares taskkit's
-// functions and the file compiles about as fast as one that includes nlohmann/json and fmt.
-// Their definitions are compiled once, in separate_compilation/taskkit.cpp (one line:
-// #include <taskkit/src.hpp>). See docs/integration.md.
+// Separate compilation: the program links taskkit::compiled instead of taskkit::taskkit,
+//
+//     target_link_libraries(app PRIVATE taskkit::compiled)
+//
+// so this file, like every file of the program, is compiled with TASKKIT_SEPARATE_COMPILATION
+// defined: <taskkit/taskkit.hpp> only declares taskkit's functions, and the file compiles about as
+// fast as one that includes nlohmann/json and fmt. The definitions are compiled once, in a static
+// library of the program's own build. The code is the same in either mode. See docs/integration.md.
 #include <taskkit/taskkit.hpp>
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#error "this example is built with taskkit::compiled (examples/CMakeLists.txt)"
+#endif
 
 struct resize_payload {
     std::string image;

@@ -1,2 +1,0 @@
-// taskkit's definitions, compiled once for the separate-compilation test binary.
-#include <taskkit/src.hpp>

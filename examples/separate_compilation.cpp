@@ -3,9 +3,10 @@
 //     target_link_libraries(app PRIVATE taskkit::compiled)
 //
 // so this file, like every file of the program, is compiled with TASKKIT_SEPARATE_COMPILATION
-// defined: <taskkit/taskkit.hpp> only declares taskkit's functions, and the file compiles about as
-// fast as one that includes nlohmann/json and fmt. The definitions are compiled once, in a static
-// library of the program's own build. The code is the same in either mode. See docs/integration.md.
+// defined: <taskkit/taskkit.hpp> only declares taskkit's functions, and including it costs about
+// 1.3 times what including nlohmann/json and fmt alone does (about 2 times header-only). The
+// definitions are compiled once, in a static library of the program's own build. The code is the
+// same in either mode. See docs/integration.md.
 #include <taskkit/taskkit.hpp>
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)

@@ -1,7 +1,7 @@
 // Latency from trigger to the start of the run (the run records steady_clock::now() first thing),
-// p50 and p99, against boost::asio::thread_pool post-to-start, on the same number of workers:
-// on an idle runtime, and under a steady background load of half the throughput each system
-// measured in this process (the median of five calibrations).
+// p50 and p99 (p10, p25, p75 and p90 in the counters), against boost::asio::thread_pool
+// post-to-start, on the same number of workers: on an idle runtime, and under a steady background
+// load of half the throughput each system measured in this process (the median of five calibrations).
 //   bench_latency --benchmark_counters_tabular=true
 // Goal: taskkit's p50 within 2x Asio's. A summary table is printed at the end.
 #include <taskkit/taskkit.hpp>

@@ -19,4 +19,6 @@ function(taskkit_define_compiled_target)
   add_library(taskkit::compiled ALIAS taskkit_compiled)
   target_link_libraries(taskkit_compiled PUBLIC taskkit::taskkit)
   target_compile_definitions(taskkit_compiled PUBLIC TASKKIT_SEPARATE_COMPILATION)
+  # Position-independent, so that it links into a shared library as well as into a program.
+  set_target_properties(taskkit_compiled PROPERTIES POSITION_INDEPENDENT_CODE ON)
 endfunction()

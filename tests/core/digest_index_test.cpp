@@ -130,3 +130,48 @@ TEST_CASE("the memory store keeps every unfinished run and the most recent finis
     CHECK_FALSE(rt.retrieve("run_does_not_exist").has_value());
     CHECK_FALSE(rt.retrieve("").has_value());
 }
+
+TEST_CASE("a run retried after the memory store forgot it is held again and only once") {
+    taskkit::registry reg;
+    taskkit::task<int, int> t({.id = "forgotten",
+                               .retry = {.max_attempts = 1},
+                               .run =
+                                   [](const int& n) {
+                                       if (n < 0) throw std::runtime_error("negative");
+                                       return n;
+                                   }},
+                              reg);
+    auto store = std::make_shared<taskkit::memory_run_store>(1);
+    auto opts = options(reg, 0, std::make_shared<taskkit::virtual_clock>());
+    opts.store = store;
+    taskkit::runtime rt(opts);
+    auto failed = rt.trigger(t, -1);
+    rt.core()->run_ready();
+    REQUIRE(failed.status() == taskkit::run_status::failed);
+    auto later = rt.trigger(t, 1);
+    rt.core()->run_ready();
+    REQUIRE(later.get() == 1);
+    REQUIRE_FALSE(rt.retrieve(failed.id()).has_value());  // one finished run is kept: the later one
+    CHECK(store->size() == 1);
+
+    failed.retry();
+    const auto held = rt.retrieve(failed.id());
+    REQUIRE(held.has_value());
+    CHECK(held->status == taskkit::run_status::queued);
+    CHECK(store->size() == 2);
+    const auto page = rt.list({.statuses = {taskkit::run_status::queued}});
+    REQUIRE(page.runs.size() == 1);
+    CHECK(page.runs[0].id == failed.id());
+
+    rt.core()->run_ready();  // fails again, and is now the one finished run kept
+    REQUIRE(failed.status() == taskkit::run_status::failed);
+    CHECK(rt.retrieve(failed.id())->status == taskkit::run_status::failed);
+    CHECK_FALSE(rt.retrieve(later.id()).has_value());
+    CHECK(store->size() == 1);
+
+    failed.retry();  // held this time: not added twice
+    CHECK(store->size() == 1);
+    rt.core()->run_ready();
+    CHECK(store->size() == 1);
+    CHECK(rt.retrieve(failed.id())->status == taskkit::run_status::failed);
+}

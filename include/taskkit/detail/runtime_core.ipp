@@ -236,6 +236,9 @@ TASKKIT_DECL auto runtime_core::retry(const std::shared_ptr<run_state>& run) -> 
         ++run->generation;
         run->ended.store(false);
     }
+    // A store holds every unfinished run: one that forgot this run after it finished (a memory
+    // store keeps only the most recent finished runs) holds it again, so its id finds it.
+    if (!store_->find(run->id)) store_->add(run);
     publish(run, run_status::queued, 0);
     enqueue(run);
 }

@@ -16,6 +16,31 @@ struct item {
     int value;
 };
 
+/// A runtime without workers on a virtual clock, whose memory store keeps `retained` finished runs,
+/// and a task that fails (once, no retries) for a negative payload.
+struct store_fixture {
+    taskkit::registry reg;
+    taskkit::task<int, int> t{{.id = "kept",
+                               .retry = {.max_attempts = 1},
+                               .run =
+                                   [](const int& n) {
+                                       if (n < 0) throw std::runtime_error("negative");
+                                       return n;
+                                   }},
+                              reg};
+    std::shared_ptr<taskkit::memory_run_store> store;
+    taskkit::runtime rt;
+
+    explicit store_fixture(std::size_t retained)
+        : store(std::make_shared<taskkit::memory_run_store>(retained)), rt(with_store(reg, store)) {}
+
+    static taskkit::runtime_options with_store(taskkit::registry& reg, std::shared_ptr<taskkit::run_store> store) {
+        auto opts = options(reg, 0, std::make_shared<taskkit::virtual_clock>());
+        opts.store = std::move(store);
+        return opts;
+    }
+};
+
 }  // namespace
 
 TEST_CASE("digest_index finds what it holds, including entries that share a digest") {
@@ -84,19 +109,10 @@ TEST_CASE("run ids made one after another get neighbouring digests; other ids ar
 }
 
 TEST_CASE("the memory store keeps every unfinished run and the most recent finished ones") {
-    taskkit::registry reg;
-    taskkit::task<int, int> t({.id = "kept",
-                               .retry = {.max_attempts = 1},
-                               .run =
-                                   [](const int& n) {
-                                       if (n < 0) throw std::runtime_error("negative");
-                                       return n;
-                                   }},
-                              reg);
-    auto store = std::make_shared<taskkit::memory_run_store>(3);
-    auto opts = options(reg, 0, std::make_shared<taskkit::virtual_clock>());
-    opts.store = store;
-    taskkit::runtime rt(opts);
+    store_fixture f(3);
+    auto& t = f.t;
+    auto& store = f.store;
+    auto& rt = f.rt;
     auto failed = rt.trigger(t, -1);
     auto delayed = rt.trigger(t, 100, {.delay = std::chrono::hours(1)});
     rt.core()->run_ready();
@@ -132,19 +148,10 @@ TEST_CASE("the memory store keeps every unfinished run and the most recent finis
 }
 
 TEST_CASE("a run retried after the memory store forgot it is held again and only once") {
-    taskkit::registry reg;
-    taskkit::task<int, int> t({.id = "forgotten",
-                               .retry = {.max_attempts = 1},
-                               .run =
-                                   [](const int& n) {
-                                       if (n < 0) throw std::runtime_error("negative");
-                                       return n;
-                                   }},
-                              reg);
-    auto store = std::make_shared<taskkit::memory_run_store>(1);
-    auto opts = options(reg, 0, std::make_shared<taskkit::virtual_clock>());
-    opts.store = store;
-    taskkit::runtime rt(opts);
+    store_fixture f(1);
+    auto& t = f.t;
+    auto& store = f.store;
+    auto& rt = f.rt;
     auto failed = rt.trigger(t, -1);
     rt.core()->run_ready();
     REQUIRE(failed.status() == taskkit::run_status::failed);

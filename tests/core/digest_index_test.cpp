@@ -16,8 +16,9 @@ struct item {
     int value;
 };
 
-/// A runtime without workers on a virtual clock, whose memory store keeps `retained` finished runs,
+/// A runtime without workers on a virtual clock, whose memory store keeps `Retained` finished runs,
 /// and a task that fails (once, no retries) for a negative payload.
+template <std::size_t Retained>
 struct store_fixture {
     taskkit::registry reg;
     taskkit::task<int, int> t{{.id = "kept",
@@ -28,11 +29,8 @@ struct store_fixture {
                                        return n;
                                    }},
                               reg};
-    std::shared_ptr<taskkit::memory_run_store> store;
-    taskkit::runtime rt;
-
-    explicit store_fixture(std::size_t retained)
-        : store(std::make_shared<taskkit::memory_run_store>(retained)), rt(with_store(reg, store)) {}
+    std::shared_ptr<taskkit::memory_run_store> store = std::make_shared<taskkit::memory_run_store>(Retained);
+    taskkit::runtime rt{with_store(reg, store)};
 
     static taskkit::runtime_options with_store(taskkit::registry& reg, std::shared_ptr<taskkit::run_store> store) {
         auto opts = options(reg, 0, std::make_shared<taskkit::virtual_clock>());
@@ -108,11 +106,7 @@ TEST_CASE("run ids made one after another get neighbouring digests; other ids ar
     CHECK(run_id_digest("") == std::hash<std::string_view>{}(""));
 }
 
-TEST_CASE("the memory store keeps every unfinished run and the most recent finished ones") {
-    store_fixture f(3);
-    auto& t = f.t;
-    auto& store = f.store;
-    auto& rt = f.rt;
+TEST_CASE_METHOD(store_fixture<3>, "the memory store keeps every unfinished run and the most recent finished ones") {
     auto failed = rt.trigger(t, -1);
     auto delayed = rt.trigger(t, 100, {.delay = std::chrono::hours(1)});
     rt.core()->run_ready();
@@ -147,11 +141,7 @@ TEST_CASE("the memory store keeps every unfinished run and the most recent finis
     CHECK_FALSE(rt.retrieve("").has_value());
 }
 
-TEST_CASE("a run retried after the memory store forgot it is held again and only once") {
-    store_fixture f(1);
-    auto& t = f.t;
-    auto& store = f.store;
-    auto& rt = f.rt;
+TEST_CASE_METHOD(store_fixture<1>, "a run retried after the memory store forgot it is held again and only once") {
     auto failed = rt.trigger(t, -1);
     rt.core()->run_ready();
     REQUIRE(failed.status() == taskkit::run_status::failed);

@@ -7,10 +7,7 @@
 
 namespace taskkit {
 
-TASKKIT_DECL runtime::runtime(runtime_options options)
-    : core_(std::make_shared<detail::runtime_core>(std::move(options))) {
-    core_->start();
-}
+TASKKIT_DECL runtime::runtime(runtime_options options) : core_(detail::runtime_core::create(std::move(options))) {}
 
 TASKKIT_DECL auto runtime::default_runtime() -> runtime& {
     static runtime instance;

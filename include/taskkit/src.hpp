@@ -20,7 +20,8 @@
 #include <taskkit/detail/queue_state.ipp>
 #include <taskkit/detail/run_index.ipp>
 #include <taskkit/detail/run_state.ipp>
-#include <taskkit/detail/runtime_core.ipp>
+#include <taskkit/detail/runtime_engine.hpp>
+#include <taskkit/detail/runtime_engine.ipp>
 #include <taskkit/detail/task_definition.ipp>
 #include <taskkit/detail/timer_queue.ipp>
 #include <taskkit/error.ipp>

@@ -1,9 +1,9 @@
-/// @file detail/runtime_core.ipp
-/// The definitions of what <taskkit/detail/runtime_core.hpp> declares: included by that header (header-only, the
+/// @file detail/runtime_engine.ipp
+/// The definitions of what <taskkit/detail/runtime_engine.hpp> declares: included by that header (header-only, the
 /// default), or compiled once through <taskkit/src.hpp> (TASKKIT_SEPARATE_COMPILATION).
 #pragma once
 
-#include <taskkit/detail/runtime_core.hpp>
+#include <taskkit/detail/runtime_engine.hpp>
 
 #include <random>
 
@@ -38,13 +38,19 @@ TASKKIT_DECL machine host_machine() {
     return m;
 }
 
-TASKKIT_DECL runtime_core::runtime_core(runtime_options options)
-    : clock_(options.clock ? std::move(options.clock) : std::make_shared<real_clock>()),
-      registry_(options.registry ? options.registry : &registry::global()),
-      store_(options.store ? std::move(options.store) : std::make_shared<memory_run_store>()),
+TASKKIT_DECL auto runtime_core::create(runtime_options options) -> std::shared_ptr<runtime_core> {
+    auto engine = std::make_shared<runtime_engine>(std::move(options));
+    engine->start();
+    return engine;
+}
+
+TASKKIT_DECL runtime_engine::runtime_engine(runtime_options options)
+    : runtime_core(options.clock ? std::move(options.clock) : std::make_shared<real_clock>(),
+                   options.registry ? *options.registry : registry::global(),
+                   options.store ? std::move(options.store) : std::make_shared<memory_run_store>(),
+                   options.capacity.value_or(host_machine())),
       log_sink_(options.log_sink ? std::move(options.log_sink) : stderr_log_sink()),
       max_log_entries_(options.max_log_entries),
-      capacity_(options.capacity.value_or(host_machine())),
       timers_(clock_) {
     const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
     target_ = static_cast<int>(options.workers.value_or(hw));
@@ -67,13 +73,13 @@ TASKKIT_DECL runtime_core::runtime_core(runtime_options options)
     timers_.set_run_timer_handler([this](const run_timer& timer) { on_run_timer(timer); });
 }
 
-TASKKIT_DECL runtime_core::~runtime_core() {
+TASKKIT_DECL runtime_engine::~runtime_engine() {
     shutdown();
     std::lock_guard lock(extensions_mutex_);
     extensions_.clear();  // after shutdown, so references to extensions stay valid until then
 }
 
-TASKKIT_DECL auto runtime_core::start() -> void {
+TASKKIT_DECL auto runtime_engine::start() -> void {
     if (!manual_) {
         timers_.start_thread();
         scheduler_lock lock(*this);
@@ -82,23 +88,23 @@ TASKKIT_DECL auto runtime_core::start() -> void {
     for (auto& hook : registry_->runtime_hooks()) hook(*this);
 }
 
-TASKKIT_DECL auto runtime_core::on_shutdown(std::function<void()> hook) -> void {
+TASKKIT_DECL auto runtime_engine::on_shutdown(std::function<void()> hook) -> void {
     std::lock_guard lock(extensions_mutex_);
     shutdown_hooks_.push_back(std::move(hook));
 }
 
-TASKKIT_DECL auto runtime_core::schedule_timer(time_point at, std::function<void()> fn, bool background) -> void {
+TASKKIT_DECL auto runtime_engine::schedule_timer(time_point at, std::function<void()> fn, bool background) -> void {
     timers_.schedule(at, std::move(fn), background);
 }
 
-TASKKIT_DECL auto runtime_core::thread_count() const -> std::size_t {
+TASKKIT_DECL auto runtime_engine::thread_count() const -> std::size_t {
     std::lock_guard lock(mutex_);  // reads only: owes no wake-ups
     return threads_.size();
 }
 
-TASKKIT_DECL auto runtime_core::prepare(const std::shared_ptr<run_state>& run,
-                                        std::shared_ptr<const task_definition_base> task,
-                                        const trigger_options& options) -> void {
+TASKKIT_DECL auto runtime_engine::prepare(const std::shared_ptr<run_state>& run,
+                                          std::shared_ptr<const task_definition_base> task,
+                                          const trigger_options& options) -> void {
     options.validate();
     run->task = std::move(task);
     const auto& def = *run->task;
@@ -142,7 +148,7 @@ TASKKIT_DECL auto runtime_core::prepare(const std::shared_ptr<run_state>& run,
     }
 }
 
-TASKKIT_DECL auto runtime_core::commit(const std::shared_ptr<run_state>& run, const trigger_options& options)
+TASKKIT_DECL auto runtime_engine::commit(const std::shared_ptr<run_state>& run, const trigger_options& options)
     -> std::shared_ptr<run_state> {
     if (run->idempotency_key().empty()) {
         commit_new(run);
@@ -169,18 +175,18 @@ TASKKIT_DECL auto runtime_core::commit(const std::shared_ptr<run_state>& run, co
     return run;
 }
 
-TASKKIT_DECL auto runtime_core::submit(const std::shared_ptr<run_state>& run,
-                                       std::shared_ptr<const task_definition_base> task, const trigger_options& options)
-    -> std::shared_ptr<run_state> {
+TASKKIT_DECL auto runtime_engine::submit(const std::shared_ptr<run_state>& run,
+                                         std::shared_ptr<const task_definition_base> task,
+                                         const trigger_options& options) -> std::shared_ptr<run_state> {
     prepare(run, std::move(task), options);
     return commit(run, options);
 }
 
-TASKKIT_DECL auto runtime_core::next_batch_id() -> std::string {
+TASKKIT_DECL auto runtime_engine::next_batch_id() -> std::string {
     return make_id("batch_", id_counter_.fetch_add(1, std::memory_order_relaxed) + 1);
 }
 
-TASKKIT_DECL auto runtime_core::cancel(const std::shared_ptr<run_state>& run) -> bool {
+TASKKIT_DECL auto runtime_engine::cancel(const std::shared_ptr<run_state>& run) -> bool {
     std::vector<std::shared_ptr<run_state>> children;
     std::vector<std::function<void()>> callbacks;
     std::stop_source stop;
@@ -209,12 +215,14 @@ TASKKIT_DECL auto runtime_core::cancel(const std::shared_ptr<run_state>& run) ->
     if (ended_now) finish_publish(run, run_status::canceled, callbacks);
     for (auto& child : children) cancel(child);
     if (terminal_hooks) {
-        post([self = shared_from_this(), run] { self->run_terminal_hooks(run, make_error_info<canceled_error>()); });
+        post([self = std::static_pointer_cast<runtime_engine>(shared_from_this()), run] {
+            self->run_terminal_hooks(run, make_error_info<canceled_error>());
+        });
     }
     return true;
 }
 
-TASKKIT_DECL auto runtime_core::retry(const std::shared_ptr<run_state>& run) -> void {
+TASKKIT_DECL auto runtime_engine::retry(const std::shared_ptr<run_state>& run) -> void {
     {
         scheduler_lock lock(*this);
         if (stopping_) throw runtime_stopped_error();
@@ -243,7 +251,7 @@ TASKKIT_DECL auto runtime_core::retry(const std::shared_ptr<run_state>& run) -> 
     enqueue(run);
 }
 
-TASKKIT_DECL auto runtime_core::replay(const std::shared_ptr<run_state>& run) -> std::shared_ptr<run_state> {
+TASKKIT_DECL auto runtime_engine::replay(const std::shared_ptr<run_state>& run) -> std::shared_ptr<run_state> {
     auto copy = run->task->clone_run(*run);
     trigger_options options;
     const auto tags = run->tags();
@@ -255,8 +263,8 @@ TASKKIT_DECL auto runtime_core::replay(const std::shared_ptr<run_state>& run) ->
     return copy;
 }
 
-TASKKIT_DECL auto runtime_core::wait(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
-                                     std::optional<std::chrono::steady_clock::time_point> deadline) -> bool {
+TASKKIT_DECL auto runtime_engine::wait(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
+                                       std::optional<std::chrono::steady_clock::time_point> deadline) -> bool {
     auto satisfied = [&] { return count_ended(runs, mode); };
     if (satisfied()) return true;
     if (current_frame && current_frame->core == this) return wait_inside_run(runs, mode, deadline);
@@ -264,9 +272,9 @@ TASKKIT_DECL auto runtime_core::wait(const std::vector<std::shared_ptr<run_state
     return block_until(runs, mode, deadline, nullptr);
 }
 
-TASKKIT_DECL auto runtime_core::drive_until(const std::function<bool()>& done,
-                                            std::optional<std::chrono::steady_clock::time_point> deadline,
-                                            bool until_idle) -> bool {
+TASKKIT_DECL auto runtime_engine::drive_until(const std::function<bool()>& done,
+                                              std::optional<std::chrono::steady_clock::time_point> deadline,
+                                              bool until_idle) -> bool {
     for (;;) {
         if (done()) return true;
         if (deadline && std::chrono::steady_clock::now() >= *deadline) return false;
@@ -298,7 +306,7 @@ TASKKIT_DECL auto runtime_core::drive_until(const std::function<bool()>& done,
     }
 }
 
-TASKKIT_DECL auto runtime_core::run_ready() -> void {
+TASKKIT_DECL auto runtime_engine::run_ready() -> void {
     for (;;) {
         timers_.fire_due();
         work_item item;
@@ -315,7 +323,7 @@ TASKKIT_DECL auto runtime_core::run_ready() -> void {
     }
 }
 
-TASKKIT_DECL auto runtime_core::reschedule(const std::shared_ptr<run_state>& run, const run_delay& delay) -> void {
+TASKKIT_DECL auto runtime_engine::reschedule(const std::shared_ptr<run_state>& run, const run_delay& delay) -> void {
     if (delay.negative()) throw options_error("reschedule: the delay must not be negative");
     const auto due = delay.due(clock_->now());
     std::uint64_t generation = 0;
@@ -331,7 +339,7 @@ TASKKIT_DECL auto runtime_core::reschedule(const std::shared_ptr<run_state>& run
     arm_delay(run, due, generation);
 }
 
-TASKKIT_DECL auto runtime_core::sleep_until(run_state& run, time_point at) -> bool {
+TASKKIT_DECL auto runtime_engine::sleep_until(run_state& run, time_point at) -> bool {
     if (!current_frame || current_frame->run.get() != &run || current_frame->core != this)
         throw state_error("ctx.wait_for / ctx.wait_until must be called from the run's own thread");
     if (clock_->now() >= at) return !run.stop.stop_requested();
@@ -344,8 +352,8 @@ TASKKIT_DECL auto runtime_core::sleep_until(run_state& run, time_point at) -> bo
     return marker->ended.load(std::memory_order_acquire) && !run.stop.stop_requested();
 }
 
-TASKKIT_DECL auto runtime_core::subscribe(std::function<void(const status_event&)> callback,
-                                          std::function<bool(const run_state&, run_status)> filter)
+TASKKIT_DECL auto runtime_engine::subscribe(std::function<void(const status_event&)> callback,
+                                            std::function<bool(const run_state&, run_status)> filter)
     -> std::shared_ptr<subscriber> {
     auto sub = std::make_shared<subscriber>();
     sub->callback = std::move(callback);
@@ -356,7 +364,7 @@ TASKKIT_DECL auto runtime_core::subscribe(std::function<void(const status_event&
     return sub;
 }
 
-TASKKIT_DECL auto runtime_core::unsubscribe(const std::shared_ptr<subscriber>& sub) -> void {
+TASKKIT_DECL auto runtime_engine::unsubscribe(const std::shared_ptr<subscriber>& sub) -> void {
     {
         std::lock_guard calling(sub->mutex);
         sub->active = false;
@@ -366,7 +374,7 @@ TASKKIT_DECL auto runtime_core::unsubscribe(const std::shared_ptr<subscriber>& s
     subscriber_count_.store(subscribers_.size(), std::memory_order_release);
 }
 
-TASKKIT_DECL auto runtime_core::shutdown() -> void {
+TASKKIT_DECL auto runtime_engine::shutdown() -> void {
     {
         scheduler_lock lock(*this);
         if (stopping_) return;
@@ -405,7 +413,7 @@ TASKKIT_DECL auto runtime_core::shutdown() -> void {
     timers_.stop();
 }
 
-TASKKIT_DECL auto runtime_core::commit_new(const std::shared_ptr<run_state>& run) -> void {
+TASKKIT_DECL auto runtime_engine::commit_new(const std::shared_ptr<run_state>& run) -> void {
     if (stopping_.load()) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
     exec_frame* parent = current_frame && current_frame->core == this ? current_frame : nullptr;
     if (parent) run->extras().parent_id = parent->run->id;  // not published yet: no lock
@@ -439,12 +447,12 @@ TASKKIT_DECL auto runtime_core::commit_new(const std::shared_ptr<run_state>& run
     if (delayed) arm_delay(run, *run->run_at, 0);
 }
 
-TASKKIT_DECL auto runtime_core::arm_delay(const std::shared_ptr<run_state>& run, time_point due,
-                                          std::uint64_t generation) -> void {
+TASKKIT_DECL auto runtime_engine::arm_delay(const std::shared_ptr<run_state>& run, time_point due,
+                                            std::uint64_t generation) -> void {
     timers_.schedule(due, run_timer{.run = run, .generation = generation, .what = run_timer::kind::delay_over});
 }
 
-TASKKIT_DECL auto runtime_core::queue_for_locked(std::string_view name, const queue_options& task_queue)
+TASKKIT_DECL auto runtime_engine::queue_for_locked(std::string_view name, const queue_options& task_queue)
     -> queue_state* {
     auto it = queues_.find(name);
     if (it != queues_.end()) return it->second.get();
@@ -456,16 +464,16 @@ TASKKIT_DECL auto runtime_core::queue_for_locked(std::string_view name, const qu
     return raw;
 }
 
-TASKKIT_DECL auto runtime_core::free_locked() const noexcept -> machine {
+TASKKIT_DECL auto runtime_engine::free_locked() const noexcept -> machine {
     return machine{capacity_.cpu - used_.cpu, capacity_.memory - used_.memory};
 }
 
-TASKKIT_DECL auto runtime_core::take_machine_locked(const machine& m) -> void {
+TASKKIT_DECL auto runtime_engine::take_machine_locked(const machine& m) -> void {
     used_.cpu += m.cpu;
     used_.memory += m.memory;
 }
 
-TASKKIT_DECL auto runtime_core::refresh_key_locked(queue_state& q, key_state& k) -> void {
+TASKKIT_DECL auto runtime_engine::refresh_key_locked(queue_state& q, key_state& k) -> void {
     if (k.in_rotation || k.pending.empty() || !q.key_has_slot(k) || k.resumers_waiting > 0) return;
     if (k.rate && !k.rate->allows(clock_->now())) {
         arm_key_rate_timer_locked(q, k);
@@ -476,7 +484,7 @@ TASKKIT_DECL auto runtime_core::refresh_key_locked(queue_state& q, key_state& k)
     refresh_queue_locked(q);
 }
 
-TASKKIT_DECL auto runtime_core::refresh_queue_locked(queue_state& q) -> void {
+TASKKIT_DECL auto runtime_engine::refresh_queue_locked(queue_state& q) -> void {
     if (q.in_ready || q.rotation.empty() || !q.total_has_slot()) return;
     if (q.rate && !q.rate->allows(clock_->now())) {
         arm_queue_rate_timer_locked(q);
@@ -487,18 +495,18 @@ TASKKIT_DECL auto runtime_core::refresh_queue_locked(queue_state& q) -> void {
     wake_worker_locked();
 }
 
-TASKKIT_DECL auto runtime_core::wake_worker_locked() -> void {
+TASKKIT_DECL auto runtime_engine::wake_worker_locked() -> void {
     if (idle_ > woken_) {
         ++woken_;
         ++wakes_owed_;  // notified as the lock is released: the woken thread does not find it held
     }
 }
 
-TASKKIT_DECL auto runtime_core::arm_key_rate_timer_locked(queue_state& q, key_state& k) -> void {
+TASKKIT_DECL auto runtime_engine::arm_key_rate_timer_locked(queue_state& q, key_state& k) -> void {
     if (k.rate_timer_armed) return;
     k.rate_timer_armed = true;
     timers_.schedule(k.rate->next_allowed(), [this_ = weak_from_this(), qp = &q, kp = &k] {
-        auto core = this_.lock();
+        auto core = std::static_pointer_cast<runtime_engine>(this_.lock());
         if (!core) return;
         scheduler_lock lock(*core);
         kp->rate_timer_armed = false;
@@ -506,11 +514,11 @@ TASKKIT_DECL auto runtime_core::arm_key_rate_timer_locked(queue_state& q, key_st
     });
 }
 
-TASKKIT_DECL auto runtime_core::arm_queue_rate_timer_locked(queue_state& q) -> void {
+TASKKIT_DECL auto runtime_engine::arm_queue_rate_timer_locked(queue_state& q) -> void {
     if (q.rate_timer_armed) return;
     q.rate_timer_armed = true;
     timers_.schedule(q.rate->next_allowed(), [this_ = weak_from_this(), qp = &q] {
-        auto core = this_.lock();
+        auto core = std::static_pointer_cast<runtime_engine>(this_.lock());
         if (!core) return;
         scheduler_lock lock(*core);
         qp->rate_timer_armed = false;
@@ -518,7 +526,7 @@ TASKKIT_DECL auto runtime_core::arm_queue_rate_timer_locked(queue_state& q) -> v
     });
 }
 
-TASKKIT_DECL auto runtime_core::maybe_forget_key_locked(queue_state& q, key_state& k) -> void {
+TASKKIT_DECL auto runtime_engine::maybe_forget_key_locked(queue_state& q, key_state& k) -> void {
     if (k.key.empty() || !k.pending.empty() || k.running > 0 || k.resumers_waiting > 0 || k.in_rotation ||
         k.rate_timer_armed)
         return;
@@ -526,40 +534,40 @@ TASKKIT_DECL auto runtime_core::maybe_forget_key_locked(queue_state& q, key_stat
     q.forget(k);
 }
 
-TASKKIT_DECL auto runtime_core::key_of_locked(run_state& run) -> key_state& {
+TASKKIT_DECL auto runtime_engine::key_of_locked(run_state& run) -> key_state& {
     run.key = &run.queue->key(run.concurrency_key());
     return *run.key;
 }
 
-TASKKIT_DECL auto runtime_core::enqueue(const std::shared_ptr<run_state>& run) -> void {
+TASKKIT_DECL auto runtime_engine::enqueue(const std::shared_ptr<run_state>& run) -> void {
     scheduler_lock lock(*this);
     enqueue_locked(run);
 }
 
-TASKKIT_DECL auto runtime_core::enqueue_locked(const std::shared_ptr<run_state>& run) -> void {
+TASKKIT_DECL auto runtime_engine::enqueue_locked(const std::shared_ptr<run_state>& run) -> void {
     push_pending_locked(run, key_of_locked(*run));
 }
 
-TASKKIT_DECL auto runtime_core::push_pending_locked(const std::shared_ptr<run_state>& run, key_state& k) -> void {
+TASKKIT_DECL auto runtime_engine::push_pending_locked(const std::shared_ptr<run_state>& run, key_state& k) -> void {
     run->queue_token = ++queue_tokens_;
     k.pending.push(pending_entry{run->rank, run->queue_token, run});
     refresh_key_locked(*run->queue, k);
 }
 
-TASKKIT_DECL auto runtime_core::post(std::function<void()> job) -> void {
+TASKKIT_DECL auto runtime_engine::post(std::function<void()> job) -> void {
     scheduler_lock lock(*this);
     jobs_.push_back(std::move(job));
     wake_worker_locked();
 }
 
-TASKKIT_DECL auto runtime_core::record_start_locked(queue_state& q, key_state& k) -> void {
+TASKKIT_DECL auto runtime_engine::record_start_locked(queue_state& q, key_state& k) -> void {
     if (!q.rate && !k.rate) return;
     const auto now = clock_->now();
     if (q.rate) q.rate->record(now);
     if (k.rate) k.rate->record(now);
 }
 
-TASKKIT_DECL auto runtime_core::next_work_locked(work_item& out) -> bool {
+TASKKIT_DECL auto runtime_engine::next_work_locked(work_item& out) -> bool {
     if (!jobs_.empty()) {
         out.job = std::move(jobs_.front());
         jobs_.pop_front();
@@ -617,7 +625,7 @@ TASKKIT_DECL auto runtime_core::next_work_locked(work_item& out) -> bool {
     return false;
 }
 
-TASKKIT_DECL auto runtime_core::take_for_inline_locked(const std::shared_ptr<run_state>& run) -> bool {
+TASKKIT_DECL auto runtime_engine::take_for_inline_locked(const std::shared_ptr<run_state>& run) -> bool {
     queue_state* q = run->queue;
     key_state* k = run->key;
     if (!q || !k || run->queue_token == 0 || !q->key_has_slot(*k) || !q->total_has_slot() || k->resumers_waiting > 0 ||
@@ -635,7 +643,7 @@ TASKKIT_DECL auto runtime_core::take_for_inline_locked(const std::shared_ptr<run
     return true;
 }
 
-TASKKIT_DECL auto runtime_core::release_locked(const std::shared_ptr<run_state>& run) -> void {
+TASKKIT_DECL auto runtime_engine::release_locked(const std::shared_ptr<run_state>& run) -> void {
     queue_state& q = *run->queue;
     key_state& k = *run->key;
     --k.running;
@@ -654,7 +662,7 @@ TASKKIT_DECL auto runtime_core::release_locked(const std::shared_ptr<run_state>&
     maybe_forget_key_locked(q, k);
 }
 
-TASKKIT_DECL auto runtime_core::grant_resumers_locked() -> void {
+TASKKIT_DECL auto runtime_engine::grant_resumers_locked() -> void {
     for (auto it = resumers_.begin(); it != resumers_.end();) {
         resume_ticket* t = *it;
         queue_state& q = *t->run->queue;
@@ -674,7 +682,7 @@ TASKKIT_DECL auto runtime_core::grant_resumers_locked() -> void {
     }
 }
 
-TASKKIT_DECL auto runtime_core::reacquire(const std::shared_ptr<run_state>& run) -> void {
+TASKKIT_DECL auto runtime_engine::reacquire(const std::shared_ptr<run_state>& run) -> void {
     std::unique_lock lock(mutex_);
     queue_state& q = *run->queue;
     key_state& k = key_of_locked(*run);
@@ -702,24 +710,24 @@ TASKKIT_DECL auto runtime_core::reacquire(const std::shared_ptr<run_state>& run)
     block_end_locked();
 }
 
-TASKKIT_DECL auto runtime_core::notify_owed_locked() -> void { signal_workers(take_owed_wakes_locked()); }
+TASKKIT_DECL auto runtime_engine::notify_owed_locked() -> void { signal_workers(take_owed_wakes_locked()); }
 
-TASKKIT_DECL auto runtime_core::unlock_and_notify(std::unique_lock<std::mutex>& lock) -> void {
+TASKKIT_DECL auto runtime_engine::unlock_and_notify(std::unique_lock<std::mutex>& lock) -> void {
     const int owed = take_owed_wakes_locked();
     lock.unlock();
     signal_workers(owed);
 }
 
-TASKKIT_DECL auto runtime_core::signal_workers(int count) -> void {
+TASKKIT_DECL auto runtime_engine::signal_workers(int count) -> void {
     for (; count > 0; --count) work_cv_.notify_one();
 }
 
-TASKKIT_DECL auto runtime_core::spawn_worker_locked() -> void {
+TASKKIT_DECL auto runtime_engine::spawn_worker_locked() -> void {
     ++active_;
     threads_.emplace_back([this] { worker_main(); });
 }
 
-TASKKIT_DECL auto runtime_core::block_begin_locked() -> void {
+TASKKIT_DECL auto runtime_engine::block_begin_locked() -> void {
     --active_;
     if (exiting_ || active_ >= target_) return;
     if (parked_ > wake_tokens_) {
@@ -731,7 +739,7 @@ TASKKIT_DECL auto runtime_core::block_begin_locked() -> void {
     }
 }
 
-TASKKIT_DECL auto runtime_core::worker_main() -> void {
+TASKKIT_DECL auto runtime_engine::worker_main() -> void {
     std::shared_ptr<run_state> done;  // the run executed last: dropped outside the lock
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -772,7 +780,7 @@ TASKKIT_DECL auto runtime_core::worker_main() -> void {
     }
 }
 
-TASKKIT_DECL auto runtime_core::perform(work_item& item) -> void {
+TASKKIT_DECL auto runtime_engine::perform(work_item& item) -> void {
     if (item.job) {
         item.job();
         return;
@@ -780,7 +788,7 @@ TASKKIT_DECL auto runtime_core::perform(work_item& item) -> void {
     execute(item.run, /*by_worker=*/true);
 }
 
-TASKKIT_DECL auto runtime_core::work_done_locked(const std::shared_ptr<run_state>& run) -> void {
+TASKKIT_DECL auto runtime_engine::work_done_locked(const std::shared_ptr<run_state>& run) -> void {
     if (run) {
         release_locked(run);
         finished_executing_locked();
@@ -789,18 +797,18 @@ TASKKIT_DECL auto runtime_core::work_done_locked(const std::shared_ptr<run_state
     }
 }
 
-TASKKIT_DECL auto runtime_core::make_context(const std::shared_ptr<run_state>& run, int attempt, time_point started,
-                                             std::stop_token stop) const -> run_context {
+TASKKIT_DECL auto runtime_engine::make_context(const std::shared_ptr<run_state>& run, int attempt, time_point started,
+                                               std::stop_token stop) const -> run_context {
     const auto& def = *run->task;
     return run_context(run_info{run->id, run->parent_id(), run->tags(), run->created_at},
                        attempt_info{attempt, started}, task_info{def.id, def.description},
                        queue_info{run->queue_name, run->queue ? run->queue->limit : 0, run->concurrency_key()},
                        run->machine_spec, std::move(stop),
                        logger(logger::target{run.get(), &log_sink_, clock_.get(), max_log_entries_, attempt}),
-                       run.get(), const_cast<runtime_core*>(this));
+                       run.get(), const_cast<runtime_engine*>(this));
 }
 
-TASKKIT_DECL auto runtime_core::make_env(const std::shared_ptr<run_state>& run, int in_budget) const -> attempt_env {
+TASKKIT_DECL auto runtime_engine::make_env(const std::shared_ptr<run_state>& run, int in_budget) const -> attempt_env {
     attempt_env env;
     env.attempt_in_budget = in_budget;
     env.first_attempt = in_budget == 1;
@@ -817,7 +825,7 @@ TASKKIT_DECL auto runtime_core::make_env(const std::shared_ptr<run_state>& run, 
     return env;
 }
 
-TASKKIT_DECL auto runtime_core::execute(const std::shared_ptr<run_state>& run, bool by_worker) -> void {
+TASKKIT_DECL auto runtime_engine::execute(const std::shared_ptr<run_state>& run, bool by_worker) -> void {
     int attempt = 0;
     int in_budget = 0;
     std::stop_token stop;
@@ -870,13 +878,13 @@ TASKKIT_DECL auto runtime_core::execute(const std::shared_ptr<run_state>& run, b
     finished_executing_locked();
 }
 
-TASKKIT_DECL auto runtime_core::finished_executing_locked() -> void {
+TASKKIT_DECL auto runtime_engine::finished_executing_locked() -> void {
     --executing_;
     if (stopping_ && executing_ == 0) drained_cv_.notify_all();
 }
 
-TASKKIT_DECL auto runtime_core::finish_attempt(const std::shared_ptr<run_state>& run, const attempt_result& outcome,
-                                               int attempt) -> void {
+TASKKIT_DECL auto runtime_engine::finish_attempt(const std::shared_ptr<run_state>& run, const attempt_result& outcome,
+                                                 int attempt) -> void {
     const auto now = clock_->now();
     std::vector<std::function<void()>> callbacks;
     run_status status = outcome.next;
@@ -913,8 +921,8 @@ TASKKIT_DECL auto runtime_core::finish_attempt(const std::shared_ptr<run_state>&
     if (canceled_instead) run_terminal_hooks(run, make_error_info<canceled_error>());
 }
 
-TASKKIT_DECL auto runtime_core::end_locked(run_state& run, run_status status, std::optional<error_info> error,
-                                           std::vector<std::function<void()>>& callbacks, time_point now) -> void {
+TASKKIT_DECL auto runtime_engine::end_locked(run_state& run, run_status status, std::optional<error_info> error,
+                                             std::vector<std::function<void()>>& callbacks, time_point now) -> void {
     run.status = status;
     if (error) {
         run.extras().error = std::move(error);
@@ -927,8 +935,8 @@ TASKKIT_DECL auto runtime_core::end_locked(run_state& run, run_status status, st
     if (auto* extras = run.extras_if_any()) callbacks.swap(extras->finish_callbacks);
 }
 
-TASKKIT_DECL auto runtime_core::finish_publish(const std::shared_ptr<run_state>& run, run_status status,
-                                               std::vector<std::function<void()>>& callbacks) -> void {
+TASKKIT_DECL auto runtime_engine::finish_publish(const std::shared_ptr<run_state>& run, run_status status,
+                                                 std::vector<std::function<void()>>& callbacks) -> void {
     int attempt = 0;
     {
         std::lock_guard lock(run->mutex);
@@ -939,7 +947,7 @@ TASKKIT_DECL auto runtime_core::finish_publish(const std::shared_ptr<run_state>&
     publish(run, status, attempt);
 }
 
-TASKKIT_DECL auto runtime_core::run_terminal_hooks(const std::shared_ptr<run_state>& run, const error_info& error)
+TASKKIT_DECL auto runtime_engine::run_terminal_hooks(const std::shared_ptr<run_state>& run, const error_info& error)
     -> void {
     int attempt = 0;
     int in_budget = 1;
@@ -957,8 +965,8 @@ TASKKIT_DECL auto runtime_core::run_terminal_hooks(const std::shared_ptr<run_sta
     current_frame = frame.previous;
 }
 
-TASKKIT_DECL auto runtime_core::release_delayed(const std::weak_ptr<run_state>& weak, run_status expected,
-                                                std::uint64_t generation) -> void {
+TASKKIT_DECL auto runtime_engine::release_delayed(const std::weak_ptr<run_state>& weak, run_status expected,
+                                                  std::uint64_t generation) -> void {
     auto run = weak.lock();
     if (!run) return;
     {
@@ -971,7 +979,7 @@ TASKKIT_DECL auto runtime_core::release_delayed(const std::weak_ptr<run_state>& 
     enqueue(run);
 }
 
-TASKKIT_DECL auto runtime_core::on_run_timer(const run_timer& timer) -> void {
+TASKKIT_DECL auto runtime_engine::on_run_timer(const run_timer& timer) -> void {
     switch (timer.what) {
         case run_timer::kind::delay_over:
             release_delayed(timer.run, run_status::delayed, timer.generation);
@@ -988,7 +996,7 @@ TASKKIT_DECL auto runtime_core::on_run_timer(const run_timer& timer) -> void {
     }
 }
 
-TASKKIT_DECL auto runtime_core::stop_overrunning(const run_timer& timer) -> void {
+TASKKIT_DECL auto runtime_engine::stop_overrunning(const run_timer& timer) -> void {
     auto run = timer.run.lock();
     if (!run) return;
     std::stop_source stop_source;
@@ -1003,7 +1011,7 @@ TASKKIT_DECL auto runtime_core::stop_overrunning(const run_timer& timer) -> void
     stop_source.request_stop();
 }
 
-TASKKIT_DECL auto runtime_core::expire(const std::weak_ptr<run_state>& weak) -> void {
+TASKKIT_DECL auto runtime_engine::expire(const std::weak_ptr<run_state>& weak) -> void {
     auto run = weak.lock();
     if (!run) return;
     std::vector<std::function<void()>> callbacks;
@@ -1016,7 +1024,8 @@ TASKKIT_DECL auto runtime_core::expire(const std::weak_ptr<run_state>& weak) -> 
     finish_publish(run, run_status::expired, callbacks);
 }
 
-TASKKIT_DECL auto runtime_core::publish(const std::shared_ptr<run_state>& run, run_status status, int attempt) -> void {
+TASKKIT_DECL auto runtime_engine::publish(const std::shared_ptr<run_state>& run, run_status status, int attempt)
+    -> void {
     store_->changed(run, status);
     if (subscriber_count_.load(std::memory_order_acquire) == 0) return;
     std::vector<std::shared_ptr<subscriber>> subs;
@@ -1036,7 +1045,7 @@ TASKKIT_DECL auto runtime_core::publish(const std::shared_ptr<run_state>& run, r
     }
 }
 
-TASKKIT_DECL auto runtime_core::count_ended(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode)
+TASKKIT_DECL auto runtime_engine::count_ended(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode)
     -> bool {
     std::size_t ended = 0;
     for (const auto& run : runs)
@@ -1044,9 +1053,9 @@ TASKKIT_DECL auto runtime_core::count_ended(const std::vector<std::shared_ptr<ru
     return mode == wait_mode::all ? ended == runs.size() : (ended > 0 || runs.empty());
 }
 
-TASKKIT_DECL auto runtime_core::block_until(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
-                                            std::optional<std::chrono::steady_clock::time_point> deadline,
-                                            const std::stop_token* stop) -> bool {
+TASKKIT_DECL auto runtime_engine::block_until(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
+                                              std::optional<std::chrono::steady_clock::time_point> deadline,
+                                              const std::stop_token* stop) -> bool {
     if (!deadline && !stop && (mode == wait_mode::all || runs.size() == 1)) {
         // Nothing can cut this wait short: wait on each run's `ended` flag (C++20 atomic
         // wait), which registers nothing with the run.
@@ -1104,8 +1113,9 @@ TASKKIT_DECL auto runtime_core::block_until(const std::vector<std::shared_ptr<ru
     }
 }
 
-TASKKIT_DECL auto runtime_core::wait_inside_run(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
-                                                std::optional<std::chrono::steady_clock::time_point> deadline) -> bool {
+TASKKIT_DECL auto runtime_engine::wait_inside_run(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
+                                                  std::optional<std::chrono::steady_clock::time_point> deadline)
+    -> bool {
     auto self_run = current_frame->run;
     auto satisfied = [&] { return count_ended(runs, mode); };
     std::stop_token stop;
@@ -1161,7 +1171,7 @@ TASKKIT_DECL auto runtime_core::wait_inside_run(const std::vector<std::shared_pt
     return ok;
 }
 
-TASKKIT_DECL auto runtime_core::make_id(std::string_view prefix, std::uint64_t n) const -> std::string {
+TASKKIT_DECL auto runtime_engine::make_id(std::string_view prefix, std::uint64_t n) const -> std::string {
     return format_id(prefix, id_salt_, n);
 }
 

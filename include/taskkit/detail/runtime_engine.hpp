@@ -35,8 +35,9 @@
 namespace taskkit::detail {
 
 /// The thread-pool runtime behind taskkit::runtime: queues with their slots and keys, the machine
-/// budget, the worker pool, timers, waits and run execution. Reached through runtime_core (see
-/// runtime_core::create); only that function and src.hpp include this header.
+/// budget, the worker pool, timers, waits and run execution. Made by runtime_core::create and
+/// reached through runtime_core. Included by runtime_core.hpp in header-only mode and by src.hpp
+/// under separate compilation; nothing else includes it.
 class runtime_engine final : public runtime_core {
 public:
     explicit runtime_engine(runtime_options options);

@@ -1,0 +1,15 @@
+// Under separate compilation the umbrella header declares and no more: the runtime's engine (its
+// queues, workers and timers, detail/runtime_engine.hpp) and the definitions (.ipp files) stay out
+// of the files that define, trigger and await tasks, which is what keeps their compile cost near
+// that of nlohmann/json and fmt alone (docs/performance.md, compile time). Each definition below
+// is a redefinition error if the header brought in the one it stands for.
+#define TASKKIT_SEPARATE_COMPILATION
+#include <taskkit/taskkit.hpp>
+
+namespace taskkit::detail {
+
+class runtime_engine {};  // detail/runtime_engine.hpp
+
+void ring(run_state&) {}  // detail/runtime_engine.ipp
+
+}  // namespace taskkit::detail

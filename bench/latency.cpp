@@ -44,14 +44,17 @@ std::vector<steady::time_point>& starts() {
     return all;
 }
 
+constexpr int reported_percentiles[] = {10, 25, 50, 75, 90, 99};
+
 struct figures {
-    double p10_us = 0;
-    double p25_us = 0;
-    double p50_us = 0;
-    double p75_us = 0;
-    double p90_us = 0;
-    double p99_us = 0;
+    std::map<int, double> us;  ///< trigger-to-start latency at each reported percentile, in microseconds
     double load_per_s = 0;
+
+    /// The latency at `percentile`, or 0 when not measured.
+    [[nodiscard]] double at(int percentile) const {
+        const auto it = us.find(percentile);
+        return it == us.end() ? 0 : it->second;
+    }
 };
 std::map<std::string, figures>& results() {
     static std::map<std::string, figures> all;
@@ -59,7 +62,7 @@ std::map<std::string, figures>& results() {
 }
 
 /// Calls `fire(i)`, which triggers the probe of sample i and returns something to wait() on;
-/// records trigger-to-start latencies and returns p50/p99 in microseconds.
+/// records trigger-to-start latencies and returns their reported percentiles in microseconds.
 template <class Fire>
 figures sample_latency(Fire&& fire) {
     std::vector<double> us;
@@ -72,16 +75,11 @@ figures sample_latency(Fire&& fire) {
     }
     std::sort(us.begin(), us.end());
     figures f;
-    f.p10_us = us[us.size() / 10];
-    f.p25_us = us[us.size() / 4];
-    f.p50_us = us[us.size() / 2];
-    f.p75_us = us[us.size() * 3 / 4];
-    f.p90_us = us[us.size() * 9 / 10];
-    f.p99_us = us[us.size() * 99 / 100];
+    for (int p : reported_percentiles) f.us[p] = us[us.size() * p / 100];
     return f;
 }
 
-/// A thread that calls `fire_one()` `per_second` times a second, in batches each millisecond.
+/// A thread that calls `fire_one()` `per_second` times a second, in a batch every `load_tick`.
 template <class FireOne>
 class steady_load {
 public:
@@ -192,17 +190,12 @@ void latency(benchmark::State& state, const std::string& name, bool loaded) {
     }
     const std::string key = name + (loaded ? "/loaded" : "/idle");
     results()[key] = f;
-    state.counters["p10_us"] = f.p10_us;
-    state.counters["p25_us"] = f.p25_us;
-    state.counters["p50_us"] = f.p50_us;
-    state.counters["p75_us"] = f.p75_us;
-    state.counters["p90_us"] = f.p90_us;
-    state.counters["p99_us"] = f.p99_us;
+    for (int p : reported_percentiles) state.counters["p" + std::to_string(p) + "_us"] = f.at(p);
     if (loaded) state.counters["load_per_s"] = f.load_per_s;
     if (name == "taskkit") {
         const auto& asio = results()[std::string("asio") + (loaded ? "/loaded" : "/idle")];
-        if (asio.p50_us > 0) state.counters["x_asio_p50"] = f.p50_us / asio.p50_us;
-        if (asio.p99_us > 0) state.counters["x_asio_p99"] = f.p99_us / asio.p99_us;
+        if (asio.at(50) > 0) state.counters["x_asio_p50"] = f.at(50) / asio.at(50);
+        if (asio.at(99) > 0) state.counters["x_asio_p99"] = f.at(99) / asio.at(99);
     }
 }
 
@@ -211,16 +204,16 @@ void print_summary() {
     for (const char* mode : {"idle", "loaded"}) {
         const auto& mine = results()[std::string("taskkit/") + mode];
         const auto& theirs = results()[std::string("asio/") + mode];
-        if (!(theirs.p50_us > 0) || !(mine.p50_us > 0)) continue;
+        if (!(theirs.at(50) > 0) || !(mine.at(50) > 0)) continue;
         const std::string load = std::string(mode) == "loaded"
                                      ? " (load " + std::to_string(static_cast<long>(mine.load_per_s)) + " vs " +
                                            std::to_string(static_cast<long>(theirs.load_per_s)) + " runs/s)"
                                      : "";
-        const double r50 = mine.p50_us / theirs.p50_us;
+        const double r50 = mine.at(50) / theirs.at(50);
         std::printf("| latency p50 %s, W=%u%s vs Asio post | %.1f us | %.1f us | %.2f | <= 2x | %s |\n", mode,
-                    worker_count(), load.c_str(), mine.p50_us, theirs.p50_us, r50, r50 <= 2.0 ? "yes" : "NO");
+                    worker_count(), load.c_str(), mine.at(50), theirs.at(50), r50, r50 <= 2.0 ? "yes" : "NO");
         std::printf("| latency p99 %s, W=%u vs Asio post | %.1f us | %.1f us | %.2f | - | - |\n", mode, worker_count(),
-                    mine.p99_us, theirs.p99_us, mine.p99_us / theirs.p99_us);
+                    mine.at(99), theirs.at(99), mine.at(99) / theirs.at(99));
     }
     std::fflush(stdout);
 }

@@ -4,7 +4,7 @@
 //
 // so this file, like every file of the program, is compiled with TASKKIT_SEPARATE_COMPILATION
 // defined: <taskkit/taskkit.hpp> only declares taskkit's functions, and including it costs about
-// 1.3 times what including nlohmann/json and fmt alone does (about 2 times header-only). The
+// 1.2 times what including nlohmann/json and fmt alone does (about 2 times header-only). The
 // definitions are compiled once, in a static library of the program's own build. The code is the
 // same in either mode. See docs/integration.md.
 #include <taskkit/taskkit.hpp>

@@ -103,8 +103,6 @@ public:
     [[nodiscard]] registry& tasks() const noexcept { return *registry_; }
     [[nodiscard]] run_store& store() const noexcept { return *store_; }
     [[nodiscard]] const machine& capacity() const noexcept { return capacity_; }
-    [[nodiscard]] bool manual() const noexcept { return manual_; }
-    [[nodiscard]] int worker_target() const noexcept { return target_; }
 
     /// Threads the pool has started so far (workers plus spares started for blocked waits).
     [[nodiscard]] virtual std::size_t thread_count() const = 0;
@@ -200,8 +198,6 @@ protected:
     std::shared_ptr<run_store> store_;
     machine capacity_;
     std::function<double()> random_;
-    int target_ = 1;
-    bool manual_ = false;
     std::atomic<bool> stopping_{false};  // written under the scheduler lock; read without it on the trigger path
 
     mutable std::mutex extensions_mutex_;

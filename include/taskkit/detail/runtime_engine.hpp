@@ -270,6 +270,11 @@ private:
 
     // ---------------------------------------------------------------- state
 
+    /// This engine, typed: shared_from_this() gives the runtime_core.
+    std::shared_ptr<runtime_engine> shared_engine() {
+        return std::static_pointer_cast<runtime_engine>(shared_from_this());
+    }
+
     log_sink log_sink_;
     std::size_t max_log_entries_;
     std::uint64_t id_salt_ = 0;
@@ -290,6 +295,8 @@ private:
     std::deque<std::shared_ptr<run_state>> machine_waiters_;  // slot held, waiting for a machine
     std::list<resume_ticket*> resumers_;                      // waiting runs taking their slot back
     machine used_{0, 0};
+    int target_ = 1;  // worker threads to keep doing work; 0 when driven by hand
+    bool manual_ = false;
     int active_ = 0;
     int parked_ = 0;
     int wake_tokens_ = 0;

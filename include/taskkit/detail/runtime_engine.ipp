@@ -215,9 +215,7 @@ TASKKIT_DECL auto runtime_engine::cancel(const std::shared_ptr<run_state>& run) 
     if (ended_now) finish_publish(run, run_status::canceled, callbacks);
     for (auto& child : children) cancel(child);
     if (terminal_hooks) {
-        post([self = std::static_pointer_cast<runtime_engine>(shared_from_this()), run] {
-            self->run_terminal_hooks(run, make_error_info<canceled_error>());
-        });
+        post([self = shared_engine(), run] { self->run_terminal_hooks(run, make_error_info<canceled_error>()); });
     }
     return true;
 }
@@ -505,8 +503,8 @@ TASKKIT_DECL auto runtime_engine::wake_worker_locked() -> void {
 TASKKIT_DECL auto runtime_engine::arm_key_rate_timer_locked(queue_state& q, key_state& k) -> void {
     if (k.rate_timer_armed) return;
     k.rate_timer_armed = true;
-    timers_.schedule(k.rate->next_allowed(), [this_ = weak_from_this(), qp = &q, kp = &k] {
-        auto core = std::static_pointer_cast<runtime_engine>(this_.lock());
+    timers_.schedule(k.rate->next_allowed(), [this_ = std::weak_ptr(shared_engine()), qp = &q, kp = &k] {
+        auto core = this_.lock();
         if (!core) return;
         scheduler_lock lock(*core);
         kp->rate_timer_armed = false;
@@ -517,8 +515,8 @@ TASKKIT_DECL auto runtime_engine::arm_key_rate_timer_locked(queue_state& q, key_
 TASKKIT_DECL auto runtime_engine::arm_queue_rate_timer_locked(queue_state& q) -> void {
     if (q.rate_timer_armed) return;
     q.rate_timer_armed = true;
-    timers_.schedule(q.rate->next_allowed(), [this_ = weak_from_this(), qp = &q] {
-        auto core = std::static_pointer_cast<runtime_engine>(this_.lock());
+    timers_.schedule(q.rate->next_allowed(), [this_ = std::weak_ptr(shared_engine()), qp = &q] {
+        auto core = this_.lock();
         if (!core) return;
         scheduler_lock lock(*core);
         qp->rate_timer_armed = false;

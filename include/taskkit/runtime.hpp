@@ -5,6 +5,7 @@
 #include <taskkit/detail/config.hpp>
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -102,16 +103,47 @@ public:
     }
 
     /// Triggers one run per item, in order, as one batch. Every item is checked before any run
-    /// is created: a bad payload or option throws and starts nothing.
+    /// is created: a bad payload or option throws and starts nothing. Items are payloads,
+    /// `{payload, trigger_options}` items, or any range of either (batch_range):
+    /// @code
+    /// rt.batch_trigger(resize, {{.size = 64}, {.size = 128}});                        // payloads
+    /// rt.batch_trigger(resize, {{{.size = 64}}, {{.size = 256}, {.priority = 10}}});  // items, each in braces
+    /// rt.batch_trigger(resize, payloads);                                             // a vector, span, view…
+    /// @endcode
     template <class P, class R>
-    batch_handle<R> batch_trigger(const task<P, R>& t, std::vector<batch_item<P>> items) {
+    batch_handle<R> batch_trigger(const task<P, R>& t, std::initializer_list<std::type_identity_t<P>> payloads) {
+        return detail::trigger_batch(*core_, t.definition(), detail::to_batch_items<P>(payloads));
+    }
+    /// A batch of items (`{payload}` or `{payload, options}`), in order.
+    template <class P, class R>
+    batch_handle<R> batch_trigger(const task<P, R>& t, std::vector<batch_item<std::type_identity_t<P>>> items) {
         return detail::trigger_batch(*core_, t.definition(), std::move(items));
+    }
+    /// A batch of the elements of a range of payloads or of batch_items, in order.
+    template <class P, class R, batch_range<P> Items>
+    batch_handle<R> batch_trigger(const task<P, R>& t, Items&& items) {
+        return detail::trigger_batch(*core_, t.definition(), detail::to_batch_items<P>(std::forward<Items>(items)));
     }
 
     /// Triggers a batch and waits for all its runs; their outcomes come back in item order.
+    /// Takes what batch_trigger takes.
     template <class P, class R>
-    batch_result<R> batch_trigger_and_wait(const task<P, R>& t, std::vector<batch_item<P>> items) {
-        return detail::wait_batch(*core_, batch_trigger(t, std::move(items)));
+    batch_result<R> batch_trigger_and_wait(const task<P, R>& t,
+                                           std::initializer_list<std::type_identity_t<P>> payloads) {
+        return detail::wait_batch(*core_,
+                                  detail::trigger_batch(*core_, t.definition(), detail::to_batch_items<P>(payloads)));
+    }
+    /// A batch of items, waited for.
+    template <class P, class R>
+    batch_result<R> batch_trigger_and_wait(const task<P, R>& t,
+                                           std::vector<batch_item<std::type_identity_t<P>>> items) {
+        return detail::wait_batch(*core_, detail::trigger_batch(*core_, t.definition(), std::move(items)));
+    }
+    /// A batch of the elements of a range, waited for.
+    template <class P, class R, batch_range<P> Items>
+    batch_result<R> batch_trigger_and_wait(const task<P, R>& t, Items&& items) {
+        return detail::wait_batch(*core_, detail::trigger_batch(*core_, t.definition(),
+                                                                detail::to_batch_items<P>(std::forward<Items>(items))));
     }
 
     /// The record of the run with this id, if the store still holds it.

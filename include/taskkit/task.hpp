@@ -2,10 +2,12 @@
 /// taskkit::task: a background task defined in code, with a unique id and a run function.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <taskkit/batch.hpp>
 #include <taskkit/detail/runtime_core.hpp>
@@ -86,15 +88,41 @@ public:
     }
 
     /// Triggers one run per item as one batch (see runtime::batch_trigger); inside a run the
-    /// runs are children of it.
+    /// runs are children of it. Items are payloads, `{payload, trigger_options}` items, or any
+    /// range of either (batch_range):
+    /// @code
+    /// resize.batch_trigger({{.size = 64}, {.size = 128}});                        // payloads
+    /// resize.batch_trigger({{{.size = 64}}, {{.size = 256}, {.priority = 10}}});  // items, each in braces
+    /// resize.batch_trigger(payloads);                                             // a std::vector<P>, a span, a view…
+    /// @endcode
+    batch_handle<R> batch_trigger(std::initializer_list<P> payloads) const {
+        return detail::trigger_batch(current_core(), definition_, detail::to_batch_items<P>(payloads));
+    }
+    /// A batch of items (`{payload}` or `{payload, options}`), in order.
     batch_handle<R> batch_trigger(std::vector<batch_item<P>> items) const {
         return detail::trigger_batch(current_core(), definition_, std::move(items));
     }
+    /// A batch of the elements of a range of payloads or of batch_items, in order.
+    template <batch_range<P> Items>
+    batch_handle<R> batch_trigger(Items&& items) const {
+        return detail::trigger_batch(current_core(), definition_,
+                                     detail::to_batch_items<P>(std::forward<Items>(items)));
+    }
 
     /// Triggers a batch and waits for every run; inside a run, the waiting run gives up its slot.
+    /// Takes what batch_trigger takes.
+    batch_result<R> batch_trigger_and_wait(std::initializer_list<P> payloads) const {
+        return batch_trigger_and_wait(detail::to_batch_items<P>(payloads));
+    }
+    /// A batch of items, waited for.
     batch_result<R> batch_trigger_and_wait(std::vector<batch_item<P>> items) const {
         auto& core = current_core();
         return detail::wait_batch(core, detail::trigger_batch(core, definition_, std::move(items)));
+    }
+    /// A batch of the elements of a range, waited for.
+    template <batch_range<P> Items>
+    batch_result<R> batch_trigger_and_wait(Items&& items) const {
+        return batch_trigger_and_wait(detail::to_batch_items<P>(std::forward<Items>(items)));
     }
 
     /// The definition (for runtimes and stores).

@@ -355,7 +355,12 @@ struct schedule_filter {
     std::optional<bool> active;
 };
 
-/// A schedule as data.
+/// A schedule as data. Its times are schedule_time, as in the payload: fmt prints them (and an
+/// empty optional as "none"), and they compare with and convert to `time_point`.
+/// @code
+/// auto s = rt.schedules().retrieve("decl_nightly-report");
+/// fmt::print("next {}, last {}\n", s.next_timestamp, s.last_timestamp);  // next 2026-03-09T01:00:00Z, last none
+/// @endcode
 struct schedule_info {
     std::string id;    ///< "sched_000001", or "decl_<task id>" for a declarative one
     std::string task;  ///< the task it triggers
@@ -365,11 +370,11 @@ struct schedule_info {
     std::optional<std::string> external_id;
     std::optional<std::string> deduplication_key;  ///< imperative schedules created with one
     bool active = true;
-    std::optional<time_point> next_timestamp;  ///< the next nominal fire time (none while inactive or stopped)
-    std::optional<time_point> last_timestamp;  ///< the nominal time of the last fire, if any
-    time_point created_at;
-    time_point updated_at;
-    std::optional<std::string> last_error;  ///< why the last fire could not trigger a run, if it could not
+    std::optional<schedule_time> next_timestamp;  ///< the next nominal fire time (none while inactive or stopped)
+    std::optional<schedule_time> last_timestamp;  ///< the nominal time of the last fire, if any
+    schedule_time created_at;                     ///< when it was created (declarative: when this runtime loaded it)
+    schedule_time updated_at;                     ///< when it last changed (update, activate, deactivate)
+    std::optional<std::string> last_error;        ///< why the last fire could not trigger a run, if it could not
 };
 
 inline void to_json(nlohmann::json& j, const schedule_info& s) {
@@ -384,12 +389,10 @@ inline void to_json(nlohmann::json& j, const schedule_info& s) {
          {"external_id", opt_string(s.external_id)},
          {"deduplication_key", opt_string(s.deduplication_key)},
          {"active", s.active},
-         {"next_timestamp",
-          s.next_timestamp ? nlohmann::json(schedule_time(*s.next_timestamp)) : nlohmann::json(nullptr)},
-         {"last_timestamp",
-          s.last_timestamp ? nlohmann::json(schedule_time(*s.last_timestamp)) : nlohmann::json(nullptr)},
-         {"created_at", schedule_time(s.created_at)},
-         {"updated_at", schedule_time(s.updated_at)},
+         {"next_timestamp", s.next_timestamp ? nlohmann::json(*s.next_timestamp) : nlohmann::json(nullptr)},
+         {"last_timestamp", s.last_timestamp ? nlohmann::json(*s.last_timestamp) : nlohmann::json(nullptr)},
+         {"created_at", s.created_at},
+         {"updated_at", s.updated_at},
          {"last_error", opt_string(s.last_error)}};
 }
 

@@ -21,13 +21,15 @@
 
 namespace taskkit {
 
-/// An instant of a schedule (a fire time): a `std::chrono::system_clock` time point that prints
-/// in UTC as ISO 8601 ("2026-03-08T14:00:00Z") with fmt, with `<<` and in JSON, whatever the
-/// fmt version or the process's local time zone. Converts implicitly to and from `time_point`.
+/// An instant of a schedule (a fire time, and every time of a schedule_payload or schedule_info):
+/// a `std::chrono::system_clock` time point that prints in UTC as ISO 8601
+/// ("2026-03-08T14:00:00Z") with fmt, with `<<` and in JSON, whatever the fmt version or the
+/// process's local time zone. Converts implicitly to and from `time_point`, compares with both,
+/// and adds and subtracts durations like a time point.
 /// @code
 /// ctx.logger().info("fired for {}", payload.timestamp);           // 2026-03-08T14:00:00Z
 /// taskkit::time_point t = payload.timestamp;                      // back to a time_point
-/// auto an_hour_later = payload.timestamp.time() + std::chrono::hours(1);
+/// auto an_hour_later = payload.timestamp + std::chrono::hours(1);   // a schedule_time
 /// @endcode
 class schedule_time {
 public:
@@ -53,6 +55,23 @@ public:
             throw payload_error("invalid schedule time \"" + std::string(text) +
                                 "\": expected ISO 8601 in UTC such as \"2026-03-08T14:00:00Z\"");
         return schedule_time(time_point(seconds));
+    }
+
+    /// Arithmetic as on time points: `t + std::chrono::hours(1)`, `t -= 5min`, and `a - b` (with
+    /// `b` a schedule_time or a time_point) gives the duration between two instants.
+    constexpr schedule_time& operator+=(time_point::duration d) noexcept {
+        time_ += d;
+        return *this;
+    }
+    constexpr schedule_time& operator-=(time_point::duration d) noexcept {
+        time_ -= d;
+        return *this;
+    }
+    friend constexpr schedule_time operator+(schedule_time t, time_point::duration d) noexcept { return t += d; }
+    friend constexpr schedule_time operator+(time_point::duration d, schedule_time t) noexcept { return t += d; }
+    friend constexpr schedule_time operator-(schedule_time t, time_point::duration d) noexcept { return t -= d; }
+    friend constexpr time_point::duration operator-(const schedule_time& a, const schedule_time& b) noexcept {
+        return a.time_ - b.time_;
     }
 
     friend constexpr bool operator==(const schedule_time& a, const schedule_time& b) noexcept {
@@ -102,7 +121,8 @@ struct fmt::formatter<taskkit::schedule_time> : taskkit::detail::schedule_time_f
     }
 };
 
-/// `{}` prints an optional schedule_time (a payload's last_timestamp) as ISO 8601, or "none".
+/// `{}` prints an optional schedule_time (a payload's last_timestamp, a schedule_info's
+/// next_timestamp and last_timestamp) as ISO 8601, or "none".
 template <>
 struct fmt::formatter<std::optional<taskkit::schedule_time>> : taskkit::detail::schedule_time_formatter_base {
     template <class Context>

@@ -172,11 +172,10 @@ public:
                     if (decision.skip_retrying) {
                         delay.reset();
                     } else if (attempts_left && decision.retry_at) {
-                        const auto now = env.time->now();
-                        delay = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            *decision.retry_at > now ? *decision.retry_at - now : decltype(now - now){});
+                        // Clamped to [0, max_retry_delay] without overflowing, whatever the time.
+                        delay = retry_delay_until(*decision.retry_at, env.time->now());
                     } else if (attempts_left && decision.retry_delay) {
-                        delay = std::max(std::chrono::milliseconds(0), *decision.retry_delay);
+                        delay = clamp_retry_delay(*decision.retry_delay);
                     }
                 });
             }

@@ -1,0 +1,85 @@
+// Hostile input at the trigger and in the hooks: retry delays out of range.
+#include <taskkit/testing.hpp>
+
+#include <limits>
+#include <optional>
+
+#include "support/taskkit_test.hpp"
+
+using namespace taskkit_test;
+using json = nlohmann::json;
+using std::chrono::milliseconds;
+
+// Item 3: a huge factor or max_timeout made the delay negative (a run retried at once), and a huge
+// handle_error delay overflowed the time it was added to.
+TEST_CASE("retry delays stay between 0 and the smaller of max_timeout and max_retry_delay") {
+    const auto huge =
+        taskkit::retry_delay({.factor = 1e308, .max_timeout = milliseconds::max(), .randomize = false}, 2);
+    REQUIRE(huge.has_value());
+    CHECK(*huge == taskkit::max_retry_delay);
+    CHECK(taskkit::max_retry_delay == std::chrono::duration_cast<milliseconds>(std::chrono::hours(24) * 36525));
+    // Growth past a double's range, and a randomized one.
+    CHECK(taskkit::retry_delay({.max_attempts = 5000, .factor = 10, .max_timeout = milliseconds::max()}, 4000, 0.5) ==
+          taskkit::max_retry_delay);
+    // Within max_timeout, the formula as before.
+    CHECK(taskkit::retry_delay({.factor = 1e308, .max_timeout = std::chrono::hours(1), .randomize = false}, 2) ==
+          std::chrono::hours(1));
+    // 0 ms times an infinite growth is 0, not NaN.
+    CHECK(taskkit::retry_delay({.max_attempts = 10,
+                                .factor = 1e308,
+                                .min_timeout = milliseconds(0),
+                                .max_timeout = milliseconds::max(),
+                                .randomize = false},
+                               5) == milliseconds(0));
+    // A random source outside [0, 1) (runtime_options::random is the user's) is clamped to it.
+    const taskkit::retry_options jittered{.min_timeout = milliseconds(100), .max_timeout = milliseconds(1000)};
+    CHECK(taskkit::retry_delay(jittered, 1, std::numeric_limits<double>::quiet_NaN()) == milliseconds(100));
+    CHECK(taskkit::retry_delay(jittered, 1, -5.0) == milliseconds(100));
+    CHECK(taskkit::retry_delay(jittered, 1, 1e300) == milliseconds(200));
+    CHECK(taskkit::retry_delay(jittered, 1, std::numeric_limits<double>::infinity()) == milliseconds(200));
+}
+
+TEST_CASE("retry_options::validate refuses factors and timeouts out of range") {
+    auto refused = [](taskkit::retry_options o) {
+        try {
+            o.validate();
+        } catch (const taskkit::options_error& e) {
+            CHECK(e.code() == taskkit::error_code::invalid_options);
+            return true;
+        }
+        return false;
+    };
+    CHECK(refused({.factor = std::numeric_limits<double>::quiet_NaN()}));
+    CHECK(refused({.factor = std::numeric_limits<double>::infinity()}));
+    CHECK(refused({.factor = -2.0}));
+    CHECK(refused({.factor = 0.0}));
+    CHECK(refused({.min_timeout = milliseconds(-1)}));
+    CHECK(refused({.min_timeout = milliseconds(2000), .max_timeout = milliseconds(1000)}));
+    CHECK(refused({.max_attempts = 0}));
+    CHECK_FALSE(refused({.factor = 1e308, .max_timeout = milliseconds::max()}));
+}
+
+TEST_CASE("a huge delay or retry time from handle_error is capped at max_retry_delay") {
+    taskkit::registry reg;
+    std::optional<taskkit::error_decision> decision;
+    taskkit::task<json, int> flaky(
+        {.id = "flaky-huge-delay",
+         .retry = {.max_attempts = 2, .randomize = false},
+         .run =
+             [](const json&, taskkit::run_context& ctx) {
+                 if (ctx.attempt().number == 1) throw std::runtime_error("once");
+                 return ctx.attempt().number;
+             },
+         .handle_error = [&](const json&, const taskkit::error_info&, taskkit::run_context&) { return *decision; }},
+        reg);
+    SECTION("retry_delay = milliseconds::max()") {
+        decision = taskkit::error_decision{.retry_delay = milliseconds::max()};
+    }
+    SECTION("retry_at = time_point::max()") {
+        decision = taskkit::error_decision{.retry_at = taskkit::clock::time_point::max()};
+    }
+    auto run = taskkit::testing::run_inline(flaky, json::object(), {}, {.registry = &reg});
+    CHECK(run.record.status == taskkit::run_status::completed);
+    REQUIRE(run.retry_delays.size() == 1);
+    CHECK(run.retry_delays[0] == taskkit::max_retry_delay);
+}

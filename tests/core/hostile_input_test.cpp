@@ -1,14 +1,24 @@
-// Hostile input at the trigger and in the hooks: retry delays out of range.
+// Hostile input at the trigger and in the hooks: retry delays out of range, and a middleware's `next`
+// called after its attempt.
 #include <taskkit/testing.hpp>
 
+#include <functional>
 #include <limits>
 #include <optional>
+#include <string>
+#include <thread>
 
 #include "support/taskkit_test.hpp"
 
 using namespace taskkit_test;
 using json = nlohmann::json;
 using std::chrono::milliseconds;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
 
 // Item 3: a huge factor or max_timeout made the delay negative (a run retried at once), and a huge
 // handle_error delay overflowed the time it was added to.
@@ -82,4 +92,73 @@ TEST_CASE("a huge delay or retry time from handle_error is capped at max_retry_d
     CHECK(run.record.status == taskkit::run_status::completed);
     REQUIRE(run.retry_delays.size() == 1);
     CHECK(run.retry_delays[0] == taskkit::max_retry_delay);
+}
+
+// Item 9: a middleware that kept a copy of `next` and called it after the attempt read the stack
+// of a function that had returned.
+TEST_CASE("a middleware's next called after its attempt throws state_error and touches nothing") {
+    taskkit::registry reg;
+    std::mutex mutex;
+    std::function<void()> kept;
+    std::atomic<int> runs{0};
+    std::atomic<bool> call_next{true};
+    auto t = std::make_unique<taskkit::task<json>>(
+        taskkit::task_options<json>{.id = "keeps-next",
+                                    .run = [&](const json&) { ++runs; },
+                                    .middleware =
+                                        [&](const json&, taskkit::run_context&, const std::function<void()>& next) {
+                                            {
+                                                std::lock_guard lock(mutex);
+                                                kept = next;
+                                            }
+                                            if (call_next) next();
+                                        }},
+        reg);
+    {
+        taskkit::runtime rt(options(reg));
+        SECTION("after next() ran") {
+            auto h = rt.trigger(*t, json::object());
+            REQUIRE(h.wait_for(deadline));
+            CHECK(h.status() == taskkit::run_status::completed);
+        }
+        SECTION("when the middleware never called it") {
+            call_next = false;
+            auto h = rt.trigger(*t, json::object(), {.max_attempts = 1});
+            REQUIRE(h.wait_for(deadline));
+            CHECK(h.status() == taskkit::run_status::failed);
+        }
+    }
+    t.reset();  // the task, its runtime and its run are gone; only the copy of next is left
+    std::function<void()> late;
+    {
+        std::lock_guard lock(mutex);
+        late = kept;
+    }
+    REQUIRE(late);
+    try {
+        late();
+        FAIL("a late call of next() did not throw");
+    } catch (const taskkit::state_error& e) {
+        CHECK(contains(e.what(), "after"));
+    }
+    const int before = runs.load();
+    CHECK_THROWS_AS(late(), taskkit::state_error);
+    CHECK(runs.load() == before);
+}
+
+TEST_CASE("a middleware may call next from another thread while it waits") {
+    taskkit::registry reg;
+    std::atomic<int> runs{0};
+    taskkit::task<json, int> t({.id = "next-elsewhere",
+                                .run = [&](const json&) { return ++runs; },
+                                .middleware =
+                                    [](const json&, taskkit::run_context&, const std::function<void()>& next) {
+                                        std::thread other([&] { next(); });
+                                        other.join();
+                                    }},
+                               reg);
+    taskkit::runtime rt(options(reg));
+    auto h = rt.trigger(t, json::object());
+    REQUIRE(h.wait_for(deadline));
+    CHECK(h.get() == 1);
 }

@@ -4,8 +4,10 @@
 
 #include <taskkit/detail/config.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +40,58 @@ P decode_payload(std::string_view task_id, const nlohmann::json& payload) {
         }
     }
 }
+
+/// A stored copy of a middleware's `next` outliving its attempt: the gate between the two. The
+/// `next` a middleware receives holds the gate, never the attempt's stack; the attempt closes it
+/// before returning, and a call after that throws state_error instead of running a body that is
+/// gone. A call from another thread while the middleware waits is fine: closing waits for it.
+class next_gate {
+public:
+    /// `body` is read only by a call() made before close().
+    explicit next_gate(const std::function<void()>& body) noexcept : body_(&body) {}
+
+    /// Runs the body once; a second call is abort_run, a call after close() is state_error.
+    void call() {
+        int expected = open;
+        if (!state_.compare_exchange_strong(expected, running)) {
+            if (expected == closed) {
+                throw state_error(
+                    "a middleware called next() after its attempt had ended (it kept a copy of next); call next() "
+                    "before the middleware returns");
+            }
+            throw abort_run("middleware called next() more than once");
+        }
+        struct finish {
+            std::atomic<int>& state;
+            ~finish() {
+                state.store(finished);
+                state.notify_all();
+            }
+        } done{state_};
+        (*body_)();
+    }
+
+    /// Ends the attempt's side: waits for a call still running, then makes later calls throw.
+    void close() noexcept {
+        int current = state_.load();
+        while (current != closed) {
+            if (current == running) {
+                state_.wait(running);
+                current = state_.load();
+            } else if (state_.compare_exchange_weak(current, closed)) {
+                current = closed;
+            }
+        }
+    }
+
+private:
+    static constexpr int open = 0;      // next() not called yet
+    static constexpr int running = 1;   // next() is running the body
+    static constexpr int finished = 2;  // next() has run
+    static constexpr int closed = 3;    // the attempt is over
+    const std::function<void()>* body_;
+    std::atomic<int> state_{open};
+};
 
 /// Whether an error ends the run at once, whatever attempts are left.
 bool never_retried(const error_info& e);
@@ -96,7 +150,6 @@ public:
         [[maybe_unused]] std::optional<result_storage> output;
 
         auto body = [&] {
-            if (ran) throw abort_run("middleware called next() more than once");
             ran = true;
             if (options_.init) options_.init(payload, ctx);
             if (env.first_attempt && options_.on_start) options_.on_start(payload, ctx);
@@ -108,8 +161,16 @@ public:
         };
         try {
             if (options_.middleware) {
-                const std::function<void()> next = body;
+                // `next` holds the gate, not the body: a copy the middleware keeps may outlive this frame.
+                const std::function<void()> run_body = body;
+                auto gate = std::make_shared<next_gate>(run_body);
+                struct closer {
+                    next_gate& gate;
+                    ~closer() { gate.close(); }
+                } closing{*gate};
+                const std::function<void()> next = [gate] { gate->call(); };
                 options_.middleware(payload, ctx, next);
+                gate->close();
                 if (!ran) throw abort_run("middleware returned without calling next()");
             } else {
                 body();

@@ -1,5 +1,5 @@
-// Hostile input at the trigger and in the hooks: retry delays out of range, and a middleware's `next`
-// called after its attempt.
+// Hostile input at the trigger and in the hooks: payloads nested without bound, retry delays out of
+// range, and a middleware's `next` called after its attempt.
 #include <taskkit/testing.hpp>
 
 #include <functional>
@@ -16,9 +16,91 @@ using std::chrono::milliseconds;
 
 namespace {
 
+// `depth` arrays nested in one another, built without recursion (nlohmann's parser is iterative).
+json nested_arrays(std::size_t depth) { return json::parse(std::string(depth, '[') + std::string(depth, ']')); }
+
+// The message of the payload_error `trigger` throws (and that it is one, with its code).
+std::string payload_error_text(const std::function<void()>& trigger) {
+    try {
+        trigger();
+    } catch (const taskkit::payload_error& e) {
+        CHECK(e.code() == taskkit::error_code::invalid_payload);
+        return e.what();
+    } catch (const std::exception& e) {
+        FAIL("expected a payload_error, got: " << e.what());
+    }
+    FAIL("expected a payload_error, nothing was thrown");
+    return {};
+}
+
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
+
+// Item 1 of "reliability under hostile input": a 100,000-deep array crashed the process (a recursive
+// copy while decoding), and a typed trigger's snapshot overflowed the stack.
+TEST_CASE("a payload nested deeper than max_payload_depth is refused at the trigger by id and typed") {
+    taskkit::registry reg;
+    std::atomic<int> runs{0};
+    taskkit::task<json> echo({.id = "echo", .run = [&](const json&) { ++runs; }}, reg);
+    taskkit::runtime rt(options(reg));
+    const json deep = nested_arrays(100'000);
+
+    SECTION("by id") {
+        const auto text = payload_error_text([&] { (void)rt.trigger("echo", deep); });
+        CHECK(contains(text, "payload for task 'echo'"));
+        CHECK(contains(text, std::to_string(taskkit::max_payload_depth)));
+    }
+    SECTION("typed") {
+        json copy_free = nested_arrays(100'000);
+        const auto text = payload_error_text([&] { (void)rt.trigger(echo, std::move(copy_free)); });
+        CHECK(contains(text, std::to_string(taskkit::max_payload_depth)));
+    }
+    SECTION("one level beyond the limit, inside an object") {
+        json p = json::object();
+        p["a"] = nested_arrays(taskkit::max_payload_depth);  // the object makes it one level deeper
+        const auto text = payload_error_text([&] { (void)rt.trigger("echo", p); });
+        CHECK(contains(text, "/a/0/0"));
+    }
+    CHECK(runs.load() == 0);
+}
+
+TEST_CASE("a payload exactly max_payload_depth deep is accepted and run and recorded") {
+    taskkit::registry reg;
+    taskkit::task<json, std::size_t> depth_of({.id = "depth-of",
+                                               .run =
+                                                   [](const json& p) {
+                                                       std::size_t depth = 0;
+                                                       for (const json* at = &p; at->is_array() && !at->empty();
+                                                            at = &(*at)[0])
+                                                           ++depth;
+                                                       return depth + 1;
+                                                   }},
+                                              reg);
+    taskkit::runtime rt(options(reg));
+    const json limit = nested_arrays(taskkit::max_payload_depth);
+    auto by_id = rt.trigger("depth-of", limit);
+    auto typed = rt.trigger(depth_of, limit);
+    REQUIRE(by_id.wait_for(deadline));
+    REQUIRE(typed.wait_for(deadline));
+    CHECK(by_id.get() == taskkit::max_payload_depth);
+    CHECK(typed.get() == taskkit::max_payload_depth);
+    CHECK(typed.snapshot().payload == limit);
+}
+
+TEST_CASE("json_depth_exceeds counts nested arrays and objects without recursing") {
+    using taskkit::detail::json_depth_exceeds;
+    CHECK_FALSE(json_depth_exceeds(json(1), 0));
+    CHECK(json_depth_exceeds(json::array(), 0));
+    CHECK_FALSE(json_depth_exceeds(json::array(), 1));
+    CHECK_FALSE(json_depth_exceeds(json::parse(R"({"a": [1, {"b": 2}]})"), 3));
+    std::string where;
+    CHECK(json_depth_exceeds(json::parse(R"({"a": [1, {"b~/": []}]})"), 3, &where));
+    CHECK(where == "/a/1/b~0~1");
+    CHECK(json_depth_exceeds(nested_arrays(100'000), 99'999, &where));
+    CHECK(where.size() == 2 * 99'999);
+    CHECK_FALSE(json_depth_exceeds(nested_arrays(100'000), 100'000));
+}
 
 // Item 3: a huge factor or max_timeout made the delay negative (a run retried at once), and a huge
 // handle_error delay overflowed the time it was added to.

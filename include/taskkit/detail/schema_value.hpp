@@ -6,12 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <taskkit/detail/json_depth.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <iterator>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -227,40 +228,11 @@ inline void append_pointer_token(std::string& pointer, std::string_view token) {
     return at;
 }
 
-/// Checks, without recursion, that `value` nests at most `max_depth` arrays/objects. On failure
-/// stores in `path` the JSON Pointer of the first container that is too deep and returns false.
+/// Checks, without recursion, that `value` nests at most `max_depth` arrays/objects (the value
+/// itself always passes). On failure stores in `path` the JSON Pointer of the first container that
+/// is too deep and returns false.
 [[nodiscard]] inline bool within_depth(const nlohmann::json& value, std::size_t max_depth, std::string& path) {
-    if (!value.is_structured()) return true;
-    struct frame {
-        const nlohmann::json* container;
-        nlohmann::json::const_iterator next;
-    };
-    std::vector<frame> stack;
-    stack.push_back({&value, value.cbegin()});
-    while (!stack.empty()) {
-        auto& top = stack.back();
-        if (top.next == top.container->cend()) {
-            stack.pop_back();
-            continue;
-        }
-        const auto child = top.next++;
-        if (!child->is_structured()) continue;
-        if (stack.size() + 1 > max_depth) {
-            path.clear();
-            for (const auto& f : stack) {
-                const auto current = std::prev(f.next);
-                if (f.container->is_array()) {
-                    path += '/';
-                    path += std::to_string(static_cast<std::size_t>(current - f.container->cbegin()));
-                } else {
-                    append_pointer_token(path, current.key());
-                }
-            }
-            return false;
-        }
-        stack.push_back({&*child, child->cbegin()});
-    }
-    return true;
+    return !json_depth_exceeds(value, std::max<std::size_t>(max_depth, 1), &path);
 }
 
 /// Like nlohmann::json::dump, but never throws on invalid UTF-8 and never recurses without bound.

@@ -17,6 +17,7 @@
 
 #include <taskkit/detail/decode_failure.hpp>
 #include <taskkit/detail/exception_info.hpp>
+#include <taskkit/detail/json_depth.hpp>
 #include <taskkit/detail/run_state.hpp>
 #include <taskkit/detail/task_definition_base.hpp>
 #include <taskkit/error.hpp>
@@ -25,6 +26,12 @@
 #include <taskkit/task_options.hpp>
 
 namespace taskkit::detail {
+
+/// Throws payload_error (code invalid_payload) when `payload` nests deeper than
+/// max_payload_depth, naming the limit and where it is passed. It walks the payload without
+/// recursion, so it is safe on any depth; it comes before anything copies, compares or dumps the
+/// payload (all of which recurse).
+void check_payload_depth(std::string_view task_id, const nlohmann::json& payload);
 
 /// Decodes `payload` into P, or throws payload_error naming the task and what did not fit.
 template <class P>
@@ -121,14 +128,29 @@ public:
 
     [[nodiscard]] const task_options<P, R>& options() const noexcept { return options_; }
 
-    /// A new run; a task with a payload validator checks the payload first (as JSON).
+    /// A new run. A JSON payload's depth is checked (max_payload_depth) before anything copies
+    /// it. A task with a payload validator checks the payload as JSON first (by reference when P
+    /// is JSON; json_schema has a depth check of its own, which reports a too-deep payload as a
+    /// maxDepth violation).
     [[nodiscard]] std::shared_ptr<run_type> make_run(P payload) const {
-        if (validate_payload) validate_payload(nlohmann::json(payload));
+        if constexpr (std::is_same_v<P, nlohmann::json>) {
+            if (validate_payload) validate_payload(payload);
+            check_payload_depth(id, payload);
+        } else if (validate_payload) {
+            // A P holding a JSON member deeper than the stack allows overflows in this conversion;
+            // only payloads that are JSON already can be checked before any copy.
+            const nlohmann::json as_json(payload);
+            validate_payload(as_json);
+            check_payload_depth(id, as_json);
+        }
         return std::make_shared<run_type>(std::move(payload));
     }
 
+    /// A new run from JSON: validated (when the task has a validator, by reference), its depth
+    /// checked, and decoded.
     [[nodiscard]] std::shared_ptr<run_state> make_run_from_json(const nlohmann::json& payload) const override {
         if (validate_payload) validate_payload(payload);
+        check_payload_depth(id, payload);
         return std::make_shared<run_type>(decode_payload<P>(id, payload));
     }
 

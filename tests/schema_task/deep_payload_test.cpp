@@ -1,0 +1,53 @@
+// schema_task with hostile payloads: nested without bound.
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "schema_task/schema_task_support.hpp"
+
+using namespace taskkit_test;
+using namespace schema_task_test;
+
+namespace {
+
+json nested_arrays(std::size_t depth) { return json::parse(std::string(depth, '[') + std::string(depth, ']')); }
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+// Item 1 of "reliability under hostile input": a typed schema_task<json> copied the payload
+// (recursively, overflowing the stack) before its validator checked the depth.
+TEST_CASE("a schema_task refuses a payload nested beyond max_payload_depth before copying it") {
+    taskkit::registry reg;
+    std::atomic<int> runs{0};
+    taskkit::schema_task<json> task({.id = "any-json", .schema = json(true), .run = [&](const json&) { ++runs; }}, reg);
+    auto store = std::make_shared<taskkit::memory_run_store>();
+    taskkit::runtime rt(options_with_store(reg, store));
+    json deep = nested_arrays(100'000);
+
+    // The schema's own depth check (max_depth 256, as max_payload_depth) reports it first.
+    auto refused = [&](const std::function<void()>& trigger) {
+        try {
+            trigger();
+            FAIL("the trigger did not throw");
+        } catch (const taskkit::validation_error& e) {
+            REQUIRE(e.violations().size() == 1);
+            CHECK(e.violations()[0].keyword == "maxDepth");
+            CHECK(contains(e.what(), "payload of task 'any-json'"));
+        }
+    };
+    SECTION("typed") {
+        refused([&] { (void)rt.trigger(task, std::move(deep)); });
+    }
+    SECTION("by id") {
+        refused([&] { (void)rt.trigger("any-json", deep); });
+    }
+    SECTION("at the limit, it runs") {
+        auto h = rt.trigger(task, nested_arrays(taskkit::max_payload_depth));
+        REQUIRE(h.wait_for(deadline));
+        CHECK(h.status() == taskkit::run_status::completed);
+        CHECK(runs.load() == 1);
+    }
+    if (runs.load() == 0) CHECK(store->size() == 0);
+}

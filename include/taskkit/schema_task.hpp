@@ -91,7 +91,10 @@ struct schema_task_options {
 /// - a payload that fails the schema throws validation_error listing every violation (JSON
 ///   Pointer, keyword, sentence);
 /// - a payload that matches the schema but does not decode into P (the schema is looser than
-///   the type) throws payload_error naming the offending members' paths.
+///   the type, or allows a number the member cannot hold) throws payload_error naming the
+///   offending members' paths;
+/// - a payload nested deeper than the schema's max_depth (256, which is also max_payload_depth)
+///   throws validation_error with one maxDepth violation, before anything copies it.
 /// Either way no run exists, nothing is retried, and every attempt sees a payload that passed.
 ///
 /// The schema is compiled once, here; a schema that is not valid draft-07 throws schema_error
@@ -140,21 +143,14 @@ private:
         });
         const std::string& id = definition->id;
         json_schema checker = compile(id, document);
+        // The payload is validated by reference (never copied). The schema may be looser than P:
+        // the definition then decodes what passed, typed payloads included, and refuses what does
+        // not decode with its paths, so a typed payload is accepted exactly when its JSON would be
+        // accepted by id (and a trigger by id decodes once).
         definition->set_payload_validation(
             std::move(document), [compiled = std::move(checker), id](const nlohmann::json& payload) {
                 auto violations = compiled.validate(payload);
                 if (!violations.empty()) throw validation_error(std::move(violations), "payload of task '" + id + "'");
-                if constexpr (!std::is_same_v<P, nlohmann::json>) {
-                    // The schema may be looser than P: decode now, so that a payload that would fail
-                    // at decoding is refused here with its paths (and so a typed payload is accepted
-                    // exactly when its JSON would be accepted by id).
-                    try {
-                        (void)payload.get<P>();
-                    } catch (const std::exception& e) {
-                        throw payload_error("payload for task '" + id + "' matches its schema but does not decode: " +
-                                            detail::describe_decode_failure<P>(payload, e));
-                    }
-                }
             });
         return definition;
     }

@@ -1,12 +1,14 @@
-// Hostile input at the trigger and in the hooks: payloads nested without bound, retry delays out of
-// range, and a middleware's `next` called after its attempt.
+// Hostile input at the trigger and in the hooks: payloads nested without bound, numbers that do not
+// fit their member, retry delays out of range, and a middleware's `next` called after its attempt.
 #include <taskkit/testing.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/taskkit_test.hpp"
 
@@ -34,6 +36,44 @@ std::string payload_error_text(const std::function<void()>& trigger) {
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+struct numbers {
+    int i = 0;
+    unsigned u = 0;
+    std::int64_t wide = 0;
+    std::uint64_t uwide = 0;
+    float f = 0;
+    double d = 0;
+    std::optional<int> maybe;
+    std::vector<int> list;
+};
+
+// nlohmann 3.11 has no std::optional conversion: an empty `maybe` is null.
+void to_json(json& j, const numbers& n) {
+    j = json{{"i", n.i}, {"u", n.u}, {"wide", n.wide}, {"uwide", n.uwide}, {"f", n.f}, {"d", n.d}, {"list", n.list}};
+    j["maybe"] = n.maybe ? json(*n.maybe) : json(nullptr);
+}
+void from_json(const json& j, numbers& n) {
+    const numbers defaults;
+    n.i = j.value("i", defaults.i);
+    n.u = j.value("u", defaults.u);
+    n.wide = j.value("wide", defaults.wide);
+    n.uwide = j.value("uwide", defaults.uwide);
+    n.f = j.value("f", defaults.f);
+    n.d = j.value("d", defaults.d);
+    n.list = j.value("list", defaults.list);
+    if (auto it = j.find("maybe"); it != j.end() && !it->is_null()) {
+        n.maybe = it->get<int>();
+    } else {
+        n.maybe.reset();
+    }
+}
+
+struct outer {
+    numbers inner;
+    std::vector<numbers> rows;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(outer, inner, rows)
 
 }  // namespace
 
@@ -243,4 +283,55 @@ TEST_CASE("a middleware may call next from another thread while it waits") {
     auto h = rt.trigger(t, json::object());
     REQUIRE(h.wait_for(deadline));
     CHECK(h.get() == 1);
+}
+
+// Item 12: {"x": 1e30} decoded into an int member as -2147483648.
+TEST_CASE("decoding by id refuses numbers that do not fit their member and names its JSON Pointer") {
+    taskkit::registry reg;
+    std::atomic<int> runs{0};
+    taskkit::task<outer> t({.id = "numbers", .run = [&](const outer&) { ++runs; }}, reg);
+    taskkit::runtime rt(options(reg));
+    auto refused = [&](const json& p, const std::string& pointer) {
+        const auto text = payload_error_text([&] { (void)rt.trigger("numbers", p); });
+        INFO(text);
+        CHECK(contains(text, "payload for task 'numbers'"));
+        CHECK(contains(text, pointer + ": "));
+    };
+    auto inner = [](const char* member, const json& value) { return json{{"inner", {{member, value}}}}; };
+
+    refused(inner("i", 1e30), "/inner/i");
+    refused(inner("i", -1e30), "/inner/i");
+    refused(inner("i", 1.5), "/inner/i");
+    refused(inner("i", 0.5), "/inner/i");
+    refused(inner("i", 4294967296LL), "/inner/i");
+    refused(inner("i", std::numeric_limits<std::uint64_t>::max()), "/inner/i");
+    refused(inner("u", -1), "/inner/u");
+    refused(inner("u", -1.0), "/inner/u");
+    refused(inner("wide", 1e19), "/inner/wide");
+    refused(inner("wide", std::numeric_limits<std::uint64_t>::max()), "/inner/wide");
+    refused(inner("uwide", -1), "/inner/uwide");
+    refused(inner("uwide", 1e20), "/inner/uwide");
+    refused(inner("f", 1e300), "/inner/f");
+    refused(inner("f", -1e300), "/inner/f");
+    refused(inner("maybe", 1e30), "/inner/maybe");
+    refused(inner("list", json::array({1, 2, 1e30})), "/inner/list/2");
+    refused(json{{"rows", json::array({json::object(), {{"i", 2.5}}})}}, "/rows/1/i");
+    CHECK(runs.load() == 0);
+
+    // What fits is accepted: integral floats into integers, any finite double, a float's rounding.
+    const json fits = json::parse(R"({"inner": {"i": 3.0, "u": 4294967295, "wide": -9223372036854775808,
+        "uwide": 18446744073709551615, "f": 0.1, "d": 1e300, "maybe": -2147483648, "list": [1e9, -0.0]},
+        "rows": [{"i": 2147483647, "f": 3.4e38, "d": -1e-300}]})");
+    auto h = rt.trigger("numbers", fits);
+    REQUIRE(h.wait_for(deadline));
+    CHECK(h.status() == taskkit::run_status::completed);
+}
+
+TEST_CASE("a typed trigger's numbers are not checked again") {
+    taskkit::registry reg;
+    taskkit::task<numbers, int> t({.id = "typed-numbers", .run = [](const numbers& n) { return n.i; }}, reg);
+    taskkit::runtime rt(options(reg));
+    auto h = rt.trigger(t, numbers{.i = std::numeric_limits<int>::min(), .f = 1e30F});
+    REQUIRE(h.wait_for(deadline));
+    CHECK(h.get() == std::numeric_limits<int>::min());
 }

@@ -1,6 +1,7 @@
-// schema_task with hostile payloads: nested without bound.
+// schema_task with hostile payloads: nested without bound, and numbers that do not fit the type.
 #include <atomic>
 #include <functional>
+#include <limits>
 #include <string>
 
 #include "schema_task/schema_task_support.hpp"
@@ -50,4 +51,29 @@ TEST_CASE("a schema_task refuses a payload nested beyond max_payload_depth befor
         CHECK(runs.load() == 1);
     }
     if (runs.load() == 0) CHECK(store->size() == 0);
+}
+
+// Item 12: a schema that allows any number let 1e30 into an int member as -2147483648.
+TEST_CASE("a schema_task refuses by id a number its member cannot hold") {
+    taskkit::registry reg;
+    std::atomic<int> runs{0};
+    taskkit::schema_task<create_user> task({.id = "create-user-loose",
+                                            .schema = json::parse(R"({"type": "object"})"),
+                                            .run = [&](const create_user&) { ++runs; }},
+                                           reg);
+    taskkit::runtime rt(options(reg));
+    for (const json& age : {json(1e30), json(2.5), json(std::numeric_limits<std::int64_t>::max())}) {
+        INFO(age.dump());
+        try {
+            (void)rt.trigger("create-user-loose", {{"name", "Ada"}, {"email", "a@b"}, {"age", age}});
+            FAIL("the trigger did not throw");
+        } catch (const taskkit::payload_error& e) {
+            CHECK(contains(e.what(), "payload for task 'create-user-loose' matches its schema but does not decode"));
+            CHECK(contains(e.what(), "/age: "));
+        }
+    }
+    auto h = rt.trigger("create-user-loose", {{"name", "Ada"}, {"email", "a@b"}, {"age", 36.0}});
+    REQUIRE(h.wait_for(deadline));
+    CHECK(h.status() == taskkit::run_status::completed);
+    CHECK(runs.load() == 1);
 }

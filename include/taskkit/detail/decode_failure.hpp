@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -81,17 +82,109 @@ std::vector<decode_problem> locate_decode_problems(const nlohmann::json& payload
     return locate_decode_problems(payload, error, &try_decode<P>, reference, max_probes);
 }
 
+/// A payload does not decode into its type: what() says where and why (every problem, each with
+/// its JSON Pointer, as describe_decode_failure does).
+class decode_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Whether `payload` holds a floating-point number that converting to some integer type would be
+/// undefined behaviour for (outside (-1, 128), the range every integer type holds after truncation).
+bool has_risky_floats(const nlohmann::json& payload);
+
+/// A copy of `payload` with every risky float (see has_risky_floats) replaced by a stand-in that
+/// any arithmetic member takes: 127.0 for one of 128 or more, -0.5 for one of -1 or less.
+nlohmann::json stand_in_risky_floats(const nlohmann::json& payload);
+
+/// Whether one of `problems` (found in the payload with stand-ins) is at the root, or at or above a
+/// risky float of `payload`: then the stand-ins may be what failed, and the payload itself may
+/// decode.
+bool problems_touch_risky_floats(const nlohmann::json& payload, const std::vector<decode_problem>& problems);
+
+/// In `payload`, the risky floats whose member `probe_back` (the zeroed payload, decoded and
+/// written back as JSON) shows to be an integer: an integral one in the range of a 64-bit integer
+/// becomes that integer; any other throws decode_error naming its pointer.
+void risky_floats_to_integers(nlohmann::json& payload, const nlohmann::json& probe_back);
+
+/// The numbers of `input` that came back different in `decoded_back` (the decoded value written
+/// back as JSON), read at the same JSON Pointers: an integer member that did not hold the value
+/// (out of range, or a fraction dropped), a floating-point member that overflowed to infinity.
+/// Rounding a float (0.1 into a `float`) is not a problem. Numbers the type does not write back at
+/// the same place are not checked.
+std::vector<decode_problem> number_problems(const nlohmann::json& input, const nlohmann::json& decoded_back);
+
+/// `problems` as one line: "/a: ...; /b/0: ..." ("(root)" for the payload itself).
+std::string describe_problems(const std::vector<decode_problem>& problems);
+
+/// Decodes `payload` into P as `payload.get<P>()` does, but refuses a number its member cannot
+/// hold instead of letting the conversion wrap or truncate it: 1e30 or 4294967296 into an `int`,
+/// -1 into an `unsigned`, 1.5 into an `int` (a fraction would be lost), 1e300 into a `float`.
+/// Throws decode_error naming each offending member's JSON Pointer (for numbers and for any other
+/// decode failure, located by describe_decode_failure).
+///
+/// Cost: one decode, one conversion of the result back to JSON and one walk over both. A payload
+/// with floats outside (-1, 128) is first decoded once with stand-ins for those floats, to learn
+/// which land in integer members, so that an out-of-range float is not converted to an integer
+/// (undefined behaviour, not just a wrong value). When that decode fails at a stand-in (a custom
+/// from_json that checks the value), the payload is decoded as it is.
+template <class P>
+P decode_exact(const nlohmann::json& payload);
+
 /// Why `payload` does not decode into P, naming the JSON Pointer of each offending member, e.g.
 /// `/age: type must be number, but is string; /email: the member is missing`. `e` is what the
 /// failed decode threw. See locate_decode_problems for how the paths are found and their limits.
 template <class P>
 std::string describe_decode_failure(const nlohmann::json& payload, const std::exception& e) {
-    std::string text;
-    for (const auto& problem : locate_decode_problems<P>(payload, e.what())) {
-        if (!text.empty()) text += "; ";
-        text += (problem.path.empty() ? std::string("(root)") : problem.path) + ": " + problem.message;
+    return describe_problems(locate_decode_problems<P>(payload, e.what()));
+}
+
+template <class P>
+P decode_exact(const nlohmann::json& payload) {
+    using json = nlohmann::json;
+    auto decode = [](const json& source) -> P {
+        try {
+            return source.template get<P>();
+        } catch (const std::exception& e) {  // also a custom from_json's own exceptions
+            throw decode_error(describe_decode_failure<P>(source, e));
+        }
+    };
+    // The decoded value as JSON again, or nullopt when its to_json throws (then nothing is checked).
+    auto written_back = [](const P& value) -> std::optional<json> {
+        try {
+            return json(value);
+        } catch (...) {
+            return std::nullopt;
+        }
+    };
+    std::optional<json> adjusted;
+    if (has_risky_floats(payload)) {
+        // Which members the risky floats land in, learnt from a decode with stand-ins in their place.
+        const json probe = stand_in_risky_floats(payload);
+        std::optional<P> probe_value;
+        try {
+            probe_value.emplace(probe.template get<P>());
+        } catch (const std::exception& e) {
+            auto problems = locate_decode_problems<P>(probe, e.what());
+            // A member that fails without a stand-in in it fails the same way in the payload.
+            if (!problems_touch_risky_floats(payload, problems)) throw decode_error(describe_problems(problems));
+            // Otherwise a custom from_json may have refused a stand-in's value: decode the payload
+            // as it is, as nlohmann would (the numbers are still checked below).
+        }
+        if (probe_value) {
+            if (const auto back = written_back(*probe_value)) {
+                adjusted = payload;
+                risky_floats_to_integers(*adjusted, *back);
+            }
+        }
     }
-    return text;
+    const json& source = adjusted ? *adjusted : payload;
+    P value = decode(source);
+    if (const auto back = written_back(value)) {
+        const auto problems = number_problems(source, *back);
+        if (!problems.empty()) throw decode_error(describe_problems(problems));
+    }
+    return value;
 }
 
 }  // namespace taskkit::detail

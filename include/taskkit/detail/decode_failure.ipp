@@ -5,7 +5,10 @@
 
 #include <taskkit/detail/decode_failure.hpp>
 
+#include <cmath>
+#include <cstdint>
 #include <functional>
+#include <iterator>
 
 namespace taskkit::detail {
 
@@ -142,6 +145,190 @@ TASKKIT_DECL std::vector<decode_problem> locate_decode_problems(const nlohmann::
     }
     problems.push_back(std::move(problem));
     return problems;
+}
+
+namespace decode_numbers {
+
+// Every number of `input` paired with the value at the same JSON Pointer in `other`, when that is a
+// number too; containers are entered where both have the same kind. `visit(number, other_number,
+// pointer)` returns false to stop; `pointer()` builds the number's JSON Pointer. No recursion.
+template <class Json, class Visit>
+void walk(Json& input, const nlohmann::json& other, Visit&& visit) {
+    using iterator = decltype(input.begin());
+    struct frame {
+        Json* container;
+        iterator next;
+        const nlohmann::json* other;
+    };
+    std::vector<frame> stack;
+    auto pointer = [&stack] {
+        std::string out;
+        for (const auto& f : stack) {
+            const auto current = std::prev(f.next);
+            out += '/';
+            if (f.container->is_array()) {
+                out += std::to_string(static_cast<std::size_t>(current - f.container->begin()));
+            } else {
+                out += escape_pointer_token(current.key());
+            }
+        }
+        return out;
+    };
+    if (input.is_number()) {
+        if (other.is_number()) (void)visit(input, other, pointer);
+        return;
+    }
+    if (!input.is_structured() || input.type() != other.type()) return;
+    stack.push_back({&input, input.begin(), &other});
+    while (!stack.empty()) {
+        auto& top = stack.back();
+        if (top.next == top.container->end()) {
+            stack.pop_back();
+            continue;
+        }
+        const auto child = top.next++;
+        const nlohmann::json* counterpart = nullptr;
+        if (top.container->is_object()) {
+            if (const auto it = top.other->find(child.key()); it != top.other->end()) counterpart = &*it;
+        } else if (const auto index = static_cast<std::size_t>(child - top.container->begin());
+                   index < top.other->size()) {
+            counterpart = &(*top.other)[index];
+        }
+        if (counterpart == nullptr) continue;
+        if (child->is_number()) {
+            if (counterpart->is_number() && !visit(*child, *counterpart, pointer)) return;
+        } else if (child->is_structured() && child->type() == counterpart->type()) {
+            Json& container = *child;
+            stack.push_back({&container, container.begin(), counterpart});  // `top` is not used after this
+        }
+    }
+}
+
+// Outside (-1, 128) (or NaN), truncating a float to some integer type is undefined behaviour.
+inline bool risky(const nlohmann::json& number) {
+    if (!number.is_number_float()) return false;
+    const double x = number.get<double>();
+    return !(x > -1.0 && x < 128.0);
+}
+
+inline std::string fraction_lost(const nlohmann::json& number) {
+    return number.dump() + " is not an integer, but its member is one (the fraction would be lost)";
+}
+
+inline std::string out_of_range(const nlohmann::json& number, const std::string& decoded_as = {}) {
+    return number.dump() + " is out of the range of its member's type" +
+           (decoded_as.empty() ? std::string() : " (it would decode as " + decoded_as + ")");
+}
+
+// An integral finite double as a JSON integer, when a 64-bit integer holds it.
+inline std::optional<nlohmann::json> as_integer(double x) {
+    if (!std::isfinite(x) || std::trunc(x) != x) return std::nullopt;
+    if (x >= -9223372036854775808.0 && x < 9223372036854775808.0) return nlohmann::json(static_cast<std::int64_t>(x));
+    if (x >= 0 && x < 18446744073709551616.0) return nlohmann::json(static_cast<std::uint64_t>(x));
+    return std::nullopt;
+}
+
+// Two JSON integers (signed or unsigned) with the same value.
+inline bool same_integer(const nlohmann::json& a, const nlohmann::json& b) {
+    auto negative = [](const nlohmann::json& j) { return !j.is_number_unsigned() && j.get<std::int64_t>() < 0; };
+    if (negative(a) != negative(b)) return false;
+    if (negative(a)) return a.get<std::int64_t>() == b.get<std::int64_t>();
+    return a.get<std::uint64_t>() == b.get<std::uint64_t>();
+}
+
+}  // namespace decode_numbers
+
+TASKKIT_DECL bool has_risky_floats(const nlohmann::json& payload) {
+    bool found = false;
+    decode_numbers::walk(payload, payload, [&](const nlohmann::json& number, const nlohmann::json&, const auto&) {
+        found = decode_numbers::risky(number);
+        return !found;
+    });
+    return found;
+}
+
+TASKKIT_DECL nlohmann::json stand_in_risky_floats(const nlohmann::json& payload) {
+    nlohmann::json copy = payload;  // its depth is bounded (max_payload_depth) before decoding
+    decode_numbers::walk(copy, payload, [](nlohmann::json& number, const nlohmann::json&, const auto&) {
+        if (decode_numbers::risky(number)) {
+            const double x = number.get<double>();
+            number = x >= 128.0 ? 127.0 : (x <= -1.0 ? -0.5 : 0.0);
+        }
+        return true;
+    });
+    return copy;
+}
+
+TASKKIT_DECL bool problems_touch_risky_floats(const nlohmann::json& payload,
+                                              const std::vector<decode_problem>& problems) {
+    std::vector<std::string> floats;
+    decode_numbers::walk(payload, payload,
+                         [&](const nlohmann::json& number, const nlohmann::json&, const auto& pointer) {
+                             if (decode_numbers::risky(number)) floats.push_back(pointer());
+                             return true;
+                         });
+    for (const auto& problem : problems) {
+        if (problem.path.empty()) return true;
+        for (const auto& at : floats) {
+            if (at == problem.path || (at.starts_with(problem.path) && at[problem.path.size()] == '/')) return true;
+        }
+    }
+    return false;
+}
+
+TASKKIT_DECL void risky_floats_to_integers(nlohmann::json& payload, const nlohmann::json& probe_back) {
+    std::vector<decode_problem> problems;
+    decode_numbers::walk(
+        payload, probe_back, [&](nlohmann::json& number, const nlohmann::json& back, const auto& pointer) {
+            if (!decode_numbers::risky(number) || !back.is_number_integer()) return true;
+            const double x = number.get<double>();
+            if (auto integer = decode_numbers::as_integer(x)) {
+                number = std::move(*integer);  // integer to integer conversions are defined; checked later
+            } else {
+                problems.push_back({pointer(), std::isfinite(x) && std::trunc(x) != x
+                                                   ? decode_numbers::fraction_lost(number)
+                                                   : decode_numbers::out_of_range(number)});
+            }
+            return true;
+        });
+    if (!problems.empty()) throw decode_error(describe_problems(problems));
+}
+
+TASKKIT_DECL std::vector<decode_problem> number_problems(const nlohmann::json& input,
+                                                         const nlohmann::json& decoded_back) {
+    std::vector<decode_problem> problems;
+    decode_numbers::walk(
+        input, decoded_back, [&](const nlohmann::json& number, const nlohmann::json& back, const auto& pointer) {
+            if (back.is_number_integer()) {
+                if (number.is_number_float()) {
+                    const double x = number.get<double>();
+                    const auto integer = decode_numbers::as_integer(x);
+                    if (!integer) {
+                        problems.push_back({pointer(), std::isfinite(x) && std::trunc(x) != x
+                                                           ? decode_numbers::fraction_lost(number)
+                                                           : decode_numbers::out_of_range(number, back.dump())});
+                    } else if (!decode_numbers::same_integer(*integer, back)) {
+                        problems.push_back({pointer(), decode_numbers::out_of_range(number, back.dump())});
+                    }
+                } else if (!decode_numbers::same_integer(number, back)) {
+                    problems.push_back({pointer(), decode_numbers::out_of_range(number, back.dump())});
+                }
+            } else if (back.is_number_float() && std::isfinite(number.get<double>()) &&
+                       !std::isfinite(back.get<double>())) {
+                problems.push_back({pointer(), decode_numbers::out_of_range(number, back.dump())});
+            }
+            return problems.size() < 16;  // enough to show; the payload is refused either way
+        });
+    return problems;
+}
+
+TASKKIT_DECL std::string describe_problems(const std::vector<decode_problem>& problems) {
+    std::string text;
+    for (const auto& problem : problems) {
+        if (!text.empty()) text += "; ";
+        text += (problem.path.empty() ? std::string("(root)") : problem.path) + ": " + problem.message;
+    }
+    return text;
 }
 
 }  // namespace taskkit::detail

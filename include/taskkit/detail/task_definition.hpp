@@ -33,17 +33,20 @@ namespace taskkit::detail {
 /// payload (all of which recurse).
 void check_payload_depth(std::string_view task_id, const nlohmann::json& payload);
 
-/// Decodes `payload` into P, or throws payload_error naming the task and what did not fit.
+/// Decodes `payload` (its depth already checked) into P, or throws payload_error naming the task
+/// and what did not fit: a member of the wrong type, a missing one, or a number its member cannot
+/// hold (see decode_exact). `failure` is the message's verb phrase.
 template <class P>
-P decode_payload(std::string_view task_id, const nlohmann::json& payload) {
+P decode_payload(std::string_view task_id, const nlohmann::json& payload,
+                 std::string_view failure = "does not decode") {
     if constexpr (std::is_same_v<P, nlohmann::json>) {
         return payload;
     } else {
         try {
-            return payload.get<P>();
-        } catch (const std::exception& e) {  // also a custom from_json's own exceptions
-            throw payload_error("payload for task '" + std::string(task_id) +
-                                "' does not decode: " + describe_decode_failure<P>(payload, e));
+            return decode_exact<P>(payload);
+        } catch (const decode_error& e) {
+            throw payload_error("payload for task '" + std::string(task_id) + "' " + std::string(failure) + ": " +
+                                e.what());
         }
     }
 }
@@ -131,7 +134,8 @@ public:
     /// A new run. A JSON payload's depth is checked (max_payload_depth) before anything copies
     /// it. A task with a payload validator checks the payload as JSON first (by reference when P
     /// is JSON; json_schema has a depth check of its own, which reports a too-deep payload as a
-    /// maxDepth violation).
+    /// maxDepth violation), then decodes it back into P, so that a typed payload is accepted
+    /// exactly when its JSON would be by id. A plain typed task pays for none of this.
     [[nodiscard]] std::shared_ptr<run_type> make_run(P payload) const {
         if constexpr (std::is_same_v<P, nlohmann::json>) {
             if (validate_payload) validate_payload(payload);
@@ -142,16 +146,23 @@ public:
             const nlohmann::json as_json(payload);
             validate_payload(as_json);
             check_payload_depth(id, as_json);
+            try {
+                (void)as_json.get<P>();  // its numbers came from P: no range check needed
+            } catch (const std::exception& e) {
+                throw payload_error("payload for task '" + id + "' matches its schema but does not decode: " +
+                                    describe_decode_failure<P>(as_json, e));
+            }
         }
         return std::make_shared<run_type>(std::move(payload));
     }
 
     /// A new run from JSON: validated (when the task has a validator, by reference), its depth
-    /// checked, and decoded.
+    /// checked, and decoded, numbers included (see decode_payload).
     [[nodiscard]] std::shared_ptr<run_state> make_run_from_json(const nlohmann::json& payload) const override {
         if (validate_payload) validate_payload(payload);
         check_payload_depth(id, payload);
-        return std::make_shared<run_type>(decode_payload<P>(id, payload));
+        return std::make_shared<run_type>(decode_payload<P>(
+            id, payload, validate_payload ? "matches its schema but does not decode" : "does not decode"));
     }
 
     /// Sets the payload schema and validator (before the task is registered).

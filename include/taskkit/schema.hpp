@@ -103,6 +103,15 @@ struct schema_options {
     /// stays bounded whatever the input. Evaluation of nested schemas is bounded to 4x this
     /// plus 64 levels: about 4 MB of stack in a sanitizer build, within a default 8 MB thread stack.
     std::size_t max_depth = 256;
+    /// Most units of work one validation may take: each application of a schema to a value, and
+    /// each comparison of two items for uniqueItems, is one. Beyond it validation stops with a
+    /// single "maxEvaluations" violation, so no schema and value can keep a thread busy for long:
+    /// 10 million take one to three seconds in an optimized build on a small machine (75 to 300 ns
+    /// a unit, the more where verdicts are memoized). Validation work is linear in
+    /// (schemas applied) x (values), since a schema reachable along several paths ($ref, or one
+    /// subschema listed twice) is evaluated once per value and its verdict reused; this bound is a
+    /// second line of defence.
+    std::size_t max_evaluations = 10'000'000;
 };
 
 namespace detail {
@@ -140,6 +149,7 @@ struct schema_dependency {
 /// One compiled schema: a boolean schema, or the keywords of an object schema.
 struct schema_node {
     std::string location;  // schema_path of this schema
+    bool shared = false;   // reachable along more than one edge: its verdicts are memoized per value
     bool is_boolean = false;
     bool boolean_value = true;
     std::size_t ref = no_node;  // $ref target before ref chains are collapsed
@@ -216,6 +226,7 @@ public:
         compiled_schema out;
         out.root = resolve(root_node);
         for (auto& node : nodes_) remap(node);
+        mark_shared(out.root);
         out.nodes = std::move(nodes_);
         out.options = options_;
         return out;
@@ -721,6 +732,34 @@ private:
         fix(node.else_schema);
     }
 
+    // A node more than one edge leads to (after $refs are followed) can be applied to the same value
+    // along several paths: nested two-way anyOfs over $refs would evaluate it 2^depth times. Such
+    // nodes are memoized by the validator; the others are applied at most a few times per value
+    // without it (see schema_validator::validate).
+    void mark_shared(std::size_t root) {
+        std::vector<std::uint32_t> edges_in(nodes_.size(), 0);
+        auto add = [&](std::size_t index) {
+            if (index != no_node && edges_in[index] < 2) ++edges_in[index];
+        };
+        add(root);
+        for (const auto& node : nodes_) {
+            add(node.items);
+            for (const auto i : node.item_list) add(i);
+            add(node.additional_items);
+            add(node.contains);
+            for (const auto& [name, index] : node.properties) add(index);
+            for (const auto& p : node.pattern_properties) add(p.node);
+            add(node.additional_properties);
+            for (const auto& d : node.dependencies) add(d.node);
+            add(node.property_names);
+            for (const auto* list : {&node.all_of, &node.any_of, &node.one_of}) {
+                for (const auto i : *list) add(i);
+            }
+            for (const auto i : {node.not_schema, node.if_schema, node.then_schema, node.else_schema}) add(i);
+        }
+        for (std::size_t i = 0; i < nodes_.size(); ++i) nodes_[i].shared = edges_in[i] > 1 && !nodes_[i].is_boolean;
+    }
+
     // Schemas applied to the very same value (allOf, anyOf, oneOf, not, if/then/else, schema
     // dependencies). A cycle among them means validation would recurse forever: reject it.
     void check_same_value_cycles() const {
@@ -786,14 +825,45 @@ private:
 
 /// Walks an instance against compiled nodes. With `out` set it collects every violation;
 /// without, it answers valid/invalid and stops at the first failure.
+///
+/// Work is linear in (nodes) x (instance values): a `shared` node (see schema_compiler::mark_shared)
+/// is evaluated at most once per value in each mode, keyed by the value's address (the instance is
+/// const and outlives the validator, so an address names one location), and later applications
+/// reuse its verdict; in reporting mode its violations, already listed once with their JSON
+/// Pointers, are not listed again. draft-07 has no annotation-dependent keywords
+/// (unevaluatedProperties and unevaluatedItems are 2019-09), so a verdict depends only on the node
+/// and the value. A verdict cut short by a limit (depth, work) is never memoized.
 class schema_validator {
 public:
-    schema_validator(const compiled_schema& schema, std::vector<schema_violation>* out)
-        : schema_(schema), out_(out), max_evaluation_depth_(schema.options.max_depth * 4 + 64) {}
+    /// Shared by a validator and those it nests (propertyNames), so the limit is per validation.
+    struct work_budget {
+        std::size_t used = 0;
+        std::size_t limit = 0;
+        bool exhausted = false;
+
+        /// Takes one unit; false (and exhausted) once the limit is passed.
+        bool take() noexcept {
+            if (++used > limit) exhausted = true;
+            return !exhausted;
+        }
+    };
+
+    schema_validator(const compiled_schema& schema, std::vector<schema_violation>* out, work_budget* budget = nullptr)
+        : schema_(schema),
+          out_(out),
+          budget_(budget != nullptr ? budget : &own_budget_),
+          max_evaluation_depth_(schema.options.max_depth * 4 + 64) {
+        own_budget_.limit = schema.options.max_evaluations;
+    }
 
     bool validate(std::size_t index, const nlohmann::json& instance) {
+        if (!budget_->take()) {
+            ++cut_short_;
+            return false;
+        }
         if (++depth_ > max_evaluation_depth_) {
             --depth_;
+            ++cut_short_;
             if (out_ != nullptr && !depth_reported_) {
                 depth_reported_ = true;
                 report("maxDepth", schema_.nodes[index].location,
@@ -802,10 +872,36 @@ public:
             }
             return false;
         }
-        const bool valid = validate_node(schema_.nodes[index], instance);
+        const auto& node = schema_.nodes[index];
+        if (!node.shared) {
+            const bool valid = validate_node(node, instance);
+            --depth_;
+            return valid;
+        }
+        const memo_key key{index, &instance};
+        const auto [entry, fresh] = memo_.try_emplace(key);
+        // A reference survives the insertions below (an iterator would not survive a rehash).
+        verdict& known = entry->second;
+        // A valid verdict has no violations to report either; an invalid one evaluated with `out_`
+        // set has its violations in the list already.
+        if (!fresh && (out_ == nullptr || known.valid || known.reported)) {
+            --depth_;
+            return known.valid;
+        }
+        const std::size_t cut_before = cut_short_;
+        const bool valid = validate_node(node, instance);
         --depth_;
+        if (cut_short_ == cut_before) {
+            known.valid = valid;
+            known.reported = known.reported || out_ != nullptr;
+        } else if (fresh) {
+            memo_.erase(key);  // cut short by a limit: not a verdict
+        }
         return valid;
     }
+
+    /// Whether validation stopped at schema_options::max_evaluations (its verdict is then false).
+    [[nodiscard]] bool exhausted() const noexcept { return budget_->exhausted; }
 
 private:
     // Evaluates a subschema for its verdict only (anyOf, oneOf, not, if, contains).
@@ -962,24 +1058,25 @@ private:
 
     template <class Fail>
     static bool validate_number(const schema_node& node, const nlohmann::json& instance, Fail& fail) {
-        const std::string shown = describe_value(instance);
+        // Described only for a message: most numbers pass, and a description allocates.
+        auto shown = [&] { return describe_value(instance); };
         if (node.multiple_of && !is_multiple_of(instance, *node.multiple_of)) {
-            if (!fail("multipleOf", shown + " is not a multiple of " + safe_dump(*node.multiple_of))) return false;
+            if (!fail("multipleOf", shown() + " is not a multiple of " + safe_dump(*node.multiple_of))) return false;
         }
         if (node.maximum && compare_numbers(instance, *node.maximum) > 0) {
-            if (!fail("maximum", shown + " is greater than the maximum " + safe_dump(*node.maximum))) return false;
+            if (!fail("maximum", shown() + " is greater than the maximum " + safe_dump(*node.maximum))) return false;
         }
         if (node.exclusive_maximum && compare_numbers(instance, *node.exclusive_maximum) >= 0) {
             if (!fail("exclusiveMaximum",
-                      shown + " is not less than the exclusive maximum " + safe_dump(*node.exclusive_maximum)))
+                      shown() + " is not less than the exclusive maximum " + safe_dump(*node.exclusive_maximum)))
                 return false;
         }
         if (node.minimum && compare_numbers(instance, *node.minimum) < 0) {
-            if (!fail("minimum", shown + " is less than the minimum " + safe_dump(*node.minimum))) return false;
+            if (!fail("minimum", shown() + " is less than the minimum " + safe_dump(*node.minimum))) return false;
         }
         if (node.exclusive_minimum && compare_numbers(instance, *node.exclusive_minimum) <= 0) {
             if (!fail("exclusiveMinimum",
-                      shown + " is not greater than the exclusive minimum " + safe_dump(*node.exclusive_minimum)))
+                      shown() + " is not greater than the exclusive minimum " + safe_dump(*node.exclusive_minimum)))
                 return false;
         }
         return true;
@@ -1051,15 +1148,25 @@ private:
             hashes.reserve(size);
             for (std::size_t i = 0; i < size; ++i) hashes.emplace_back(json_hash(instance[i]), i);
             std::sort(hashes.begin(), hashes.end());
+            // The duplicate with the smallest second index: within a run of equal hashes (in index
+            // order) the first item equal to an earlier one; each comparison is a unit of work, so
+            // many items with one hash but different values stop at max_evaluations.
             std::optional<std::pair<std::size_t, std::size_t>> duplicate;
             for (std::size_t run = 0; run < hashes.size();) {
                 std::size_t end = run + 1;
                 while (end < hashes.size() && hashes[end].first == hashes[run].first) ++end;
-                for (std::size_t a = run; a < end; ++a) {
-                    for (std::size_t b = a + 1; b < end; ++b) {
-                        if (json_equal(instance[hashes[a].second], instance[hashes[b].second]) &&
-                            (!duplicate || hashes[b].second < duplicate->second)) {
+                bool found = false;
+                for (std::size_t b = run + 1; b < end && !found; ++b) {
+                    if (duplicate && hashes[b].second > duplicate->second) break;
+                    for (std::size_t a = run; a < b; ++a) {
+                        if (!budget_->take()) {
+                            ++cut_short_;
+                            return false;
+                        }
+                        if (json_equal(instance[hashes[a].second], instance[hashes[b].second])) {
                             duplicate = std::make_pair(hashes[a].second, hashes[b].second);
+                            found = true;
+                            break;
                         }
                     }
                 }
@@ -1152,14 +1259,20 @@ private:
         }
         if (node.property_names != no_node) {
             for (auto it = instance.begin(); it != instance.end(); ++it) {
+                // `name` is a temporary: it gets validators of its own, whose memos die with it.
                 const nlohmann::json name(it.key());
-                if (check(node.property_names, name)) continue;
+                schema_validator names(schema_, nullptr, budget_);
+                names.depth_ = depth_;
+                const bool ok = names.validate(node.property_names, name);
+                cut_short_ += names.cut_short_;
+                if (ok) continue;
                 if (out_ == nullptr) return false;
                 // say why, from the first violation of the name against propertyNames
                 std::vector<schema_violation> inner;
-                schema_validator nested(schema_, &inner);
+                schema_validator nested(schema_, &inner, budget_);
                 nested.depth_ = depth_;
                 (void)nested.validate(node.property_names, name);
+                cut_short_ += nested.cut_short_;
                 std::string why =
                     inner.empty() ? std::string("it does not match the propertyNames schema") : inner.front().message;
                 if (why.rfind("(root): ", 0) == 0) why.erase(0, 8);
@@ -1169,12 +1282,31 @@ private:
         return true;
     }
 
+    struct memo_key {
+        std::size_t node;
+        const nlohmann::json* value;
+        bool operator==(const memo_key&) const = default;
+    };
+    struct memo_hash {
+        std::size_t operator()(const memo_key& k) const noexcept {
+            return std::hash<const void*>{}(k.value) ^ (k.node * 0x9e3779b97f4a7c15ULL);
+        }
+    };
+
     const compiled_schema& schema_;
     std::vector<schema_violation>* out_;
+    work_budget own_budget_;
+    work_budget* budget_;
     std::string path_;
     std::size_t depth_ = 0;
     std::size_t max_evaluation_depth_;
     bool depth_reported_ = false;
+    struct verdict {
+        bool valid = false;
+        bool reported = false;  // its violations are in the list (evaluated with `out_` set)
+    };
+    std::size_t cut_short_ = 0;                              // evaluations stopped by a limit
+    std::unordered_map<memo_key, verdict, memo_hash> memo_;  // a shared node at a value
 };
 
 }  // namespace detail
@@ -1214,6 +1346,11 @@ public:
         }
         detail::schema_validator validator(*compiled_, &out);
         (void)validator.validate(compiled_->root, instance);
+        if (validator.exhausted()) {
+            out.push_back({"", "maxEvaluations", "",
+                           "(root): validation stopped after " + std::to_string(compiled_->options.max_evaluations) +
+                               " units of work (schema_options::max_evaluations); the value is refused"});
+        }
         return out;
     }
 

@@ -162,26 +162,23 @@ private:
 /// });
 /// @endcode
 struct scheduled_task_options {
-    std::string id;                                                      ///< unique in the registry
-    cron_setting cron;                                                   ///< declarative schedule; empty: none
-    std::string description;                                             ///< shown by tools
-    retry_options retry;                                                 ///< retry policy of each fire's run
-    queue_options queue;                                                 ///< overlapping fires wait for a slot here
-    taskkit::machine machine = machines::small_1x;                       ///< budget held while executing
-    std::optional<std::chrono::milliseconds> max_duration;               ///< wall-clock limit per attempt
-    run_function<schedule_payload, void> run;                            ///< the work
-    std::function<void(const schedule_payload&, run_context&)> init;     ///< before every attempt
-    std::function<void(const schedule_payload&, run_context&)> cleanup;  ///< after every attempt
-    /// Wraps each attempt; must call `next()` exactly once.
-    std::function<void(const schedule_payload&, run_context&, const std::function<void()>& next)> middleware;
-    std::function<void(const schedule_payload&, run_context&)> on_start;    ///< before the first attempt's run
-    std::function<void(const schedule_payload&, run_context&)> on_success;  ///< after a successful attempt
-    std::function<void(const schedule_payload&, const error_info&, run_context&)>
-        on_failure;  ///< failed, canceled, timed out
-    std::function<void(const schedule_payload&, const result<void>&, run_context&)>
-        on_complete;  ///< any terminal outcome
-    std::function<error_decision(const schedule_payload&, const error_info&, run_context&)>
-        handle_error;  ///< after a failed attempt
+    std::string id;                                         ///< unique in the registry
+    cron_setting cron;                                      ///< declarative schedule; empty: none
+    std::string description;                                ///< shown by tools
+    retry_options retry;                                    ///< retry policy of each fire's run
+    queue_options queue;                                    ///< overlapping fires wait for a slot here
+    taskkit::machine machine = machines::small_1x;          ///< budget held while executing
+    std::optional<std::chrono::milliseconds> max_duration;  ///< wall-clock limit per attempt
+    run_function<schedule_payload, void> run;               ///< the work
+    hook_types<schedule_payload, void>::init init;          ///< (payload, ctx) before every attempt
+    hook_types<schedule_payload, void>::cleanup cleanup;    ///< (payload, ctx) after every attempt
+    /// (payload, ctx, next): wraps each attempt; must call `next()` exactly once.
+    hook_types<schedule_payload, void>::middleware middleware;
+    hook_types<schedule_payload, void>::on_start on_start;          ///< (payload, ctx) before the first attempt's run
+    hook_types<schedule_payload, void>::on_success on_success;      ///< (payload, ctx) after a successful attempt
+    hook_types<schedule_payload, void>::on_failure on_failure;      ///< (payload, error, ctx): failed, canceled…
+    hook_types<schedule_payload, void>::on_complete on_complete;    ///< (payload, result, ctx): any terminal outcome
+    hook_types<schedule_payload, void>::handle_error handle_error;  ///< (payload, error, ctx) -> error_decision
 };
 
 class schedule_manager;
@@ -718,13 +715,20 @@ private:
                 e.last = nominal;
                 e.next = payload.upcoming.front().time();
                 schedule_timer_locked(e);
-                plan = fire_plan{e.task, std::move(payload)};
+                // Declarative schedules belong to the registry, not to one runtime: of all the
+                // runtimes on it, only its default runtime triggers their runs (the others keep
+                // time, so the schedule carries on where the default moves), and each nominal time
+                // fires once per process.
+                const bool fires_here =
+                    e.type == schedule_type::imperative || core->tasks().default_core().get() == core.get();
+                if (fires_here) plan = fire_plan{e.task, std::move(payload)};
             } catch (const cron_error& failure) {
                 e.last_error = failure.what();
                 e.next.reset();
                 return;
             }
         }
+        if (!plan) return;
         std::optional<std::string> failure;
         try {
             trigger_fire(*core, *plan);

@@ -74,15 +74,16 @@ struct schema_task_options {
     taskkit::machine machine = machines::small_1x;          ///< budget held while executing
     std::optional<std::chrono::milliseconds> max_duration;  ///< wall-clock limit per attempt
     run_function<P, R> run;                                 ///< the work
-    std::function<void(const P&, run_context&)> init;       ///< before every attempt
-    std::function<void(const P&, run_context&)> cleanup;    ///< after every attempt
-    /// Wraps each attempt; must call `next()` exactly once to run init, on_start and run.
-    std::function<void(const P&, run_context&, const std::function<void()>& next)> middleware;
-    std::function<void(const P&, run_context&)> on_start;                       ///< before the first attempt's run
-    typename detail::success_hook<P, R>::type on_success;                       ///< (payload, [output,] ctx)
-    std::function<void(const P&, const error_info&, run_context&)> on_failure;  ///< failed, canceled, timed out
-    std::function<void(const P&, const result<R>&, run_context&)> on_complete;  ///< any terminal outcome
-    std::function<error_decision(const P&, const error_info&, run_context&)> handle_error;  ///< after a failed attempt
+    typename hook_types<P, R>::init init;                   ///< (payload, ctx) before every attempt
+    typename hook_types<P, R>::cleanup cleanup;             ///< (payload, ctx) after every attempt
+    /// (payload, ctx, next): wraps each attempt; must call `next()` exactly once to run init,
+    /// on_start and run.
+    typename hook_types<P, R>::middleware middleware;
+    typename hook_types<P, R>::on_start on_start;          ///< (payload, ctx) before the first attempt's run
+    typename hook_types<P, R>::on_success on_success;      ///< (payload, [output,] ctx)
+    typename hook_types<P, R>::on_failure on_failure;      ///< (payload, error, ctx): failed, canceled, timed out
+    typename hook_types<P, R>::on_complete on_complete;    ///< (payload, result, ctx): any terminal outcome
+    typename hook_types<P, R>::handle_error handle_error;  ///< (payload, error, ctx) -> error_decision
 };
 
 /// A task whose payload must match a JSON Schema. Every trigger — typed (`task.trigger(p)`,

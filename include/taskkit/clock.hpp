@@ -4,6 +4,7 @@
 
 #include <taskkit/detail/config.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>

@@ -14,7 +14,9 @@ TASKKIT_DECL auto real_clock::wait_until(std::unique_lock<std::mutex>& lock, std
     // Waiting on a steady deadline keeps a wall-clock jump from stalling the wait.
     const auto remaining = deadline - std::chrono::system_clock::now();
     if (remaining <= duration::zero()) return;
-    cv.wait_for(lock, remaining);
+    // A far deadline (a delay of years) is waited for a day at a time: the condition variable
+    // adds the wait to its own clock's now, which would overflow near time_point::max().
+    cv.wait_for(lock, std::min<duration>(remaining, std::chrono::hours(24)));
 }
 
 TASKKIT_DECL virtual_clock::virtual_clock(time_point start) : now_(start) {}

@@ -21,7 +21,8 @@
 namespace taskkit {
 
 /// Receives every log line of every run (after it is stored on the run record). Called from the
-/// thread that logged, so it must be thread-safe.
+/// thread that logged, so it must be thread-safe. An exception it throws is recorded on the run's
+/// `hook_errors` ("log_sink threw: …") and goes no further.
 using log_sink = std::function<void(const log_entry&)>;
 
 /// A sink writing `level task-id run-id: message {attributes}` lines to stderr, for lines at or

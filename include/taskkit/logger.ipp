@@ -5,6 +5,8 @@
 
 #include <taskkit/logger.hpp>
 
+#include <taskkit/detail/exception_info.hpp>
+
 namespace taskkit {
 
 TASKKIT_DECL log_sink stderr_log_sink(log_level min_level) {
@@ -50,7 +52,18 @@ TASKKIT_DECL auto logger::log(log_level level, std::string message, const nlohma
             }
         }
     }
-    if (target_.sink && *target_.sink) (*target_.sink)(entry);
+    if (!target_.sink || !*target_.sink) return;
+    // The sink is the user's: like a hook, its exception is recorded on the run and goes no further.
+    try {
+        (*target_.sink)(entry);
+    } catch (...) {
+        auto* run = target_.run;
+        if (!run) return;
+        auto e = detail::describe_exception(std::current_exception());
+        e.message = "log_sink threw: " + e.message;
+        std::lock_guard lock(run->mutex);
+        run->extras().hook_errors.push_back(std::move(e));
+    }
 }
 
 }  // namespace taskkit

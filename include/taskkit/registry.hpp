@@ -20,6 +20,8 @@
 
 namespace taskkit {
 
+class runtime;
+
 namespace detail {
 class runtime_core;
 }
@@ -79,7 +81,33 @@ public:
     /// The concurrency limit declared for a named queue (0 = unbounded), if any task names it.
     [[nodiscard]] std::optional<int> queue_limit(std::string_view name) const;
 
+    // ---------------------------------------------------------------- runtimes on this registry
+
+    /// The engine of this registry's default runtime — the one `task.trigger()` uses outside a
+    /// run: the runtime named with runtime::make_default() while it lives, else the oldest live
+    /// runtime created on this registry that may become the default; null when there is none.
+    [[nodiscard]] std::shared_ptr<detail::runtime_core> default_core() const;
+
+    /// The runtime object of default_core(), or null.
+    [[nodiscard]] runtime* default_runtime() const;
+
+    /// For taskkit::runtime: a runtime on this registry was created (`candidate`: it may become
+    /// the default), made the default, or is being destroyed.
+    void attach_runtime(const std::shared_ptr<detail::runtime_core>& core, runtime* owner, bool candidate);
+    void name_default(const detail::runtime_core* core);
+    void detach_runtime(const detail::runtime_core* core);
+
 private:
+    struct attached_runtime {
+        std::weak_ptr<detail::runtime_core> core;
+        const detail::runtime_core* key = nullptr;
+        runtime* owner = nullptr;
+        bool candidate = true;
+    };
+
+    /// The entry default_core() answers with; call with the lock held.
+    [[nodiscard]] const attached_runtime* default_entry_locked() const;
+
     struct queue_declaration {
         queue_options options;
         int users = 0;
@@ -92,6 +120,8 @@ private:
     std::map<std::string, std::shared_ptr<const detail::task_definition_base>, std::less<>> tasks_;
     std::map<std::string, queue_declaration, std::less<>> queues_;
     std::vector<std::function<void(detail::runtime_core&)>> runtime_hooks_;
+    std::vector<attached_runtime> runtimes_;  // in creation order
+    const detail::runtime_core* named_default_ = nullptr;
 };
 
 }  // namespace taskkit

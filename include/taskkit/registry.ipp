@@ -83,6 +83,44 @@ TASKKIT_DECL auto registry::queue_limit(std::string_view name) const -> std::opt
     return q->concurrency_limit;
 }
 
+TASKKIT_DECL auto registry::default_entry_locked() const -> const attached_runtime* {
+    const attached_runtime* oldest = nullptr;
+    for (const auto& entry : runtimes_) {
+        if (entry.key == named_default_) return &entry;
+        if (!oldest && entry.candidate) oldest = &entry;
+    }
+    return oldest;
+}
+
+TASKKIT_DECL auto registry::default_core() const -> std::shared_ptr<detail::runtime_core> {
+    std::shared_lock lock(mutex_);
+    const auto* entry = default_entry_locked();
+    return entry ? entry->core.lock() : nullptr;
+}
+
+TASKKIT_DECL auto registry::default_runtime() const -> runtime* {
+    std::shared_lock lock(mutex_);
+    const auto* entry = default_entry_locked();
+    return entry ? entry->owner : nullptr;
+}
+
+TASKKIT_DECL auto registry::attach_runtime(const std::shared_ptr<detail::runtime_core>& core, runtime* owner,
+                                           bool candidate) -> void {
+    std::unique_lock lock(mutex_);
+    runtimes_.push_back(attached_runtime{core, core.get(), owner, candidate});
+}
+
+TASKKIT_DECL auto registry::name_default(const detail::runtime_core* core) -> void {
+    std::unique_lock lock(mutex_);
+    named_default_ = core;
+}
+
+TASKKIT_DECL auto registry::detach_runtime(const detail::runtime_core* core) -> void {
+    std::unique_lock lock(mutex_);
+    std::erase_if(runtimes_, [&](const attached_runtime& entry) { return entry.key == core; });
+    if (named_default_ == core) named_default_ = nullptr;
+}
+
 TASKKIT_DECL auto registry::declare_queue_locked(const queue_options& q, const std::string& who) -> void {
     auto it = queues_.find(q.name);
     if (it == queues_.end()) {

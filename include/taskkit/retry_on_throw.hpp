@@ -9,6 +9,7 @@
 #include <utility>
 
 #include <taskkit/detail/runtime_core.hpp>
+#include <taskkit/detail/time_math.hpp>
 #include <taskkit/error.hpp>
 #include <taskkit/retry.hpp>
 
@@ -38,7 +39,7 @@ auto on_throw(F&& fn, const retry_options& options = {}) -> std::invoke_result_t
             const auto delay = retry_delay(options, attempt, options.randomize ? random01() : 0.0);
             if (!delay) throw;
             if (frame) {
-                if (!frame->core->sleep_until(*frame->run, frame->core->now() + *delay))
+                if (!frame->core->sleep_until(*frame->run, detail::saturating_add(frame->core->now(), *delay)))
                     throw canceled_error("the run was stopped while retry::on_throw waited");
             } else {
                 std::this_thread::sleep_for(*delay);

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include <taskkit/detail/run_services.hpp>
+#include <taskkit/detail/time_math.hpp>
 #include <taskkit/error.hpp>
 #include <taskkit/logger.hpp>
 #include <taskkit/machine.hpp>
@@ -77,7 +78,7 @@ public:
     /// slot and machine meanwhile. Returns false early when the run is canceled or times out.
     template <class Rep, class Period>
     bool wait_for(std::chrono::duration<Rep, Period> duration) {
-        return wait_until(now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(duration));
+        return wait_until(detail::saturating_add(now(), duration));
     }
 
     /// Waits until `at` on the runtime's clock; like wait_for.

@@ -13,6 +13,7 @@
 
 #include <taskkit/detail/run_state.hpp>
 #include <taskkit/detail/runtime_core.hpp>
+#include <taskkit/detail/time_math.hpp>
 #include <taskkit/error.hpp>
 #include <taskkit/result.hpp>
 #include <taskkit/run_record.hpp>
@@ -59,8 +60,7 @@ public:
     /// Blocks until the run is terminal or `timeout` passes (real time); true when terminal.
     template <class Rep, class Period>
     bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
-        return wait_impl(std::chrono::steady_clock::now() +
-                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout));
+        return wait_impl(detail::deadline_after(timeout));
     }
 
     /// Waits, then returns the output; throws the run's error when it did not complete (the

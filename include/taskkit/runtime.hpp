@@ -76,11 +76,24 @@ public:
     explicit runtime(runtime_options options = {});
     runtime(const runtime&) = delete;
     runtime& operator=(const runtime&) = delete;
-    ~runtime() { core_->shutdown(); }
+    ~runtime() {
+        core_->tasks().detach_runtime(core_.get());
+        core_->shutdown();
+    }
 
-    /// The runtime `task.trigger()` uses outside a run (inside a run, a task triggers on the
-    /// run's own runtime).
+    /// The default runtime of the global registry: the runtime `task.trigger()` uses outside a
+    /// run (inside a run, a task triggers on the run's own runtime). It is the first runtime the
+    /// program created on the registry (or the one named with make_default()); when the program
+    /// has created none, a built-in one is created now, with one worker per core, and shut down
+    /// at program exit.
     [[nodiscard]] static runtime& default_runtime();
+
+    /// Makes this runtime its registry's default: `task.trigger()` outside a run goes here from
+    /// now on, and the registry's declarative schedules fire here (and on no other runtime).
+    void make_default() { core_->tasks().name_default(core_.get()); }
+
+    /// Whether this runtime is its registry's default runtime now.
+    [[nodiscard]] bool is_default() const { return core_->tasks().default_core().get() == core_.get(); }
 
     /// Triggers a run of `task` with a typed payload.
     template <class P, class R>

@@ -7,11 +7,16 @@
 
 namespace taskkit {
 
-TASKKIT_DECL runtime::runtime(runtime_options options) : core_(detail::runtime_core::create(std::move(options))) {}
+TASKKIT_DECL runtime::runtime(runtime_options options) {
+    const bool candidate = options.become_default;
+    core_ = detail::runtime_core::create(std::move(options));
+    core_->tasks().attach_runtime(core_, this, candidate);
+}
 
 TASKKIT_DECL auto runtime::default_runtime() -> runtime& {
-    static runtime instance;
-    return instance;
+    if (auto* chosen = registry::global().default_runtime()) return *chosen;
+    static runtime built_in;  // the program made no runtime of its own on the global registry
+    return built_in;
 }
 
 TASKKIT_DECL auto runtime::trigger(std::string_view task_id, const nlohmann::json& payload, trigger_options options)

@@ -2,6 +2,7 @@
 /// How a runtime is set up: workers, capacity, clock, registry, store, randomness, logging.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -42,6 +43,13 @@ struct runtime_options {
     taskkit::log_sink log_sink;
     /// Log lines kept on each run record (the most recent ones).
     std::size_t max_log_entries = 1000;
+    /// How long shutdown lets executing runs finish before it requests their stop tokens (they
+    /// then end canceled when their functions return). Waits are woken at once either way.
+    std::chrono::milliseconds shutdown_grace = std::chrono::seconds(30);
+    /// Whether this runtime becomes its registry's default runtime (the one `task.trigger()` uses
+    /// outside a run) when the registry has none yet. The first runtime created on a registry is
+    /// its default; `runtime::make_default()` names another.
+    bool become_default = true;
 };
 
 /// A change of a run's status, passed to subscribers.

@@ -70,11 +70,13 @@ public:
     /// The task's unique id.
     [[nodiscard]] const std::string& id() const noexcept { return definition_->id; }
 
-    /// Triggers a run. Outside a run it goes to runtime::default_runtime(); inside a run, to
-    /// the runtime executing that run, as a child of it.
+    /// Triggers a run. Outside a run it goes to the default runtime of the task's registry (the
+    /// first runtime the program created on it, or the one named with runtime::make_default(); the
+    /// built-in runtime::default_runtime() when there is none); inside a run, to the runtime
+    /// executing that run, as a child of it.
     run_handle<R> trigger(P payload, trigger_options options = {}) const {
         auto run = definition_->make_run(std::move(payload));
-        auto answer = current_core().submit(run, definition_, options);
+        auto answer = current_core()->submit(run, definition_, options);
         return run_handle<R>(answer, answer != run);
     }
 
@@ -96,16 +98,16 @@ public:
     /// resize.batch_trigger(payloads);                                             // a std::vector<P>, a span, a view…
     /// @endcode
     batch_handle<R> batch_trigger(std::initializer_list<P> payloads) const {
-        return detail::trigger_batch(current_core(), definition_, detail::to_batch_items<P>(payloads));
+        return detail::trigger_batch(*current_core(), definition_, detail::to_batch_items<P>(payloads));
     }
     /// A batch of items (`{payload}` or `{payload, options}`), in order.
     batch_handle<R> batch_trigger(std::vector<batch_item<P>> items) const {
-        return detail::trigger_batch(current_core(), definition_, std::move(items));
+        return detail::trigger_batch(*current_core(), definition_, std::move(items));
     }
     /// A batch of the elements of a range of payloads or of batch_items, in order.
     template <batch_range<P> Items>
     batch_handle<R> batch_trigger(Items&& items) const {
-        return detail::trigger_batch(current_core(), definition_,
+        return detail::trigger_batch(*current_core(), definition_,
                                      detail::to_batch_items<P>(std::forward<Items>(items)));
     }
 
@@ -116,8 +118,8 @@ public:
     }
     /// A batch of items, waited for.
     batch_result<R> batch_trigger_and_wait(std::vector<batch_item<P>> items) const {
-        auto& core = current_core();
-        return detail::wait_batch(core, detail::trigger_batch(core, definition_, std::move(items)));
+        const auto core = current_core();
+        return detail::wait_batch(*core, detail::trigger_batch(*core, definition_, std::move(items)));
     }
     /// A batch of the elements of a range, waited for.
     template <batch_range<P> Items>
@@ -131,9 +133,12 @@ public:
     }
 
 private:
-    static detail::runtime_core& current_core() {
-        if (detail::current_frame) return *detail::current_frame->core;
-        return *runtime::default_runtime().core();
+    /// Where a trigger goes: inside a run, the runtime executing it; outside, the default runtime
+    /// of the task's registry (see runtime::make_default), else the built-in default runtime.
+    std::shared_ptr<detail::runtime_core> current_core() const {
+        if (detail::current_frame) return detail::current_frame->core->shared_from_this();
+        if (auto core = registry_->default_core()) return core;
+        return runtime::default_runtime().core();
     }
 
     std::shared_ptr<detail::task_definition<P, R>> definition_;

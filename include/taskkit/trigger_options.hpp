@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <taskkit/detail/time_math.hpp>
 #include <taskkit/error.hpp>
 #include <taskkit/machine.hpp>
 
@@ -27,7 +28,7 @@ public:
     run_delay() = default;
     template <class Rep, class Period>
     run_delay(std::chrono::duration<Rep, Period> d)  // NOLINT(google-explicit-constructor)
-        : value_(std::chrono::duration_cast<std::chrono::milliseconds>(d)) {}
+        : value_(detail::saturating_cast<std::chrono::milliseconds>(d)) {}
     run_delay(std::chrono::system_clock::time_point at);  // NOLINT(google-explicit-constructor)
 
     [[nodiscard]] bool empty() const noexcept;

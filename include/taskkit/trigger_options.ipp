@@ -13,7 +13,7 @@ TASKKIT_DECL auto run_delay::empty() const noexcept -> bool { return std::holds_
 
 TASKKIT_DECL auto run_delay::due(std::chrono::system_clock::time_point now) const
     -> std::chrono::system_clock::time_point {
-    if (const auto* d = std::get_if<std::chrono::milliseconds>(&value_)) return now + *d;
+    if (const auto* d = std::get_if<std::chrono::milliseconds>(&value_)) return detail::saturating_add(now, *d);
     if (const auto* t = std::get_if<std::chrono::system_clock::time_point>(&value_)) return *t;
     return now;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <taskkit/detail/runtime_core.hpp>
+#include <taskkit/detail/time_math.hpp>
 #include <taskkit/run_handle.hpp>
 
 namespace taskkit {
@@ -66,7 +67,7 @@ void wait_all(const std::vector<run_handle<R>>& handles) {
 template <class Rep, class Period, class R>
 bool wait_all_for(std::chrono::duration<Rep, Period> timeout, const std::vector<run_handle<R>>& handles) {
     return detail::wait_states(detail::states_of_vector(handles), detail::wait_mode::all,
-                               std::chrono::steady_clock::now() + timeout);
+                               detail::deadline_after(timeout));
 }
 
 /// Blocks until one of the runs has ended and returns the index of the first to finish; the
@@ -99,7 +100,7 @@ std::optional<std::size_t> wait_any_for(std::chrono::duration<Rep, Period> timeo
                                         const std::vector<run_handle<R>>& handles) {
     const auto states = detail::states_of_vector(handles);
     if (states.empty()) throw state_error("wait_any_for needs at least one run_handle");
-    detail::wait_states(states, detail::wait_mode::any, std::chrono::steady_clock::now() + timeout);
+    detail::wait_states(states, detail::wait_mode::any, detail::deadline_after(timeout));
     return detail::first_finished(states);
 }
 

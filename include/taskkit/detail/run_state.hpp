@@ -57,6 +57,12 @@ private:
     time_point t_ = none();
 };
 
+/// A status change noted while another thread was publishing the run's earlier ones.
+struct noted_change {
+    run_status status;
+    int attempt;
+};
+
 /// The parts of a run that most runs never use, allocated on first use so a queued run stays
 /// small. The fields marked fixed are written before the run is published and never change;
 /// the rest are guarded by the run's mutex.
@@ -79,6 +85,8 @@ struct run_extras {
     std::vector<std::weak_ptr<run_state>> children;
     std::vector<std::string> child_ids;
     std::vector<std::function<void()>> finish_callbacks;  ///< one-shot, run after a terminal status
+    /// Changes waiting for the thread that is publishing this run's events (see run_state::publishing).
+    std::vector<noted_change> unpublished;
 };
 
 /// Live state of a run. Fields above `mutex` are fixed once the run is created; the rest are
@@ -113,6 +121,9 @@ struct run_state {
     end_flag ended;
     bool cancel_requested = false;
     bool timed_out = false;
+    /// A thread is delivering this run's status events: changes made meanwhile queue up in the
+    /// extras' `unpublished` and are delivered by that thread, in order (per-run event order).
+    bool publishing = false;
     /// Bumped (under `mutex`) by retry() and reschedule: timers of an earlier cycle compare and
     /// do nothing. Atomic so a store can tell a stale finish from the current one without the lock.
     std::atomic<std::uint64_t> generation{0};

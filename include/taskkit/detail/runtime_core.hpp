@@ -38,6 +38,7 @@ struct exec_frame {
     runtime_core* core = nullptr;
     std::shared_ptr<run_state> run;
     exec_frame* previous = nullptr;
+    int depth = 0;  ///< runs executing beneath this one on the thread (inline children)
 };
 inline thread_local exec_frame* current_frame = nullptr;
 

@@ -64,6 +64,9 @@ public:
                                                    const trigger_options& options) override;
     TASKKIT_DECL std::string next_batch_id() override;
     TASKKIT_DECL bool cancel(const std::shared_ptr<run_state>& run) override;
+    /// Cancels a run that has not started (queued, delayed or retrying), and only such a run: one
+    /// that started meanwhile is left to end by its own outcome. Cancels no children.
+    TASKKIT_DECL bool cancel_unstarted(const std::shared_ptr<run_state>& run);
     TASKKIT_DECL void retry(const std::shared_ptr<run_state>& run) override;
     TASKKIT_DECL std::shared_ptr<run_state> replay(const std::shared_ptr<run_state>& run) override;
     TASKKIT_DECL void reschedule(const std::shared_ptr<run_state>& run, const run_delay& delay) override;
@@ -235,12 +238,18 @@ private:
     void finish_attempt(const std::shared_ptr<run_state>& run, const attempt_result& outcome, int attempt);
 
     /// Sets a terminal status, ended at `now`; call with run->mutex held. Callbacks to run are moved
-    /// to `callbacks`.
-    void end_locked(run_state& run, run_status status, std::optional<error_info> error,
-                    std::vector<std::function<void()>>& callbacks, time_point now);
+    /// to `callbacks`. Returns the change to deliver, as note_change_locked does.
+    std::optional<noted_change> end_locked(run_state& run, run_status status, std::optional<error_info> error,
+                                           std::vector<std::function<void()>>& callbacks, time_point now);
 
-    void finish_publish(const std::shared_ptr<run_state>& run, run_status status,
-                        std::vector<std::function<void()>>& callbacks);
+    /// After end_locked, with the run's lock released: wakes its waiters, runs its one-shot
+    /// callbacks and delivers its terminal event.
+    void finish_publish(const std::shared_ptr<run_state>& run, std::vector<std::function<void()>>& callbacks,
+                        std::optional<noted_change> change);
+
+    /// Asks an executing or waiting run to stop (shutdown: its wait returns, interrupted, and it
+    /// ends canceled when its function returns).
+    static void interrupt(run_state& run);
 
     /// on_failure and on_complete for a run that ended outside an attempt (canceled while retrying).
     void run_terminal_hooks(const std::shared_ptr<run_state>& run, const error_info& error);
@@ -255,7 +264,19 @@ private:
 
     void expire(const std::weak_ptr<run_state>& weak);
 
-    void publish(const std::shared_ptr<run_state>& run, run_status status, int attempt);
+    // ---------------------------------------------------------------- status events
+
+    /// Notes a status change just made; call with run.mutex held. Returns the change when this
+    /// thread must deliver it (no other thread is delivering this run's events); otherwise the
+    /// thread that is delivering them delivers this one after the earlier ones. Either way the
+    /// events of one run reach the store and subscribers in the order the changes were made.
+    static std::optional<noted_change> note_change_locked(run_state& run, run_status status, int attempt);
+
+    /// Delivers `change` (if any) to the store and the subscribers, then every change noted
+    /// meanwhile, in order. Call without the run's lock.
+    void deliver(const std::shared_ptr<run_state>& run, std::optional<noted_change> change);
+
+    void notify_subscribers(const run_state& run, run_status status, int attempt);
 
     // ---------------------------------------------------------------- waits
 
@@ -275,8 +296,13 @@ private:
         return std::static_pointer_cast<runtime_engine>(shared_from_this());
     }
 
+    /// Runs nested on one thread by waits that execute awaited runs inline; past it a waiting
+    /// run parks its thread and another worker takes the child (deep chains need threads, not stack).
+    static constexpr int max_inline_depth = 24;
+
     log_sink log_sink_;
     std::size_t max_log_entries_;
+    std::chrono::milliseconds shutdown_grace_;
     std::uint64_t id_salt_ = 0;
     std::atomic<std::uint64_t> id_counter_{0};
 

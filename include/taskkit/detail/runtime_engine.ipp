@@ -5,7 +5,10 @@
 
 #include <taskkit/detail/runtime_engine.hpp>
 
+#include <cmath>
 #include <random>
+
+#include <taskkit/detail/time_math.hpp>
 
 #if __has_include(<unistd.h>)
 #include <unistd.h>
@@ -51,14 +54,31 @@ TASKKIT_DECL runtime_engine::runtime_engine(runtime_options options)
                    options.capacity.value_or(host_machine())),
       log_sink_(options.log_sink ? std::move(options.log_sink) : stderr_log_sink()),
       max_log_entries_(options.max_log_entries),
+      shutdown_grace_(options.shutdown_grace),
       timers_(clock_) {
     const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
     target_ = static_cast<int>(options.workers.value_or(hw));
     manual_ = target_ == 0;
     if (!(capacity_.cpu > 0) || !(capacity_.memory > 0))
         throw options_error("runtime capacity needs cpu and memory greater than 0");
+    if (options.shutdown_grace.count() < 0) throw options_error("runtime option shutdown_grace must not be negative");
     if (options.random) {
-        random_ = std::move(options.random);
+        // The user's source is isolated like a hook: an exception or a value outside [0, 1) gives
+        // no jitter, and a throw is recorded on the run whose retry asked for the number.
+        random_ = [user = std::move(options.random)]() -> double {
+            try {
+                const double value = user();
+                return value >= 0.0 && value < 1.0 ? value : 0.0;
+            } catch (...) {
+                if (current_frame && current_frame->run) {
+                    auto e = describe_exception(std::current_exception());
+                    e.message = "runtime_options.random threw: " + e.message;
+                    std::lock_guard lock(current_frame->run->mutex);
+                    current_frame->run->extras().hook_errors.push_back(std::move(e));
+                }
+                return 0.0;
+            }
+        };
     } else {
         auto engine = std::make_shared<std::pair<std::mutex, std::mt19937_64>>();
         engine->second.seed(std::random_device{}());
@@ -138,7 +158,7 @@ TASKKIT_DECL auto runtime_engine::prepare(const std::shared_ptr<run_state>& run,
     const auto now = clock_->now();
     run->created_at = now;
     run->rank = now - std::chrono::seconds(options.priority);
-    if (options.ttl) run->extras().expires_at = now + *options.ttl;
+    if (options.ttl) run->extras().expires_at = saturating_add(now, *options.ttl);
     const auto due = options.delay.due(now);
     if (due > now) {
         run->status = run_status::delayed;
@@ -170,8 +190,8 @@ TASKKIT_DECL auto runtime_engine::commit(const std::shared_ptr<run_state>& run, 
     }
     commit_new(run);
     idempotency_.emplace(
-        key,
-        idempotency_entry{run, run->created_at + options.idempotency_key_ttl.value_or(std::chrono::hours(24 * 30))});
+        key, idempotency_entry{run, saturating_add(run->created_at,
+                                                   options.idempotency_key_ttl.value_or(std::chrono::hours(24 * 30)))});
     return run;
 }
 
@@ -193,6 +213,7 @@ TASKKIT_DECL auto runtime_engine::cancel(const std::shared_ptr<run_state>& run) 
     bool request_stop = false;
     bool ended_now = false;
     bool terminal_hooks = false;
+    std::optional<noted_change> change;
     {
         std::lock_guard lock(run->mutex);
         if (is_terminal(run->status)) return false;
@@ -207,12 +228,13 @@ TASKKIT_DECL auto runtime_engine::cancel(const std::shared_ptr<run_state>& run) 
         } else {
             // Hooks run when an attempt of this cycle ran (waiting to retry, or queued again after the delay).
             terminal_hooks = run->attempts_started > run->budget_start;
-            end_locked(*run, run_status::canceled, make_error_info<canceled_error>(), callbacks, clock_->now());
+            change =
+                end_locked(*run, run_status::canceled, make_error_info<canceled_error>(), callbacks, clock_->now());
             ended_now = true;
         }
     }
     if (request_stop) stop.request_stop();
-    if (ended_now) finish_publish(run, run_status::canceled, callbacks);
+    if (ended_now) finish_publish(run, callbacks, change);
     for (auto& child : children) cancel(child);
     if (terminal_hooks) {
         post([self = shared_engine(), run] { self->run_terminal_hooks(run, make_error_info<canceled_error>()); });
@@ -220,11 +242,42 @@ TASKKIT_DECL auto runtime_engine::cancel(const std::shared_ptr<run_state>& run) 
     return true;
 }
 
+TASKKIT_DECL auto runtime_engine::cancel_unstarted(const std::shared_ptr<run_state>& run) -> bool {
+    std::vector<std::function<void()>> callbacks;
+    std::optional<noted_change> change;
+    bool terminal_hooks = false;
+    {
+        std::lock_guard lock(run->mutex);
+        if (run->status != run_status::queued && run->status != run_status::delayed &&
+            run->status != run_status::retrying)
+            return false;
+        terminal_hooks = run->attempts_started > run->budget_start;
+        change = end_locked(*run, run_status::canceled, make_error_info<canceled_error>(), callbacks, clock_->now());
+    }
+    finish_publish(run, callbacks, change);
+    if (terminal_hooks) {
+        post([self = shared_engine(), run] { self->run_terminal_hooks(run, make_error_info<canceled_error>()); });
+    }
+    return true;
+}
+
+TASKKIT_DECL auto runtime_engine::interrupt(run_state& run) -> void {
+    std::stop_source stop;
+    {
+        std::lock_guard lock(run.mutex);
+        if ((run.status != run_status::executing && run.status != run_status::waiting) || run.cancel_requested) return;
+        run.cancel_requested = true;
+        stop = run.stop;
+    }
+    stop.request_stop();
+}
+
 TASKKIT_DECL auto runtime_engine::retry(const std::shared_ptr<run_state>& run) -> void {
     {
         scheduler_lock lock(*this);
         if (stopping_) throw runtime_stopped_error();
     }
+    std::optional<noted_change> change;
     {
         std::lock_guard lock(run->mutex);
         if (run->status != run_status::failed && run->status != run_status::canceled &&
@@ -241,11 +294,12 @@ TASKKIT_DECL auto runtime_engine::retry(const std::shared_ptr<run_state>& run) -
         run->stop = std::stop_source(std::nostopstate);
         ++run->generation;
         run->ended.store(false);
+        change = note_change_locked(*run, run_status::queued, 0);
     }
     // A store holds every unfinished run: one that forgot this run after it finished (a memory
     // store keeps only the most recent finished runs) holds it again, so its id finds it.
     if (!store_->find(run->id)) store_->add(run);
-    publish(run, run_status::queued, 0);
+    deliver(run, change);
     enqueue(run);
 }
 
@@ -295,9 +349,12 @@ TASKKIT_DECL auto runtime_engine::drive_until(const std::function<bool()>& done,
         if (!next) return done();                                    // nothing is left that could make progress
         if (until_idle && timers_.foreground() == 0) return done();  // only recurring timers are left
         if (auto* virtual_time = dynamic_cast<virtual_clock*>(clock_.get())) {
+            // A timed wait measures real time: it runs what is runnable now and never moves the
+            // virtual clock (in which nothing would happen before its deadline anyway).
+            if (deadline) return done();
             virtual_time->set(*next);
         } else {
-            auto pause = *next - clock_->now();
+            auto pause = std::min<clock::duration>(*next - clock_->now(), std::chrono::hours(24));
             if (deadline) pause = std::min<clock::duration>(pause, *deadline - std::chrono::steady_clock::now());
             if (pause > clock::duration::zero()) std::this_thread::sleep_for(pause);
         }
@@ -325,6 +382,7 @@ TASKKIT_DECL auto runtime_engine::reschedule(const std::shared_ptr<run_state>& r
     if (delay.negative()) throw options_error("reschedule: the delay must not be negative");
     const auto due = delay.due(clock_->now());
     std::uint64_t generation = 0;
+    std::optional<noted_change> change;
     {
         std::lock_guard lock(run->mutex);
         if (run->status != run_status::delayed)
@@ -332,8 +390,9 @@ TASKKIT_DECL auto runtime_engine::reschedule(const std::shared_ptr<run_state>& r
                 fmt::format("run {} is {}: only delayed runs can be rescheduled", run->id, to_string(run->status)));
         run->run_at = due;
         generation = ++run->generation;
+        change = note_change_locked(*run, run_status::delayed, 0);
     }
-    publish(run, run_status::delayed, 0);
+    deliver(run, change);
     arm_delay(run, due, generation);
 }
 
@@ -384,10 +443,12 @@ TASKKIT_DECL auto runtime_engine::shutdown() -> void {
         hooks.swap(shutdown_hooks_);
     }
     for (auto& hook : hooks) hook();
-    store_->for_each([this](const std::shared_ptr<run_state>& run) {
-        const auto status = run->current_status();
-        if (status == run_status::queued || status == run_status::delayed || status == run_status::retrying)
-            cancel(run);
+    // Workers start no queued run from now on (next_work_locked). Runs that have not started are
+    // canceled; one that a worker started meanwhile is left to end by its own outcome.
+    store_->for_each([this](const std::shared_ptr<run_state>& run) { cancel_unstarted(run); });
+    // Waits end: each returns that it was interrupted, and the run's stop token is requested.
+    store_->for_each([](const std::shared_ptr<run_state>& run) {
+        if (run->current_status() == run_status::waiting) interrupt(*run);
     });
     if (manual_) {
         drive_until([this] {
@@ -397,7 +458,15 @@ TASKKIT_DECL auto runtime_engine::shutdown() -> void {
     } else {
         std::unique_lock lock(mutex_);
         notify_owed_locked();
-        drained_cv_.wait(lock, [this] { return executing_ == 0 && jobs_.empty(); });
+        const auto drained = [this] { return executing_ == 0 && jobs_.empty(); };
+        const auto grace_over = deadline_after(shutdown_grace_);
+        if (grace_over && !drained_cv_.wait_until(lock, *grace_over, drained)) {
+            // The grace period is over: executing runs have their stop tokens requested.
+            lock.unlock();
+            store_->for_each([](const std::shared_ptr<run_state>& run) { interrupt(*run); });
+            lock.lock();
+        }
+        drained_cv_.wait(lock, drained);
     }
     std::vector<std::thread> threads;
     {
@@ -414,35 +483,58 @@ TASKKIT_DECL auto runtime_engine::shutdown() -> void {
 TASKKIT_DECL auto runtime_engine::commit_new(const std::shared_ptr<run_state>& run) -> void {
     if (stopping_.load()) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
     exec_frame* parent = current_frame && current_frame->core == this ? current_frame : nullptr;
-    if (parent) run->extras().parent_id = parent->run->id;  // not published yet: no lock
+    // The run is this thread's alone until the store holds it: what commit needs of it later is
+    // read now (a ttl timer or a cancel by id may change it as soon as it is published).
+    if (parent) run->extras().parent_id = parent->run->id;
     run->id = make_id("run_", id_counter_.fetch_add(1, std::memory_order_relaxed) + 1);
+    const bool delayed = run->status == run_status::delayed;
+    const time_point due = run->run_at.value_or(time_point{});
+    const auto expires_at = run->expires_at();
+    bool parent_canceled = false;
     if (parent) {
+        // Under the parent's lock, where cancel() reads its children: a child is either seen by the
+        // cancel's cascade or sees the cancel here; a canceled run's children never start.
         std::lock_guard lock(parent->run->mutex);
         auto& family = parent->run->extras();
         family.children.push_back(run);
         family.child_ids.push_back(run->id);
+        parent_canceled = parent->run->cancel_requested;
     }
     store_->add(run);
-    publish(run, run->status, 0);
-    if (const auto expires_at = run->expires_at()) {
-        timers_.schedule(*expires_at, run_timer{.run = run, .what = run_timer::kind::ttl_over});
+    std::optional<noted_change> change;
+    std::vector<std::function<void()>> callbacks;
+    {
+        std::lock_guard lock(run->mutex);
+        if (is_terminal(run->status)) return;  // canceled by id or by its parent's cascade meanwhile
+        if (parent_canceled) {
+            change = end_locked(
+                *run, run_status::canceled,
+                make_error_info<canceled_error>("the run's parent was canceled before it triggered this run"),
+                callbacks, clock_->now());
+        } else {
+            change = note_change_locked(*run, run->status, 0);
+        }
     }
-    const bool delayed = run->status == run_status::delayed;
+    if (parent_canceled) {
+        finish_publish(run, callbacks, change);
+        return;
+    }
+    deliver(run, change);
+    if (expires_at) timers_.schedule(*expires_at, run_timer{.run = run, .what = run_timer::kind::ttl_over});
     bool stopped = false;
     {
         scheduler_lock lock(*this);
         stopped = stopping_.load();
         if (!stopped) {
-            run->queue = queue_for_locked(run->queue_name, run->task->queue);
-            run->key = &run->queue->key(run->concurrency_key());
-            if (!delayed) push_pending_locked(run, *run->key);
+            if (!run->queue) run->queue = queue_for_locked(run->queue_name, run->task->queue);
+            if (!delayed) push_pending_locked(run, key_of_locked(*run));
         }
     }
     if (stopped) {
-        cancel(run);  // shutdown began after the check above: the run is canceled like every queued run
+        cancel_unstarted(run);  // shutdown began after the check above: canceled like every queued run
         return;
     }
-    if (delayed) arm_delay(run, *run->run_at, 0);
+    if (delayed) arm_delay(run, due, 0);
 }
 
 TASKKIT_DECL auto runtime_engine::arm_delay(const std::shared_ptr<run_state>& run, time_point due,
@@ -533,6 +625,8 @@ TASKKIT_DECL auto runtime_engine::maybe_forget_key_locked(queue_state& q, key_st
 }
 
 TASKKIT_DECL auto runtime_engine::key_of_locked(run_state& run) -> key_state& {
+    // A delayed run rescheduled while its trigger was still being committed may get here first.
+    if (!run.queue) run.queue = queue_for_locked(run.queue_name, run.task->queue);
     run.key = &run.queue->key(run.concurrency_key());
     return *run.key;
 }
@@ -577,6 +671,7 @@ TASKKIT_DECL auto runtime_engine::next_work_locked(work_item& out) -> bool {
         ++executing_;
         return true;
     }
+    if (stopping_) return false;  // shutdown: queued runs are canceled, never started
     while (!ready_.empty()) {
         queue_state& q = *ready_.front();
         ready_.pop_front();
@@ -828,6 +923,7 @@ TASKKIT_DECL auto runtime_engine::execute(const std::shared_ptr<run_state>& run,
     int in_budget = 0;
     std::stop_token stop;
     std::uint64_t generation = 0;
+    std::optional<noted_change> change;
     const auto now = clock_->now();
     {
         std::unique_lock lock(run->mutex);
@@ -848,16 +944,17 @@ TASKKIT_DECL auto runtime_engine::execute(const std::shared_ptr<run_state>& run,
         if (!run->stop.stop_possible()) run->stop = std::stop_source();
         stop = run->stop.get_token();
         generation = run->generation;
+        change = note_change_locked(*run, run_status::executing, attempt);
     }
-    publish(run, run_status::executing, attempt);
+    deliver(run, change);
     if (run->max_duration.count() > 0) {
         timers_.schedule(
-            now + run->max_duration,
+            saturating_add(now, run->max_duration),
             run_timer{
                 .run = run, .generation = generation, .attempt = attempt, .what = run_timer::kind::max_duration_over});
     }
 
-    exec_frame frame{this, run, current_frame};
+    exec_frame frame{this, run, current_frame, current_frame ? current_frame->depth + 1 : 0};
     current_frame = &frame;
     auto ctx = make_context(run, attempt, now, stop);
     const attempt_result outcome = run->task->execute_attempt(*run, ctx, make_env(run, in_budget));
@@ -890,6 +987,7 @@ TASKKIT_DECL auto runtime_engine::finish_attempt(const std::shared_ptr<run_state
     std::uint64_t generation = 0;
     time_point due{};
     const bool shutting_down = stopping();
+    std::optional<noted_change> change;
     {
         std::lock_guard lock(run->mutex);
         auto& record = run->attempts.back();
@@ -901,26 +999,28 @@ TASKKIT_DECL auto runtime_engine::finish_attempt(const std::shared_ptr<run_state
         }
         if (status == run_status::retrying) {
             run->status = run_status::retrying;
-            due = now + *outcome.retry_delay;
+            due = saturating_add(now, *outcome.retry_delay);
             run->run_at = due;
             generation = run->generation;
+            change = note_change_locked(*run, status, attempt);
         } else if (canceled_instead) {
-            end_locked(*run, status, make_error_info<canceled_error>(), callbacks, now);
+            change = end_locked(*run, status, make_error_info<canceled_error>(), callbacks, now);
         } else {
-            end_locked(*run, status, outcome.error, callbacks, now);
+            change = end_locked(*run, status, outcome.error, callbacks, now);
         }
     }
     if (status == run_status::retrying) {
-        publish(run, status, attempt);
+        deliver(run, change);
         timers_.schedule(due, run_timer{.run = run, .generation = generation, .what = run_timer::kind::retry_due});
         return;
     }
-    finish_publish(run, status, callbacks);
+    finish_publish(run, callbacks, change);
     if (canceled_instead) run_terminal_hooks(run, make_error_info<canceled_error>());
 }
 
 TASKKIT_DECL auto runtime_engine::end_locked(run_state& run, run_status status, std::optional<error_info> error,
-                                             std::vector<std::function<void()>>& callbacks, time_point now) -> void {
+                                             std::vector<std::function<void()>>& callbacks, time_point now)
+    -> std::optional<noted_change> {
     run.status = status;
     if (error) {
         run.extras().error = std::move(error);
@@ -931,18 +1031,15 @@ TASKKIT_DECL auto runtime_engine::end_locked(run_state& run, run_status status, 
     run.run_at.reset();
     run.ended.store(true, std::memory_order_release);
     if (auto* extras = run.extras_if_any()) callbacks.swap(extras->finish_callbacks);
+    return note_change_locked(run, status, run.attempts_started);
 }
 
-TASKKIT_DECL auto runtime_engine::finish_publish(const std::shared_ptr<run_state>& run, run_status status,
-                                                 std::vector<std::function<void()>>& callbacks) -> void {
-    int attempt = 0;
-    {
-        std::lock_guard lock(run->mutex);
-        attempt = run->attempts_started;
-    }
+TASKKIT_DECL auto runtime_engine::finish_publish(const std::shared_ptr<run_state>& run,
+                                                 std::vector<std::function<void()>>& callbacks,
+                                                 std::optional<noted_change> change) -> void {
     run->ended.notify_all();
     for (auto& callback : callbacks) callback();
-    publish(run, status, attempt);
+    deliver(run, change);
 }
 
 TASKKIT_DECL auto runtime_engine::run_terminal_hooks(const std::shared_ptr<run_state>& run, const error_info& error)
@@ -967,13 +1064,15 @@ TASKKIT_DECL auto runtime_engine::release_delayed(const std::weak_ptr<run_state>
                                                   std::uint64_t generation) -> void {
     auto run = weak.lock();
     if (!run) return;
+    std::optional<noted_change> change;
     {
         std::lock_guard lock(run->mutex);
         if (run->status != expected || run->generation != generation) return;
         run->status = run_status::queued;
         run->run_at.reset();
+        change = note_change_locked(*run, run_status::queued, 0);
     }
-    publish(run, run_status::queued, 0);
+    deliver(run, change);
     enqueue(run);
 }
 
@@ -1013,27 +1112,52 @@ TASKKIT_DECL auto runtime_engine::expire(const std::weak_ptr<run_state>& weak) -
     auto run = weak.lock();
     if (!run) return;
     std::vector<std::function<void()>> callbacks;
+    std::optional<noted_change> change;
     {
         std::lock_guard lock(run->mutex);
         if ((run->status != run_status::queued && run->status != run_status::delayed) || run->attempts_started > 0)
             return;
-        end_locked(*run, run_status::expired, make_error_info<expired_error>(), callbacks, clock_->now());
+        change = end_locked(*run, run_status::expired, make_error_info<expired_error>(), callbacks, clock_->now());
     }
-    finish_publish(run, run_status::expired, callbacks);
+    finish_publish(run, callbacks, change);
 }
 
-TASKKIT_DECL auto runtime_engine::publish(const std::shared_ptr<run_state>& run, run_status status, int attempt)
+TASKKIT_DECL auto runtime_engine::note_change_locked(run_state& run, run_status status, int attempt)
+    -> std::optional<noted_change> {
+    if (!run.publishing) {
+        run.publishing = true;
+        return noted_change{status, attempt};
+    }
+    run.extras().unpublished.push_back(noted_change{status, attempt});
+    return std::nullopt;
+}
+
+TASKKIT_DECL auto runtime_engine::deliver(const std::shared_ptr<run_state>& run, std::optional<noted_change> change)
     -> void {
-    store_->changed(run, status);
+    while (change) {
+        store_->changed(run, change->status);
+        notify_subscribers(*run, change->status, change->attempt);
+        std::lock_guard lock(run->mutex);
+        auto* extras = run->extras_if_any();
+        if (!extras || extras->unpublished.empty()) {
+            run->publishing = false;
+            return;
+        }
+        change = extras->unpublished.front();
+        extras->unpublished.erase(extras->unpublished.begin());
+    }
+}
+
+TASKKIT_DECL auto runtime_engine::notify_subscribers(const run_state& run, run_status status, int attempt) -> void {
     if (subscriber_count_.load(std::memory_order_acquire) == 0) return;
     std::vector<std::shared_ptr<subscriber>> subs;
     {
         std::shared_lock lock(subscribers_mutex_);
         subs = subscribers_;
     }
-    const status_event event{run->id, run->task_id, status, attempt};
+    const status_event event{run.id, run.task_id, status, attempt};
     for (auto& sub : subs) {
-        if (sub->filter && !sub->filter(*run, status)) continue;
+        if (sub->filter && !sub->filter(run, status)) continue;
         std::lock_guard calling(sub->mutex);
         if (!sub->active) continue;
         try {
@@ -1116,22 +1240,35 @@ TASKKIT_DECL auto runtime_engine::wait_inside_run(const std::vector<std::shared_
     -> bool {
     auto self_run = current_frame->run;
     auto satisfied = [&] { return count_ended(runs, mode); };
+    // A wait that starts during shutdown returns at once, interrupted (shutdown wakes the others).
+    if (stopping_) interrupt(*self_run);
     std::stop_token stop;
     int attempt = 0;
+    std::optional<noted_change> change;
     {
         std::lock_guard lock(self_run->mutex);
         self_run->status = run_status::waiting;
         stop = self_run->stop.get_token();
         attempt = self_run->attempts_started;
+        change = note_change_locked(*self_run, run_status::waiting, attempt);
     }
-    publish(self_run, run_status::waiting, attempt);
+    deliver(self_run, change);
     {
         scheduler_lock lock(*this);
         release_locked(self_run);
     }
-    // Hand-off: an awaited run that can start now runs here, on this thread. A timed wait
-    // never does this, since a run executed inline could outlast the deadline.
-    while (!deadline && !satisfied()) {
+    // Hand-off: an awaited run that can start now runs here, on this thread, when that cannot
+    // delay the answer: never for a timed wait (it could outlast the deadline), never for `any`
+    // while another candidate is unfinished (it could end first), and never deeper than
+    // max_inline_depth runs on one thread (past it, another worker takes the child).
+    const auto may_run_inline = [&] {
+        if (deadline || stop.stop_requested() || current_frame->depth >= max_inline_depth) return false;
+        if (mode == wait_mode::all) return true;
+        return std::count_if(runs.begin(), runs.end(), [](const std::shared_ptr<run_state>& run) {
+                   return !run->ended.load(std::memory_order_acquire);
+               }) == 1;
+    };
+    while (!satisfied() && may_run_inline()) {
         std::shared_ptr<run_state> inline_run;
         {
             scheduler_lock lock(*this);
@@ -1164,8 +1301,9 @@ TASKKIT_DECL auto runtime_engine::wait_inside_run(const std::vector<std::shared_
     {
         std::lock_guard lock(self_run->mutex);
         self_run->status = run_status::executing;
+        change = note_change_locked(*self_run, run_status::executing, attempt);
     }
-    publish(self_run, run_status::executing, attempt);
+    deliver(self_run, change);
     return ok;
 }
 

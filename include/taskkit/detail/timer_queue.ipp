@@ -89,10 +89,14 @@ TASKKIT_DECL auto timer_queue::take_top_locked() -> action {
 }
 
 TASKKIT_DECL auto timer_queue::run(action& due) -> void {
-    if (auto* fn = std::get_if<callback>(&due)) {
-        (*fn)();
-    } else if (run_timer_handler_) {
-        run_timer_handler_(std::get<run_timer>(due));
+    // A callback's exception must not end the timer thread (and with it every delay and retry).
+    try {
+        if (auto* fn = std::get_if<callback>(&due)) {
+            (*fn)();
+        } else if (run_timer_handler_) {
+            run_timer_handler_(std::get<run_timer>(due));
+        }
+    } catch (...) {
     }
 }
 

@@ -127,7 +127,7 @@ TEST_CASE("the machine budget bounds how many runs execute at once") {
     CHECK(counter.peak.load() >= 1);
 }
 
-TEST_CASE("a large run waits for its machine; small ones do not overtake it forever") {
+TEST_CASE("a large run waits for its machine, small ones do not overtake it forever") {
     taskkit::registry reg;
     peak_counter counter;
     std::atomic<double> cpu_in_use{0};

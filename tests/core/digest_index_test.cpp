@@ -95,7 +95,7 @@ TEST_CASE("digest_index agrees with std::multimap over random inserts and erases
     }
 }
 
-TEST_CASE("run ids made one after another get neighbouring digests; other ids are hashed") {
+TEST_CASE("run ids made one after another get neighbouring digests, other ids are hashed") {
     using taskkit::detail::run_id_digest;
     const auto a = run_id_digest("run_00000abcde0000000009");
     const auto b = run_id_digest("run_00000abcde000000000a");

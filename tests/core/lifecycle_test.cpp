@@ -37,7 +37,7 @@ TEST_CASE("a canceled queued run never starts") {
     CHECK_THROWS_AS(second.get(), taskkit::canceled_error);
 }
 
-TEST_CASE("canceling an executing run requests its stop token; it ends canceled") {
+TEST_CASE("canceling an executing run requests its stop token, it ends canceled") {
     taskkit::registry reg;
     gate started;
     taskkit::task<json, int> t({.id = "cooperative",

@@ -98,7 +98,7 @@ TEST_CASE("a log sink that throws never reaches the worker: the run goes on and 
     CHECK(record.logs.front().message == "working on 9");
 }
 
-TEST_CASE("a random source that throws during a retry decision is recorded; the run retries without jitter") {
+TEST_CASE("a random source that throws during a retry decision is recorded, the run retries without jitter") {
     taskkit::registry reg;
     std::atomic<int> attempts{0};
     taskkit::task<int, int> flaky({.id = "flaky",

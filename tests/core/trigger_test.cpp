@@ -277,7 +277,7 @@ TEST_CASE("subscribers see every status change of a run, in order") {
     CHECK(seen.get().size() == 6);  // no calls after unsubscribe
 }
 
-TEST_CASE("get() rethrows the run's own exception; result() reports it without throwing") {
+TEST_CASE("get() rethrows the run's own exception, result() reports it without throwing") {
     taskkit::registry reg;
     struct custom_error : std::runtime_error {
         using std::runtime_error::runtime_error;

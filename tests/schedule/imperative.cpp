@@ -112,7 +112,7 @@ TEST_CASE("retrieve, update, list, remove") {
     CHECK(schedules.list({.task = "reminder"}).empty());
 }
 
-TEST_CASE("deactivated schedules do not fire; activated ones resume after now without replaying") {
+TEST_CASE("deactivated schedules do not fire, activated ones resume after now without replaying") {
     taskkit::registry reg;
     fire_log log;
     const taskkit::scheduled_task hourly({.id = "hourly", .cron = "0 * * * *", .run = recorder(log)}, reg);

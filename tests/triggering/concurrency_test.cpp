@@ -129,7 +129,7 @@ TEST_CASE("fair rotation: a small key's runs start within its share, not after a
     CHECK(small_positions.back() < 21);
 }
 
-TEST_CASE("a queue rate limit: starts in any window never exceed N; runs beyond wait, none is dropped") {
+TEST_CASE("a queue rate limit: starts in any window never exceed N, runs beyond wait, none is dropped") {
     taskkit::registry reg;
     auto clock = std::make_shared<taskkit::virtual_clock>();
     std::mutex mutex;

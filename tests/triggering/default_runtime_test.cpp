@@ -15,7 +15,7 @@ TEST_CASE("task.trigger() outside a run goes to the first runtime the program cr
     CHECK(rt.is_default());
 }
 
-TEST_CASE("make_default() names another runtime; when the default is destroyed the oldest left takes over") {
+TEST_CASE("make_default() names another runtime, when the default is destroyed the oldest left takes over") {
     taskkit::registry reg;
     taskkit::task<int, int> echo({.id = "echo", .run = [](const int& n) { return n; }}, reg);
     auto first = std::make_unique<taskkit::runtime>(options(reg));

@@ -55,7 +55,7 @@ TEST_CASE("idempotent triggers from several threads at once start exactly one ru
     CHECK(runs == 1);
 }
 
-TEST_CASE("the key of a failed run is released; the key expires after its ttl") {
+TEST_CASE("the key of a failed run is released, the key expires after its ttl") {
     taskkit::registry reg;
     std::atomic<bool> fail{true};
     taskkit::task<int> t({.id = "idem-fail",
@@ -84,7 +84,7 @@ TEST_CASE("the key of a failed run is released; the key expires after its ttl") 
     CHECK_FALSE(rt.trigger(t, 1, {.idempotency_key = "short"}).is_cached());
 }
 
-TEST_CASE("a delay may be a time point; a delayed run can be rescheduled") {
+TEST_CASE("a delay may be a time point, a delayed run can be rescheduled") {
     taskkit::registry reg;
     auto clock = std::make_shared<taskkit::virtual_clock>();
     taskkit::task<int> t({.id = "at", .run = [](const int&) {}}, reg);

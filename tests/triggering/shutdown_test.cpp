@@ -120,7 +120,7 @@ TEST_CASE("without a grace period passing, executing runs finish by their own ou
 }
 
 TEST_CASE(
-    "shutdown with 100,000 queued runs: a run that starts ends by its own outcome; a canceled run never started") {
+    "shutdown with 100,000 queued runs: a run that starts ends by its own outcome, a canceled run never started") {
     for (int round = 0; round < 3; ++round) {
         taskkit::registry reg;
         std::atomic<int> failures_called{0};

@@ -120,7 +120,7 @@ TEST_CASE("wait_any_for and wait_all_for give up after their timeout") {
     CHECK(taskkit::wait_all_for(deadline, hs));
 }
 
-TEST_CASE("retry::on_throw retries a block with the backoff formula; abort_run passes through") {
+TEST_CASE("retry::on_throw retries a block with the backoff formula, abort_run passes through") {
     taskkit::registry reg;
     std::atomic<int> calls{0};
     taskkit::task<int, int> t(

@@ -7,8 +7,9 @@
 
 namespace taskkit {
 
-/// A cpu/memory budget. A task declares the machine each of its runs needs; a runtime has a
-/// capacity, and a run starts only when its machine fits in what is free.
+/// A cpu/memory budget. A task that declares the machine each of its runs needs starts a run
+/// only when that machine fits in what is free of the runtime's capacity; a task that declares
+/// none (machines::none, the default) holds nothing from the budget.
 /// @code
 /// .machine = {.cpu = 2, .memory = 4}          // 2 vCPU, 4 GB
 /// .machine = taskkit::machines::large_1x
@@ -19,6 +20,10 @@ struct machine {
 
     friend constexpr bool operator==(const machine&, const machine&) = default;
 
+    /// True for a machine that holds part of a budget (cpu and memory both greater than 0), and
+    /// for machines::none (both 0).
+    [[nodiscard]] constexpr bool valid() const noexcept { return (cpu > 0 && memory > 0) || (cpu == 0 && memory == 0); }
+
     /// True when this machine fits inside `capacity`.
     [[nodiscard]] constexpr bool fits_in(const machine& capacity) const noexcept {
         return cpu <= capacity.cpu + 1e-9 && memory <= capacity.memory + 1e-9;
@@ -27,16 +32,19 @@ struct machine {
 
 /// The named presets of Trigger.dev.
 namespace machines {
+/// No machine: a run holds nothing from the budget (the default of a task that declares none).
+inline constexpr machine none{.cpu = 0, .memory = 0};
 inline constexpr machine micro{.cpu = 0.25, .memory = 0.25};
-inline constexpr machine small_1x{.cpu = 0.5, .memory = 0.5};  ///< the default
+inline constexpr machine small_1x{.cpu = 0.5, .memory = 0.5};  ///< Trigger.dev's default
 inline constexpr machine small_2x{.cpu = 1, .memory = 1};
 inline constexpr machine medium_1x{.cpu = 1, .memory = 2};
 inline constexpr machine medium_2x{.cpu = 2, .memory = 4};
 inline constexpr machine large_1x{.cpu = 4, .memory = 8};
 inline constexpr machine large_2x{.cpu = 8, .memory = 16};
 
-/// Looks a preset up by its Trigger.dev name ("micro", "small-1x", … "large-2x").
+/// Looks a preset up by its Trigger.dev name ("micro", "small-1x", … "large-2x"), or "none".
 [[nodiscard]] constexpr std::optional<machine> preset(std::string_view name) noexcept {
+    if (name == "none") return none;
     if (name == "micro") return micro;
     if (name == "small-1x") return small_1x;
     if (name == "small-2x") return small_2x;

@@ -5,17 +5,31 @@
 
 #include <taskkit/run_metadata.hpp>
 
+#include <taskkit/detail/json_depth.hpp>
+
 namespace taskkit {
+
+namespace detail {
+/// A value going into a run's metadata object (one level below its root) must keep the whole
+/// within max_payload_depth: snapshots copy it, and JSON copies recurse.
+inline void check_metadata_depth(std::string_view key, const nlohmann::json& value, std::size_t below_root) {
+    if (std::string where; json_depth_exceeds(value, max_payload_depth - below_root, &where))
+        throw options_error("metadata '" + std::string(key) + "' nests deeper than taskkit::max_payload_depth (" +
+                            std::to_string(max_payload_depth) + "), first at " + where);
+}
+}  // namespace detail
 
 TASKKIT_DECL run_metadata::run_metadata(detail::run_state* run) : run_(run) {}
 
 TASKKIT_DECL auto run_metadata::set(std::string_view key, nlohmann::json value) -> run_metadata& {
+    detail::check_metadata_depth(key, value, 1);
     std::lock_guard lock(run_->mutex);
     run_->extras().metadata[std::string(key)] = std::move(value);
     return *this;
 }
 
 TASKKIT_DECL auto run_metadata::append(std::string_view key, nlohmann::json value) -> run_metadata& {
+    detail::check_metadata_depth(key, value, 2);
     std::lock_guard lock(run_->mutex);
     auto& slot = run_->extras().metadata[std::string(key)];
     if (slot.is_null()) slot = nlohmann::json(nlohmann::json::value_t::array);

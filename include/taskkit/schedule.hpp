@@ -162,12 +162,14 @@ private:
 /// });
 /// @endcode
 struct scheduled_task_options {
-    std::string id;                                         ///< unique in the registry
-    cron_setting cron;                                      ///< declarative schedule; empty: none
-    std::string description;                                ///< shown by tools
-    retry_options retry;                                    ///< retry policy of each fire's run
-    queue_options queue;                                    ///< overlapping fires wait for a slot here
-    taskkit::machine machine = machines::small_1x;          ///< budget held while executing
+    std::string id;           ///< unique in the registry
+    cron_setting cron;        ///< declarative schedule; empty: none
+    std::string description;  ///< shown by tools
+    retry_options retry;      ///< retry policy of each fire's run
+    queue_options queue;      ///< overlapping fires wait for a slot here
+    /// What each run holds from the runtime's cpu/memory budget while it executes. The default,
+    /// machines::none, holds nothing: such runs are bounded by workers and queues, not the budget.
+    taskkit::machine machine = machines::none;
     std::optional<std::chrono::milliseconds> max_duration;  ///< wall-clock limit per attempt
     run_function<schedule_payload, void> run;               ///< the work
     hook_types<schedule_payload, void>::init init;          ///< (payload, ctx) before every attempt

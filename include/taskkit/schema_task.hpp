@@ -69,9 +69,11 @@ struct schema_task_options {
     /// The JSON Schema (draft-07) every payload must match, as JSON; compiled once, when the task
     /// is defined. Required (write `true` to accept everything).
     nlohmann::json schema;
-    retry_options retry;                                    ///< retry policy
-    queue_options queue;                                    ///< queue and concurrency limit
-    taskkit::machine machine = machines::small_1x;          ///< budget held while executing
+    retry_options retry;  ///< retry policy
+    queue_options queue;  ///< queue and concurrency limit
+    /// What each run holds from the runtime's cpu/memory budget while it executes. The default,
+    /// machines::none, holds nothing: such runs are bounded by workers and queues, not the budget.
+    taskkit::machine machine = machines::none;
     std::optional<std::chrono::milliseconds> max_duration;  ///< wall-clock limit per attempt
     run_function<P, R> run;                                 ///< the work
     typename hook_types<P, R>::init init;                   ///< (payload, ctx) before every attempt

@@ -252,11 +252,13 @@ struct hook_types {
 /// on_complete also run when a run is canceled or times out.
 template <class P, class R = void>
 struct task_options {
-    std::string id;                                         ///< unique in the registry
-    std::string description;                                ///< shown by tools
-    retry_options retry;                                    ///< retry policy
-    queue_options queue;                                    ///< queue and concurrency limit
-    taskkit::machine machine = machines::small_1x;          ///< budget held while executing
+    std::string id;           ///< unique in the registry
+    std::string description;  ///< shown by tools
+    retry_options retry;      ///< retry policy
+    queue_options queue;      ///< queue and concurrency limit
+    /// What each run holds from the runtime's cpu/memory budget while it executes. The default,
+    /// machines::none, holds nothing: such runs are bounded by workers and queues, not the budget.
+    taskkit::machine machine = machines::none;
     std::optional<std::chrono::milliseconds> max_duration;  ///< wall-clock limit per attempt
     run_function<P, R> run;                                 ///< the work
     typename hook_types<P, R>::init init;                   ///< (payload, ctx) before every attempt

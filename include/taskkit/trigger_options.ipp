@@ -5,6 +5,8 @@
 
 #include <taskkit/trigger_options.hpp>
 
+#include <taskkit/detail/json_depth.hpp>
+
 namespace taskkit {
 
 TASKKIT_DECL run_delay::run_delay(std::chrono::system_clock::time_point at) : value_(at) {}
@@ -36,12 +38,17 @@ TASKKIT_DECL auto trigger_options::validate() const -> void {
     }
     if (!metadata.is_object() && !metadata.is_null())
         throw options_error("trigger option metadata must be a JSON object");
+    // A record's snapshot copies the metadata, and JSON copies recurse: bound it like payloads.
+    if (std::string where; detail::json_depth_exceeds(metadata, max_payload_depth, &where))
+        throw options_error("trigger option metadata nests deeper than " + std::to_string(max_payload_depth) +
+                            " arrays and objects (taskkit::max_payload_depth), first at " + where);
     if (priority < 0) throw options_error("trigger option priority must not be negative");
     if (max_attempts && *max_attempts < 1) throw options_error("trigger option max_attempts must be at least 1");
     if (max_duration && max_duration->count() <= 0)
         throw options_error("trigger option max_duration must be greater than 0");
-    if (machine && (!(machine->cpu > 0) || !(machine->memory > 0)))
-        throw options_error("trigger option machine needs cpu and memory greater than 0");
+    if (machine && !machine->valid())
+        throw options_error(
+            "trigger option machine needs cpu and memory both greater than 0 (or both 0: machines::none)");
 }
 
 }  // namespace taskkit

@@ -151,3 +151,52 @@ TEST_CASE("a large run waits for its machine, small ones do not overtake it fore
     for (auto& h : handles) REQUIRE(h.wait_for(deadline));
     CHECK_FALSE(over_budget.load());
 }
+
+TEST_CASE("a task that declares no machine is not held back by the budget, only by workers and queues") {
+    taskkit::registry reg;
+    constexpr int runs = 20;
+    std::atomic<int> executing{0};
+    std::atomic<int> peak{0};
+    gate all_in;
+    // I/O-bound work: each run waits until all 20 execute at once (a budget would allow 2).
+    taskkit::task<int> io({.id = "io",
+                           .run =
+                               [&](const int&) {
+                                   const int now = ++executing;
+                                   int seen = peak.load();
+                                   while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+                                   }
+                                   if (now == runs) all_in.open();
+                                   all_in.wait(std::chrono::seconds(20));
+                                   --executing;
+                               }},
+                          reg);
+    auto opts = options(reg, runs);
+    opts.capacity = taskkit::machine{.cpu = 1, .memory = 1};
+    taskkit::runtime rt(opts);
+    std::vector<taskkit::run_handle<void>> handles;
+    for (int i = 0; i < runs; ++i) handles.push_back(rt.trigger(io, i));
+    for (auto& h : handles) REQUIRE(h.wait_for(deadline));
+    CHECK(peak.load() == runs);
+    CHECK(handles.front().snapshot().machine_spec == taskkit::machines::none);
+}
+
+TEST_CASE("a trigger's machine budgets a run of a task that declares none") {
+    taskkit::registry reg;
+    peak_counter counter;
+    taskkit::task<int> t({.id = "sometimes-heavy",
+                          .run =
+                              [&](const int&) {
+                                  counter.enter();
+                                  busy();
+                                  counter.leave();
+                              }},
+                         reg);
+    auto opts = options(reg, 6);
+    opts.capacity = taskkit::machine{.cpu = 2, .memory = 64};
+    taskkit::runtime rt(opts);
+    std::vector<taskkit::run_handle<void>> handles;
+    for (int i = 0; i < 100; ++i) handles.push_back(rt.trigger(t, i, {.machine = taskkit::machines::medium_1x}));
+    for (auto& h : handles) REQUIRE(h.wait_for(deadline));
+    CHECK(counter.peak.load() <= 2);
+}

@@ -114,7 +114,7 @@ TEST_CASE("machine presets match Trigger.dev's") {
     CHECK(large_2x == taskkit::machine{8, 16});
     CHECK(preset("large-1x") == large_1x);
     CHECK_FALSE(preset("huge").has_value());
-    CHECK(taskkit::task_options<json>{}.machine == small_1x);  // the default
+    CHECK(taskkit::task_options<json>{}.machine == taskkit::machines::none);  // the default: no budget held
 }
 
 TEST_CASE("run statuses have names and a terminal flag") {

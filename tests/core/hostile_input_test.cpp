@@ -335,3 +335,31 @@ TEST_CASE("a typed trigger's numbers are not checked again") {
     REQUIRE(h.wait_for(deadline));
     CHECK(h.get() == std::numeric_limits<int>::min());
 }
+
+TEST_CASE("metadata nested deeper than max_payload_depth is refused at the trigger and in a run") {
+    taskkit::registry reg;
+    worker_checks checks;
+    taskkit::task<int> t({.id = "deep-metadata",
+                          .run =
+                              [&](const int&, taskkit::run_context& ctx) {
+                                  WORKER_CHECK_THROWS_AS(checks, ctx.metadata().set("deep", nested_arrays(100'000)),
+                                                         taskkit::options_error);
+                                  WORKER_CHECK_THROWS_AS(checks, ctx.metadata().append("log", nested_arrays(300)),
+                                                         taskkit::options_error);
+                                  ctx.metadata().set("fine", nested_arrays(10));
+                              }},
+                         reg);
+    taskkit::testing::harness h({.registry = &reg});
+    json deep = json::object();
+    deep["x"] = nested_arrays(100'000);
+    CHECK_THROWS_AS(h.runtime().trigger(t, 1, {.metadata = std::move(deep)}),
+                    taskkit::options_error);  // a copy would recurse
+    CHECK(h.runtime().list().runs.empty());   // nothing was created
+    auto handle = h.runtime().trigger(t, 2);
+    handle.wait();
+    CHECK(handle.status() == taskkit::run_status::completed);
+    CHECK(checks.failures() == no_failures);
+    CHECK(checks.count() == 2);
+    CHECK(handle.snapshot().metadata.contains("fine"));
+    CHECK_FALSE(handle.snapshot().metadata.contains("deep"));
+}

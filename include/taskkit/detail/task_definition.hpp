@@ -116,8 +116,9 @@ public:
         if (!options_.run) throw options_error("task '" + options_.id + "' needs a .run function");
         options_.retry.validate();
         options_.queue.validate("task '" + options_.id + "'");
-        if (!(options_.machine.cpu > 0) || !(options_.machine.memory > 0))
-            throw options_error("task '" + options_.id + "': machine cpu and memory must be greater than 0");
+        if (!options_.machine.valid())
+            throw options_error("task '" + options_.id +
+                                "': machine cpu and memory must both be greater than 0 (or both 0: machines::none)");
         if (options_.max_duration && options_.max_duration->count() <= 0)
             throw options_error("task '" + options_.id + "': max_duration must be greater than 0");
         id = options_.id;

@@ -16,3 +16,4 @@ using harness_options = taskkit::testing::harness_options;
 
 extern const taskkit::task<int, int> flaky;
 extern const int payload;
+extern const taskkit::task<int> remind;

@@ -85,5 +85,5 @@ private:
 }  // namespace taskkit
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/clock.ipp>
+#include <taskkit/impl/clock.ipp>
 #endif

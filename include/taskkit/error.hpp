@@ -160,5 +160,5 @@ public:
 }  // namespace taskkit
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/error.ipp>
+#include <taskkit/impl/error.ipp>
 #endif

@@ -85,5 +85,5 @@ private:
 }  // namespace taskkit
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/logger.ipp>
+#include <taskkit/impl/logger.ipp>
 #endif

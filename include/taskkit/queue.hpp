@@ -41,5 +41,5 @@ private:
 }  // namespace taskkit
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/queue.ipp>
+#include <taskkit/impl/queue.ipp>
 #endif

@@ -50,5 +50,5 @@ struct queue_options {
 }  // namespace taskkit
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/queue_options.ipp>
+#include <taskkit/impl/queue_options.ipp>
 #endif

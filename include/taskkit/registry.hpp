@@ -127,5 +127,5 @@ private:
 }  // namespace taskkit
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/registry.ipp>
+#include <taskkit/impl/registry.ipp>
 #endif

@@ -62,5 +62,5 @@ namespace detail {
 }  // namespace taskkit
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/retry.ipp>
+#include <taskkit/impl/retry.ipp>
 #endif

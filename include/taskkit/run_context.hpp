@@ -102,5 +102,5 @@ private:
 }  // namespace taskkit
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/run_context.ipp>
+#include <taskkit/impl/run_context.ipp>
 #endif

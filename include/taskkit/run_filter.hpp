@@ -44,5 +44,5 @@ struct run_page {
 }  // namespace taskkit
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/run_filter.ipp>
+#include <taskkit/impl/run_filter.ipp>
 #endif

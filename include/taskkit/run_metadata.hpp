@@ -74,5 +74,5 @@ private:
 }  // namespace taskkit
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/run_metadata.ipp>
+#include <taskkit/impl/run_metadata.ipp>
 #endif

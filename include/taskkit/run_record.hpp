@@ -120,5 +120,5 @@ void to_json(nlohmann::json& j, const run_record& r);
 }  // namespace taskkit
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/run_record.ipp>
+#include <taskkit/impl/run_record.ipp>
 #endif

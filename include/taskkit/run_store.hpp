@@ -78,5 +78,5 @@ private:
 }  // namespace taskkit
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/run_store.ipp>
+#include <taskkit/impl/run_store.ipp>
 #endif

@@ -220,5 +220,5 @@ private:
 }  // namespace taskkit
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/runtime.ipp>
+#include <taskkit/impl/runtime.ipp>
 #endif

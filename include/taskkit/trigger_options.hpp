@@ -72,5 +72,5 @@ struct trigger_options {
 }  // namespace taskkit
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/trigger_options.ipp>
+#include <taskkit/impl/trigger_options.ipp>
 #endif

@@ -107,5 +107,5 @@ std::optional<std::size_t> wait_any_for(std::chrono::duration<Rep, Period> timeo
 }  // namespace taskkit
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/wait.ipp>
+#include <taskkit/impl/wait.ipp>
 #endif

@@ -190,5 +190,5 @@ P decode_exact(const nlohmann::json& payload) {
 }  // namespace taskkit::detail
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/detail/decode_failure.ipp>
+#include <taskkit/detail/impl/decode_failure.ipp>
 #endif

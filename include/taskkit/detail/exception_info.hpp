@@ -28,5 +28,5 @@ error_info make_error_info(Args&&... args) {
 }  // namespace taskkit::detail
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/detail/exception_info.ipp>
+#include <taskkit/detail/impl/exception_info.ipp>
 #endif

@@ -138,5 +138,5 @@ struct queue_state {
 }  // namespace taskkit::detail
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/detail/queue_state.ipp>
+#include <taskkit/detail/impl/queue_state.ipp>
 #endif

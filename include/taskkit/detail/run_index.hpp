@@ -25,5 +25,5 @@ namespace taskkit::detail {
 }  // namespace taskkit::detail
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/detail/run_index.ipp>
+#include <taskkit/detail/impl/run_index.ipp>
 #endif

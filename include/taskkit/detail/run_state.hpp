@@ -200,5 +200,5 @@ struct typed_run_state final : typed_output_state<R> {
 }  // namespace taskkit::detail
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/detail/run_state.ipp>
+#include <taskkit/detail/impl/run_state.ipp>
 #endif

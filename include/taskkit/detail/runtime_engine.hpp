@@ -348,5 +348,5 @@ private:
 }  // namespace taskkit::detail
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/detail/runtime_engine.ipp>
+#include <taskkit/detail/impl/runtime_engine.ipp>
 #endif

@@ -338,5 +338,5 @@ private:
 }  // namespace taskkit::detail
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/detail/task_definition.ipp>
+#include <taskkit/detail/impl/task_definition.ipp>
 #endif

@@ -109,5 +109,5 @@ private:
 }  // namespace taskkit::detail
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/detail/timer_queue.ipp>
+#include <taskkit/detail/impl/timer_queue.ipp>
 #endif

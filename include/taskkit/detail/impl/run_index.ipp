@@ -1,0 +1,51 @@
+/// @file detail/impl/run_index.ipp
+/// The definitions of what <taskkit/detail/run_index.hpp> declares: included by that header (header-only, the
+/// default), or compiled once through <taskkit/src.hpp> (TASKKIT_SEPARATE_COMPILATION).
+#pragma once
+
+#include <taskkit/detail/run_index.hpp>
+
+#include <algorithm>
+#include <array>
+#include <functional>
+
+namespace taskkit::detail {
+
+TASKKIT_DECL std::string format_id(std::string_view prefix, std::uint64_t salt, std::uint64_t n) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string id(prefix.size() + 20, '0');
+    std::copy(prefix.begin(), prefix.end(), id.begin());
+    char* out = id.data() + prefix.size();
+    for (int i = 9; i >= 0; --i) out[9 - i] = digits[(salt >> (4 * i)) & 0xfU];
+    for (int i = 9; i >= 0; --i) out[19 - i] = digits[(n >> (4 * i)) & 0xfU];
+    return id;
+}
+
+TASKKIT_DECL std::uint64_t run_id_digest(std::string_view id) noexcept {
+    // Hex digit values, 16 for anything else: one table load per character (this runs at
+    // every add and every end of a run).
+    static constexpr auto digit_of = [] {
+        std::array<std::uint8_t, 256> table{};
+        table.fill(16);
+        for (int c = '0'; c <= '9'; ++c) table[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - '0');
+        for (int c = 'a'; c <= 'f'; ++c) table[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - 'a' + 10);
+        return table;
+    }();
+    constexpr std::string_view prefix = "run_";
+    if (id.size() == prefix.size() + 20 && id.substr(0, prefix.size()) == prefix) {
+        std::uint64_t salt = 0;
+        std::uint64_t counter = 0;
+        unsigned invalid = 0;
+        for (std::size_t i = 0; i < 10; ++i) {
+            const auto high = digit_of[static_cast<unsigned char>(id[prefix.size() + i])];
+            const auto low = digit_of[static_cast<unsigned char>(id[prefix.size() + 10 + i])];
+            invalid |= high | low;
+            salt = salt << 4U | high;
+            counter = counter << 4U | low;
+        }
+        if (invalid < 16) return counter + salt * 0x9E3779B97F4A7C15ULL;
+    }
+    return std::hash<std::string_view>{}(id);
+}
+
+}  // namespace taskkit::detail

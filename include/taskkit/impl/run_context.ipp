@@ -1,0 +1,37 @@
+/// @file impl/run_context.ipp
+/// The definitions of what <taskkit/run_context.hpp> declares: included by that header (header-only, the
+/// default), or compiled once through <taskkit/src.hpp> (TASKKIT_SEPARATE_COMPILATION).
+#pragma once
+
+#include <taskkit/run_context.hpp>
+
+namespace taskkit {
+
+TASKKIT_DECL run_context::run_context(run_info run, attempt_info attempt, task_info task, queue_info queue,
+                                      taskkit::machine machine_spec, std::stop_token stop, taskkit::logger log,
+                                      detail::run_state* state, detail::run_services* services)
+    : run_(run),
+      attempt_(attempt),
+      task_(task),
+      queue_(queue),
+      machine_(machine_spec),
+      stop_(std::move(stop)),
+      logger_(std::move(log)),
+      state_(state),
+      services_(services) {}
+
+TASKKIT_DECL auto run_context::metadata() const -> run_metadata {
+    if (!state_) throw state_error("this run_context belongs to no run");
+    return run_metadata(state_);
+}
+
+TASKKIT_DECL auto run_context::wait_until(time_point at) -> bool {
+    if (!services_ || !state_) throw state_error("this run_context belongs to no runtime: cannot wait");
+    return services_->sleep_until(*state_, at);
+}
+
+TASKKIT_DECL auto run_context::now() const -> time_point {
+    return services_ ? services_->now() : std::chrono::system_clock::now();
+}
+
+}  // namespace taskkit

@@ -16,15 +16,10 @@
 
 #include <taskkit/detail/task_definition_base.hpp>
 #include <taskkit/error.hpp>
+#include <taskkit/fwd.hpp>
 #include <taskkit/queue_options.hpp>
 
 namespace taskkit {
-
-class runtime;
-
-namespace detail {
-class runtime_core;
-}
 
 /// Maps task ids to their definitions. A task registers itself when it is constructed and
 /// unregisters when it is destroyed; a second task with the same id throws

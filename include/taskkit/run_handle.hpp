@@ -15,6 +15,7 @@
 #include <taskkit/detail/runtime_core.hpp>
 #include <taskkit/detail/time_math.hpp>
 #include <taskkit/error.hpp>
+#include <taskkit/fwd.hpp>
 #include <taskkit/result.hpp>
 #include <taskkit/run_record.hpp>
 #include <taskkit/run_status.hpp>
@@ -29,7 +30,7 @@ namespace taskkit {
 /// handle.wait();
 /// if (handle.status() == taskkit::run_status::completed) ...
 /// @endcode
-template <class R = nlohmann::json>
+template <class R>
 class [[nodiscard]] run_handle {
 public:
     using result_type = R;

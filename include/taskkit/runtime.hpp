@@ -17,6 +17,7 @@
 
 #include <taskkit/batch.hpp>
 #include <taskkit/detail/runtime_core.hpp>
+#include <taskkit/fwd.hpp>
 #include <taskkit/registry.hpp>
 #include <taskkit/result.hpp>
 #include <taskkit/run_filter.hpp>
@@ -27,8 +28,6 @@
 
 namespace taskkit {
 
-template <class P, class R>
-class task;
 class schedule_manager;
 
 /// Keeps a status subscription alive; unsubscribes when destroyed (waiting for a call under way).

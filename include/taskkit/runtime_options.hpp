@@ -10,14 +10,13 @@
 #include <string_view>
 
 #include <taskkit/clock.hpp>
+#include <taskkit/fwd.hpp>
 #include <taskkit/logger.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/run_status.hpp>
 #include <taskkit/run_store.hpp>
 
 namespace taskkit {
-
-class registry;
 
 /// Options of a runtime; every field has a sensible default.
 /// @code

@@ -14,16 +14,16 @@
 
 #include <taskkit/taskkit.hpp>
 
-#include <taskkit/impl/clock.ipp>
 #include <taskkit/detail/impl/decode_failure.ipp>
 #include <taskkit/detail/impl/exception_info.ipp>
 #include <taskkit/detail/impl/queue_state.ipp>
 #include <taskkit/detail/impl/run_index.ipp>
 #include <taskkit/detail/impl/run_state.ipp>
-#include <taskkit/detail/runtime_engine.hpp>
 #include <taskkit/detail/impl/runtime_engine.ipp>
 #include <taskkit/detail/impl/task_definition.ipp>
 #include <taskkit/detail/impl/timer_queue.ipp>
+#include <taskkit/detail/runtime_engine.hpp>
+#include <taskkit/impl/clock.ipp>
 #include <taskkit/impl/error.ipp>
 #include <taskkit/impl/logger.ipp>
 #include <taskkit/impl/queue.ipp>

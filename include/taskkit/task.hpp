@@ -12,6 +12,7 @@
 #include <taskkit/batch.hpp>
 #include <taskkit/detail/runtime_core.hpp>
 #include <taskkit/detail/task_definition.hpp>
+#include <taskkit/fwd.hpp>
 #include <taskkit/registry.hpp>
 #include <taskkit/result.hpp>
 #include <taskkit/run_handle.hpp>
@@ -37,7 +38,7 @@ namespace taskkit {
 /// @endcode
 /// The task registers itself under its id (a second task with the same id throws
 /// duplicate_task_error) and unregisters when destroyed.
-template <class P, class R = void>
+template <class P, class R>
 class task {
     static_assert(json_serializable<P>,
                   "taskkit::task<Payload, Result>: Payload must convert to and from nlohmann::json (give it "

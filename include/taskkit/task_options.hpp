@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <taskkit/fwd.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/queue_options.hpp>
 #include <taskkit/result.hpp>
@@ -250,7 +251,7 @@ struct hook_types {
 /// on_success → on_complete → cleanup; on error: handle_error decides, and only when the run
 /// will not retry on_failure → on_complete; cleanup after every attempt. on_failure and
 /// on_complete also run when a run is canceled or times out.
-template <class P, class R = void>
+template <class P, class R>
 struct task_options {
     std::string id;           ///< unique in the registry
     std::string description;  ///< shown by tools

@@ -6,6 +6,7 @@
 #include <taskkit/batch.hpp>
 #include <taskkit/clock.hpp>
 #include <taskkit/error.hpp>
+#include <taskkit/fwd.hpp>
 #include <taskkit/logger.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/queue.hpp>

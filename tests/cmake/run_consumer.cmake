@@ -1,4 +1,6 @@
 # Builds and runs tests/cmake/consumer against taskkit integrated in MODE.
+set(integrations_arg "${EXPECT_INTEGRATIONS}")  # a list passed with "," (a ";" would split the argument)
+string(REPLACE "," ";" EXPECT_INTEGRATIONS "${EXPECT_INTEGRATIONS}")
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
 
@@ -15,7 +17,7 @@ if(CXX_LAUNCHER)
   list(APPEND common -DCMAKE_CXX_COMPILER_LAUNCHER=${CXX_LAUNCHER})
 endif()
 
-set(consumer_args -DTASKKIT_MODE=${MODE} -DTASKKIT_SOURCE_DIR=${TASKKIT_SOURCE_DIR})
+set(consumer_args -DTASKKIT_MODE=${MODE} -DTASKKIT_SOURCE_DIR=${TASKKIT_SOURCE_DIR} -DEXPECT_INTEGRATIONS=${integrations_arg})
 if(MODE STREQUAL "find_package")
   # Install taskkit into a private prefix first, as a package manager would.
   run_step(${CMAKE_COMMAND} ${common} -S ${TASKKIT_SOURCE_DIR} -B ${WORK_DIR}/taskkit-build
@@ -28,3 +30,7 @@ run_step(${CMAKE_COMMAND} ${common} ${consumer_args} -S ${CONSUMER_DIR} -B ${WOR
 run_step(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer-build)
 run_step(${WORK_DIR}/consumer-build/consumer)
 run_step(${WORK_DIR}/consumer-build/consumer_compiled)
+foreach(integration IN LISTS EXPECT_INTEGRATIONS)
+  run_step(${WORK_DIR}/consumer-build/consumer_${integration})
+  run_step(${WORK_DIR}/consumer-build/consumer_${integration}_compiled)
+endforeach()

@@ -1,6 +1,6 @@
 # The cron tests need taskkit::cron (date/tz); without it the area is switched off.
 if(TARGET taskkit::cron)
-  target_link_libraries(${target} PRIVATE taskkit::cron)
+  target_link_libraries(${target} PRIVATE taskkit::cron_compiled)
 else()
   set(TASKKIT_AREA_ENABLED OFF)
 endif()

@@ -3,7 +3,9 @@
 // of the files that define, trigger and await tasks, which is what keeps their compile cost near
 // that of nlohmann/json and fmt alone (docs/performance.md, compile time). Each definition below
 // is a redefinition error if the header brought in the one it stands for.
-#define TASKKIT_SEPARATE_COMPILATION
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#error "compiled in separate compilation (it links taskkit::compiled)"
+#endif
 #include <taskkit/taskkit.hpp>
 
 namespace taskkit::detail {

@@ -4,7 +4,7 @@ if(NOT TARGET taskkit::schema)
   set(TASKKIT_AREA_ENABLED OFF)
   return()
 endif()
-target_link_libraries(${target} PRIVATE taskkit::schema)
+target_link_libraries(${target} PRIVATE taskkit::schema_compiled)
 
 # The official suite's draft-07 tests (packaged by some distributions as json-schema-test-suite;
 # otherwise pass -DTASKKIT_JSON_SCHEMA_TEST_SUITE_DIR=<checkout>/tests/draft7).

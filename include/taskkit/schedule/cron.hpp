@@ -10,9 +10,10 @@
 /// @endcode
 #pragma once
 
-#include <taskkit/schedule/detail/cron_fields.hpp>
-#include <taskkit/schedule/detail/cron_parser.hpp>
+#include <taskkit/schedule/detail/config.hpp>
+
 #include <taskkit/error.hpp>
+#include <taskkit/schedule/detail/cron_fields.hpp>
 
 #include <date/tz.h>
 
@@ -66,51 +67,23 @@ public:
     /// @code
     /// auto nightly = taskkit::cron::parse("30 2 * * *");
     /// @endcode
-    [[nodiscard]] static cron parse(std::string_view expression) {
-        detail::cron_parse_result result = detail::cron_parse(expression);
-        if (!result.error.empty()) {
-            throw cron_error(
-                detail::cron_concat({"invalid cron \"", detail::cron_printable(expression), "\": ", result.error}));
-        }
-        return cron(trim(expression), result.fields);
-    }
+    [[nodiscard]] TASKKIT_DECL static cron parse(std::string_view expression);
 
     /// The first fire time strictly after `after`, in the zone named `zone` (an IANA name such as
     /// "America/New_York"; default "UTC"). Throws cron_error for an unknown zone.
-    [[nodiscard]] time_point next(time_point after, std::string_view zone = "UTC") const {
-        return next(after, locate_zone(zone));
-    }
+    [[nodiscard]] TASKKIT_DECL time_point next(time_point after, std::string_view zone = "UTC") const;
 
     /// The first fire time strictly after `after`, in a zone resolved once with locate_zone()
     /// (the fast path for a scheduler that computes many fire times).
-    [[nodiscard]] time_point next(time_point after, const date::time_zone& zone) const {
-        const std::int64_t after_seconds = std::chrono::floor<std::chrono::seconds>(after).time_since_epoch().count();
-        const std::int64_t fire = next_instant(after_seconds, zone);
-        if (fire > max_seconds()) {
-            throw cron_error(
-                detail::cron_concat({"cron \"", detail::cron_printable(text_),
-                                     "\": the next fire time is beyond the range of std::chrono::system_clock"}));
-        }
-        return time_point(std::chrono::duration_cast<time_point::duration>(std::chrono::seconds(fire)));
-    }
+    [[nodiscard]] TASKKIT_DECL time_point next(time_point after, const date::time_zone& zone) const;
 
     /// The next `count` fire times strictly after `after`, in increasing order, in the zone named `zone`.
-    [[nodiscard]] std::vector<time_point> upcoming(time_point after, std::size_t count,
-                                                   std::string_view zone = "UTC") const {
-        return upcoming(after, count, locate_zone(zone));
-    }
+    [[nodiscard]] TASKKIT_DECL std::vector<time_point> upcoming(time_point after, std::size_t count,
+                                                                std::string_view zone = "UTC") const;
 
     /// The next `count` fire times strictly after `after`, in increasing order, in a resolved zone.
-    [[nodiscard]] std::vector<time_point> upcoming(time_point after, std::size_t count,
-                                                   const date::time_zone& zone) const {
-        std::vector<time_point> times;
-        times.reserve(std::min<std::size_t>(count, 4096));
-        for (std::size_t i = 0; i < count; ++i) {
-            after = next(after, zone);
-            times.push_back(after);
-        }
-        return times;
-    }
+    [[nodiscard]] TASKKIT_DECL std::vector<time_point> upcoming(time_point after, std::size_t count,
+                                                                const date::time_zone& zone) const;
 
     /// The expression as written (surrounding whitespace removed), e.g. "0 9 * * MON-FRI" or "@daily".
     [[nodiscard]] const std::string& to_string() const noexcept { return text_; }
@@ -125,38 +98,15 @@ public:
 
     /// The zone with an IANA name, resolved once; the reference stays valid for the program's life.
     /// Throws cron_error when no zone has that name.
-    [[nodiscard]] static const date::time_zone& locate_zone(std::string_view name) {
-        try {
-#if HAS_STRING_VIEW
-            return *date::locate_zone(name);
-#else
-            return *date::locate_zone(std::string(name));
-#endif
-        } catch (const std::exception& e) {
-            throw cron_error(
-                detail::cron_concat({"unknown time zone \"", detail::cron_printable(name),
-                                     "\": use an IANA name such as \"Europe/Berlin\" or \"UTC\" (", e.what(), ")"}));
-        }
-    }
+    [[nodiscard]] TASKKIT_DECL static const date::time_zone& locate_zone(std::string_view name);
 
     /// Whether `name` is a time zone that next() and upcoming() accept.
-    [[nodiscard]] static bool is_valid_timezone(std::string_view name) noexcept {
-        try {
-            (void)locate_zone(name);
-            return true;
-        } catch (...) {
-            return false;
-        }
-    }
+    [[nodiscard]] TASKKIT_DECL static bool is_valid_timezone(std::string_view name) noexcept;
 
 private:
     cron(std::string_view text, const detail::cron_fields& fields) : text_(text), fields_(fields) {}
 
-    [[nodiscard]] static std::string_view trim(std::string_view text) noexcept {
-        while (!text.empty() && detail::ascii_space(text.front())) text.remove_prefix(1);
-        while (!text.empty() && detail::ascii_space(text.back())) text.remove_suffix(1);
-        return text;
-    }
+    [[nodiscard]] TASKKIT_DECL static std::string_view trim(std::string_view text) noexcept;
 
     [[nodiscard]] static std::int64_t max_seconds() noexcept {
         return std::chrono::floor<std::chrono::seconds>(time_point::max()).time_since_epoch().count();
@@ -168,46 +118,7 @@ private:
     /// local time maps one-to-one onto real time, so the calendar search runs in local time there.
     /// Between periods: a spring-forward gap fires at its end if a selected local time falls in it,
     /// and after a fall-back the repeated local times are skipped (unless the schedule is every-hour).
-    [[nodiscard]] std::int64_t next_instant(std::int64_t after, const date::time_zone& zone) const {
-        using date::sys_seconds;
-        using std::chrono::seconds;
-        // Every valid expression fires within 8 years (February 29th across a non-leap 2100);
-        // the horizon only bounds the work for an expression that could somehow never fire.
-        constexpr std::int64_t horizon = 20 * 366 * detail::seconds_per_day;
-        const bool wall_clock = !every_hour();
-
-        std::int64_t low = after + 1;
-        const std::int64_t stop = low + horizon;
-        date::sys_info info = zone.get_info(sys_seconds(seconds(low)));
-        std::int64_t previous_offset = info.offset.count();
-        if (wall_clock && info.begin.time_since_epoch().count() > unbounded_past) {
-            previous_offset = zone.get_info(info.begin - seconds(1)).offset.count();
-        }
-        for (;;) {
-            const std::int64_t offset = info.offset.count();
-            const std::int64_t begin = info.begin.time_since_epoch().count();
-            const std::int64_t end = std::min(info.end.time_since_epoch().count(), stop);
-            std::int64_t local_low = low + offset;
-            // After a fall-back, local times up to the old offset already happened in the last period.
-            if (wall_clock && previous_offset > offset) local_low = std::max(local_low, begin + previous_offset);
-            if (const auto local = detail::cron_next_local(fields_, local_low, end + offset)) return *local - offset;
-            if (end >= stop) break;
-
-            date::sys_info following = zone.get_info(sys_seconds(seconds(end)));
-            const std::int64_t next_offset = following.offset.count();
-            // Spring-forward: local times in [end + offset, end + next_offset) do not exist; a selected
-            // one fires once, at the first instant after the gap (which is `end`).
-            if (wall_clock && next_offset > offset &&
-                detail::cron_next_local(fields_, end + offset, end + next_offset)) {
-                return end;
-            }
-            previous_offset = offset;
-            info = std::move(following);
-            low = end;
-        }
-        throw cron_error(
-            detail::cron_concat({"cron \"", detail::cron_printable(text_), "\": no fire time within 20 years"}));
-    }
+    [[nodiscard]] TASKKIT_DECL std::int64_t next_instant(std::int64_t after, const date::time_zone& zone) const;
 
     static constexpr std::int64_t unbounded_past = -200'000'000'000;  // about year -4400: "no earlier period"
 
@@ -216,3 +127,7 @@ private:
 };
 
 }  // namespace taskkit
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/schedule/impl/cron.ipp>
+#endif

@@ -1,18 +1,18 @@
 /// @file schedule/schedule_time.hpp
-/// taskkit::schedule_time: an instant that prints and serialises as ISO 8601 UTC. Included by
-/// <taskkit/schedule.hpp>; use it through that header.
+/// taskkit::schedule_time: an instant that prints and serialises as ISO 8601 UTC (the times of
+/// schedule_payload and schedule_info).
 #pragma once
+
+#include <taskkit/schedule/detail/config.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <compare>
 #include <optional>
 #include <ostream>
-#include <sstream>
 #include <string>
 #include <string_view>
 
-#include <date/date.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -42,20 +42,10 @@ public:
     [[nodiscard]] constexpr time_point time() const noexcept { return time_; }
 
     /// ISO 8601 in UTC, whole seconds: "2026-03-08T14:00:00Z".
-    [[nodiscard]] std::string to_string() const {
-        return date::format("%FT%TZ", std::chrono::floor<std::chrono::seconds>(time_));
-    }
+    [[nodiscard]] TASKKIT_DECL std::string to_string() const;
 
     /// Parses what to_string() writes ("YYYY-MM-DDTHH:MM:SSZ"); throws payload_error otherwise.
-    [[nodiscard]] static schedule_time parse(std::string_view text) {
-        std::istringstream in{std::string(text)};
-        date::sys_seconds seconds{};
-        in >> date::parse("%FT%TZ", seconds);
-        if (in.fail() || in.peek() != std::char_traits<char>::eof())
-            throw payload_error("invalid schedule time \"" + std::string(text) +
-                                "\": expected ISO 8601 in UTC such as \"2026-03-08T14:00:00Z\"");
-        return schedule_time(time_point(seconds));
-    }
+    [[nodiscard]] TASKKIT_DECL static schedule_time parse(std::string_view text);
 
     /// Arithmetic as on time points: `t + std::chrono::hours(1)`, `t -= 5min`, and `a - b` (with
     /// `b` a schedule_time or a time_point) gives the duration between two instants.
@@ -87,16 +77,10 @@ private:
 };
 
 /// JSON: the ISO 8601 string.
-inline void to_json(nlohmann::json& j, const schedule_time& t) { j = t.to_string(); }
+TASKKIT_DECL void to_json(nlohmann::json& j, const schedule_time& t);
 
 /// JSON: an ISO 8601 string in UTC, or milliseconds since the Unix epoch.
-inline void from_json(const nlohmann::json& j, schedule_time& t) {
-    if (j.is_number_integer()) {
-        t = schedule_time(time_point(std::chrono::milliseconds(j.get<std::int64_t>())));
-    } else {
-        t = schedule_time::parse(j.get<std::string>());
-    }
-}
+TASKKIT_DECL void from_json(const nlohmann::json& j, schedule_time& t);
 
 namespace detail {
 /// A trivial `{}`-only fmt formatter base (works with fmt 8 to 11).
@@ -131,3 +115,7 @@ struct fmt::formatter<std::optional<taskkit::schedule_time>> : taskkit::detail::
         return std::copy(text.begin(), text.end(), ctx.out());
     }
 };
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/schedule/impl/schedule_time.ipp>
+#endif

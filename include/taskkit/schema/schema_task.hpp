@@ -24,6 +24,8 @@
 /// @endcode
 #pragma once
 
+#include <taskkit/schema/detail/config.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <exception>
@@ -40,6 +42,7 @@
 
 #include <taskkit/detail/decode_failure.hpp>
 #include <taskkit/detail/task_definition.hpp>
+#include <taskkit/detail/to_task_options.hpp>
 #include <taskkit/error.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/queue_options.hpp>
@@ -47,10 +50,16 @@
 #include <taskkit/retry.hpp>
 #include <taskkit/run_context.hpp>
 #include <taskkit/schema/json_schema.hpp>
+#include <taskkit/schema/schema_error.hpp>
 #include <taskkit/task.hpp>
 #include <taskkit/task_options.hpp>
 
 namespace taskkit {
+
+namespace detail {
+/// A schema_task's schema, compiled; a schema_error names the task (`id`).
+TASKKIT_DECL json_schema compile_task_schema(const std::string& id, const nlohmann::json& document);
+}  // namespace detail
 
 /// The options of a schema_task: those of task_options, plus `.schema` right after
 /// `.description`.
@@ -127,25 +136,9 @@ private:
     static std::shared_ptr<detail::task_definition<P, R>> prepare(schema_task_options<P, R>&& o) {
         nlohmann::json document = std::move(o.schema);
         // Task options are checked first, so a missing .id or .run is reported as such.
-        auto definition = std::make_shared<detail::task_definition<P, R>>(task_options<P, R>{
-            .id = std::move(o.id),
-            .description = std::move(o.description),
-            .retry = std::move(o.retry),
-            .queue = std::move(o.queue),
-            .machine = o.machine,
-            .max_duration = o.max_duration,
-            .run = std::move(o.run),
-            .init = std::move(o.init),
-            .cleanup = std::move(o.cleanup),
-            .middleware = std::move(o.middleware),
-            .on_start = std::move(o.on_start),
-            .on_success = std::move(o.on_success),
-            .on_failure = std::move(o.on_failure),
-            .on_complete = std::move(o.on_complete),
-            .handle_error = std::move(o.handle_error),
-        });
+        auto definition = std::make_shared<detail::task_definition<P, R>>(detail::to_task_options<P, R>(std::move(o)));
         const std::string& id = definition->id;
-        json_schema checker = compile(id, document);
+        json_schema checker = detail::compile_task_schema(id, document);
         // The payload is validated by reference (never copied). The schema may be looser than P:
         // the definition then decodes what passed, typed payloads included, and refuses what does
         // not decode with its paths, so a typed payload is accepted exactly when its JSON would be
@@ -157,24 +150,10 @@ private:
             });
         return definition;
     }
-
-    static json_schema compile(const std::string& id, const nlohmann::json& document) {
-        const std::string where = " (in the .schema of task '" + id + "')";
-        if (document.is_null())
-            throw schema_error(
-                "", "a schema_task needs a .schema: a JSON Schema object, or true to accept anything" + where);
-        try {
-            return json_schema(document);
-        } catch (const schema_error& e) {
-            // Re-throw with the task id; the problem is what follows schema_error's own prefix.
-            const std::string prefix = "invalid JSON schema at " +
-                                       (e.pointer().empty() ? std::string("the root") : "\"" + e.pointer() + "\"") +
-                                       ": ";
-            const std::string_view what = e.what();
-            if (!what.starts_with(prefix)) throw;
-            throw schema_error(e.pointer(), std::string(what.substr(prefix.size())) + where);
-        }
-    }
 };
 
 }  // namespace taskkit
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/schema/impl/schema_task.ipp>
+#endif

@@ -1,0 +1,78 @@
+/// @file fwd.hpp
+/// Forward declarations of taskkit's public types, for headers that only name them (a member
+/// `taskkit::run_handle<int>* pending;`, a function taking `taskkit::runtime&`): cheaper to
+/// include than the headers that define them, as nlohmann's json_fwd.hpp is.
+/// @code
+/// // jobs.hpp, a user's header
+/// #include <taskkit/fwd.hpp>
+/// extern const taskkit::task<order, receipt> charge;
+/// void start_jobs(taskkit::runtime& rt);
+/// @endcode
+/// The default template arguments (task<P, R = void>, run_handle<R = nlohmann::json>, …) are
+/// given here, once; the defining headers include this one.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace taskkit {
+
+// error.hpp
+enum class error_code;
+class error;
+
+// run_status.hpp, run_record.hpp
+enum class run_status;
+enum class log_level;
+struct error_info;
+struct log_entry;
+struct attempt_record;
+struct run_record;
+
+// result.hpp, machine.hpp, retry.hpp, queue_options.hpp, queue.hpp
+template <class R>
+class result;
+struct machine;
+struct retry_options;
+struct rate_limit;
+struct queue_options;
+class queue;
+
+// clock.hpp, logger.hpp, run_metadata.hpp, run_context.hpp
+class clock;
+class real_clock;
+class virtual_clock;
+class logger;
+class run_metadata;
+class run_context;
+
+// task_options.hpp, task.hpp, registry.hpp
+template <class P, class R = void>
+struct task_options;
+struct error_decision;
+template <class P, class R = void>
+class task;
+class registry;
+
+// trigger_options.hpp, run_handle.hpp, batch.hpp
+class run_delay;
+struct trigger_options;
+template <class R = nlohmann::json>
+class run_handle;
+template <class P>
+struct batch_item;
+
+// run_filter.hpp, run_store.hpp, runtime_options.hpp, runtime.hpp
+struct run_filter;
+struct run_page;
+class run_store;
+class memory_run_store;
+struct runtime_options;
+struct status_event;
+class subscription;
+class runtime;
+
+namespace detail {
+class runtime_core;
+}  // namespace detail
+
+}  // namespace taskkit

@@ -51,17 +51,17 @@ int main() {
     taskkit::testing::harness h;
     auto& rt = h.runtime();
 
-    const auto schedule = rt.schedules().create({.task = "reminder",
-                                                 .cron = "30 8 * * *",
-                                                 .timezone = "Asia/Tokyo",
-                                                 .external_id = "user_123",
-                                                 .deduplication_key = "user_123-reminder"});
+    const auto schedule = taskkit::schedules(rt).create({.task = "reminder",
+                                                         .cron = "30 8 * * *",
+                                                         .timezone = "Asia/Tokyo",
+                                                         .external_id = "user_123",
+                                                         .deduplication_key = "user_123-reminder"});
     print(fmt::format("created {} ({} in {}), next at {}", schedule.id, schedule.cron, schedule.timezone,
                       taskkit::schedule_time(*schedule.next_timestamp)));
 
     for (int hour = 0; hour < 48; ++hour) h.advance(1h);  // two days, an hour at a time
 
-    for (const auto& s : rt.schedules().list())
+    for (const auto& s : taskkit::schedules(rt).list())
         print(fmt::format("{} {} task={} last={}", to_string(s.type), s.id, s.task,
                           taskkit::schedule_time(s.last_timestamp.value_or(taskkit::time_point{}))));
 

@@ -4,6 +4,7 @@
 
 #include <taskkit/detail/config.hpp>
 
+#include <concepts>
 #include <functional>
 #include <map>
 #include <memory>
@@ -12,8 +13,12 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <typeindex>
+#include <typeinfo>
+#include <unordered_map>
 #include <vector>
 
+#include <taskkit/detail/registry_extension.hpp>
 #include <taskkit/detail/task_definition_base.hpp>
 #include <taskkit/error.hpp>
 #include <taskkit/fwd.hpp>
@@ -65,16 +70,26 @@ public:
     /// unknown_task_error for an unknown id.
     [[nodiscard]] nlohmann::json schema(std::string_view id) const { return at(id)->payload_schema; }
 
-    /// Calls `hook` with every runtime created on this registry from now on, once it has
-    /// started (integrations such as scheduled tasks attach themselves this way). Runtimes that
-    /// already exist are not called.
-    void on_runtime_start(std::function<void(detail::runtime_core&)> hook);
-
-    /// The hooks registered with on_runtime_start (for the runtime).
-    [[nodiscard]] std::vector<std::function<void(detail::runtime_core&)>> runtime_hooks() const;
-
     /// The concurrency limit declared for a named queue (0 = unbounded), if any task names it.
     [[nodiscard]] std::optional<int> queue_limit(std::string_view name) const;
+
+    // ---------------------------------------------------------------- extensions
+
+    /// This registry's extension of type T (derived from detail::registry_extension), made on
+    /// first use and destroyed with the registry: where integrations keep their state (scheduled
+    /// tasks keep their declarative schedules and each runtime's schedules there). Thread-safe.
+    template <class T>
+    requires std::derived_from<T, detail::registry_extension> T& extension() {
+        std::lock_guard lock(extensions_mutex_);
+        auto& slot = extensions_[std::type_index(typeid(T))];
+        if (!slot) slot = std::make_shared<T>();
+        return static_cast<T&>(*slot);
+    }
+
+    /// For the runtime: tells every extension that a runtime on this registry has started, or
+    /// begins to shut down.
+    void runtime_started(detail::runtime_core& core);
+    void runtime_stopping(detail::runtime_core& core);
 
     // ---------------------------------------------------------------- runtimes on this registry
 
@@ -114,9 +129,13 @@ private:
     mutable std::shared_mutex mutex_;
     std::map<std::string, std::shared_ptr<const detail::task_definition_base>, std::less<>> tasks_;
     std::map<std::string, queue_declaration, std::less<>> queues_;
-    std::vector<std::function<void(detail::runtime_core&)>> runtime_hooks_;
     std::vector<attached_runtime> runtimes_;  // in creation order
     const detail::runtime_core* named_default_ = nullptr;
+
+    /// The extensions of this registry (last: destroyed first, while the rest of it still exists).
+    std::vector<std::shared_ptr<detail::registry_extension>> extensions_snapshot() const;
+    mutable std::mutex extensions_mutex_;
+    std::unordered_map<std::type_index, std::shared_ptr<detail::registry_extension>> extensions_;
 };
 
 }  // namespace taskkit

@@ -28,8 +28,6 @@
 
 namespace taskkit {
 
-class schedule_manager;
-
 /// Keeps a status subscription alive; unsubscribes when destroyed (waiting for a call under way).
 class [[nodiscard]] subscription {
 public:
@@ -195,10 +193,6 @@ public:
     /// thread, jumping a virtual clock from timer to timer, until nothing is left but recurring
     /// timers (active schedules), which would never end.
     void run_until_idle();
-
-    /// The schedules of this runtime: create, update, list… (include <taskkit/schedule.hpp>,
-    /// which defines this function).
-    schedule_manager& schedules();
 
     /// Finishes executing runs, cancels the rest and joins the threads (the destructor does this).
     void shutdown() { core_->shutdown(); }

@@ -64,7 +64,7 @@ TEST_CASE("30 days of declarative schedules in several zones fire exactly at the
     for (std::size_t i = 1; i < ny.size(); ++i) CHECK(ny[i].last_timestamp == ny[i - 1].timestamp);
     CHECK(ny[15].timezone == "America/New_York");
 
-    const auto info = h.runtime().schedules().retrieve("decl_new-york");
+    const auto info = taskkit::schedules(h.runtime()).retrieve("decl_new-york");
     CHECK(info.type == taskkit::schedule_type::declarative);
     CHECK(info.last_timestamp == at("2026-03-21T13:00:00Z"));
     CHECK(info.next_timestamp == at("2026-03-22T13:00:00Z"));
@@ -75,11 +75,12 @@ TEST_CASE("the payload carries the schedule id, type, nominal times, zone, upcom
     fire_log log;
     const taskkit::scheduled_task reminder({.id = "reminder", .run = recorder(log)}, reg);
     taskkit::testing::harness h(at_start(reg, "2026-01-01T00:00:00Z"));
-    const auto created = h.runtime().schedules().create({.task = "reminder",
-                                                         .cron = "30 8 * * *",
-                                                         .timezone = "Asia/Tokyo",
-                                                         .external_id = "user_123",
-                                                         .deduplication_key = "user_123-reminder"});
+    const auto created = taskkit::schedules(h.runtime())
+                             .create({.task = "reminder",
+                                      .cron = "30 8 * * *",
+                                      .timezone = "Asia/Tokyo",
+                                      .external_id = "user_123",
+                                      .deduplication_key = "user_123-reminder"});
     CHECK(created.next_timestamp == at("2026-01-01T23:30:00Z"));
 
     h.advance(24h);  // to 2026-01-02T00:00Z: the 08:30 Tokyo fire of 2026-01-02 has passed
@@ -169,7 +170,7 @@ TEST_CASE("fires run as ordinary runs that record the schedule that fired them")
                                               }},
                                          reg);
     taskkit::testing::harness h(at_start(reg, "2026-01-01T00:00:00Z"));
-    const auto imperative = h.runtime().schedules().create({.task = "tagged", .cron = "0 * * * *"});
+    const auto imperative = taskkit::schedules(h.runtime()).create({.task = "tagged", .cron = "0 * * * *"});
     h.advance(1h);  // 00:15, 00:30, 00:45, 01:00 (declarative, one step: the latest) and 01:00 (imperative)
 
     std::vector<std::string> ids;
@@ -229,5 +230,5 @@ TEST_CASE("a failing scheduled run retries like any run, and the schedule keeps 
     h.advance(1h);
     h.advance(1s);
     CHECK(attempts == 4);
-    CHECK(h.runtime().schedules().retrieve("decl_flaky").last_timestamp == at("2026-01-01T02:00:00Z"));
+    CHECK(taskkit::schedules(h.runtime()).retrieve("decl_flaky").last_timestamp == at("2026-01-01T02:00:00Z"));
 }

@@ -12,7 +12,7 @@ TEST_CASE("create is an upsert on the deduplication key") {
     const taskkit::scheduled_task reminder({.id = "reminder", .run = recorder(log)}, reg);
     const taskkit::scheduled_task digest({.id = "digest", .run = recorder(log)}, reg);
     taskkit::testing::harness h(at_start(reg, "2026-01-01T00:00:00Z"));
-    auto& schedules = h.runtime().schedules();
+    auto& schedules = taskkit::schedules(h.runtime());
 
     const auto a = schedules.create({.task = "reminder",
                                      .cron = "30 8 * * *",
@@ -70,7 +70,7 @@ TEST_CASE("retrieve, update, list, remove") {
     const taskkit::scheduled_task reminder({.id = "reminder", .run = recorder(log)}, reg);
     const taskkit::scheduled_task report({.id = "report", .cron = "0 6 * * *", .run = recorder(log)}, reg);
     taskkit::testing::harness h(at_start(reg, "2026-01-01T00:00:00Z"));
-    auto& schedules = h.runtime().schedules();
+    auto& schedules = taskkit::schedules(h.runtime());
 
     const auto s = schedules.create({.task = "reminder", .cron = "0 * * * *", .external_id = "u1"});
     const auto got = schedules.retrieve(s.id);
@@ -117,7 +117,7 @@ TEST_CASE("deactivated schedules do not fire, activated ones resume after now wi
     fire_log log;
     const taskkit::scheduled_task hourly({.id = "hourly", .cron = "0 * * * *", .run = recorder(log)}, reg);
     taskkit::testing::harness h(at_start(reg, "2026-01-01T00:00:00Z"));
-    auto& schedules = h.runtime().schedules();
+    auto& schedules = taskkit::schedules(h.runtime());
 
     h.advance(1h);
     REQUIRE(log.count("hourly") == 1);
@@ -155,7 +155,7 @@ TEST_CASE("schedule errors name what is wrong") {
     const taskkit::scheduled_task reminder({.id = "reminder", .run = recorder(log)}, reg);
     const taskkit::task<nlohmann::json> plain({.id = "plain", .run = [](const nlohmann::json&) {}}, reg);
     taskkit::testing::harness h(at_start(reg, "2026-01-01T00:00:00Z"));
-    auto& schedules = h.runtime().schedules();
+    auto& schedules = taskkit::schedules(h.runtime());
 
     CHECK_THROWS_AS(schedules.create({.task = "nope", .cron = "0 * * * *"}), taskkit::unknown_task_error);
     CHECK_THROWS_AS(schedules.create({.task = "plain", .cron = "0 * * * *"}), taskkit::options_error);
@@ -209,7 +209,7 @@ TEST_CASE("declarative schedules are validated with their task and cannot be edi
                     taskkit::duplicate_task_error);
 
     taskkit::testing::harness h(at_start(reg, "2026-01-01T00:00:00Z"));
-    auto& schedules = h.runtime().schedules();
+    auto& schedules = taskkit::schedules(h.runtime());
     CHECK_THROWS_AS(schedules.update("decl_daily", {.cron = "0 1 * * *"}), taskkit::state_error);
     CHECK_THROWS_AS(schedules.remove("decl_daily"), taskkit::state_error);
     CHECK(schedules.retrieve("decl_daily").next_timestamp == at("2026-01-02T00:00:00Z"));

@@ -22,7 +22,7 @@ TEST_CASE("schedule_info's times print with fmt in ISO 8601 UTC") {
     fire_log log;
     const taskkit::scheduled_task hourly({.id = "hourly", .cron = "0 * * * *", .run = recorder(log)}, reg);
     taskkit::testing::harness h(at_start(reg, "2026-01-01T00:10:00Z"));
-    auto& schedules = h.runtime().schedules();
+    auto& schedules = taskkit::schedules(h.runtime());
 
     const auto before = schedules.retrieve("decl_hourly");
     CHECK(fmt::format("{}", before.next_timestamp) == "2026-01-01T01:00:00Z");
@@ -51,7 +51,7 @@ TEST_CASE("schedule_info's times compare and convert like time points") {
     fire_log log;
     const taskkit::scheduled_task task({.id = "every-ten", .run = recorder(log)}, reg);
     taskkit::testing::harness h(at_start(reg, "2026-01-01T00:00:00Z"));
-    const auto info = h.runtime().schedules().create({.task = "every-ten", .cron = "*/10 * * * *"});
+    const auto info = taskkit::schedules(h.runtime()).create({.task = "every-ten", .cron = "*/10 * * * *"});
 
     REQUIRE(info.next_timestamp.has_value());
     CHECK(info.next_timestamp == at("2026-01-01T00:10:00Z"));  // with a time_point

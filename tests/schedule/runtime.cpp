@@ -35,7 +35,7 @@ TEST_CASE("overlapping fires of a slow task follow its queue's concurrency limit
         if (std::find(run_ids.begin(), run_ids.end(), id) == run_ids.end()) run_ids.push_back(id);
     });
     auto fired = [&](const char* iso) {
-        return eventually([&] { return rt.schedules().retrieve("decl_slow").last_timestamp == at(iso); });
+        return eventually([&] { return taskkit::schedules(rt).retrieve("decl_slow").last_timestamp == at(iso); });
     };
 
     clock->advance(1min);
@@ -80,13 +80,13 @@ TEST_CASE("shutdown stops firing") {
     const taskkit::scheduled_task minutely({.id = "minutely", .cron = "* * * * *", .run = recorder(log)}, reg);
     auto clock = std::make_shared<taskkit::virtual_clock>(at("2026-01-01T00:00:00Z"));
     taskkit::runtime rt(options(reg, 2, clock));
-    const auto imperative = rt.schedules().create({.task = "minutely", .cron = "*/2 * * * *"});
+    const auto imperative = taskkit::schedules(rt).create({.task = "minutely", .cron = "*/2 * * * *"});
 
     clock->advance(2min);
     REQUIRE(eventually([&] { return log.count("minutely") >= 2; }));
     REQUIRE(eventually([&] {
-        return rt.schedules().retrieve("decl_minutely").last_timestamp == at("2026-01-01T00:02:00Z") &&
-               rt.schedules().retrieve(imperative.id).last_timestamp == at("2026-01-01T00:02:00Z");
+        return taskkit::schedules(rt).retrieve("decl_minutely").last_timestamp == at("2026-01-01T00:02:00Z") &&
+               taskkit::schedules(rt).retrieve(imperative.id).last_timestamp == at("2026-01-01T00:02:00Z");
     }));
 
     rt.shutdown();
@@ -94,7 +94,7 @@ TEST_CASE("shutdown stops firing") {
     clock->advance(10min);
     CHECK(log.count("minutely") == fired);
     // After shutdown the runtime keeps no schedules that could fire.
-    for (const auto& s : rt.schedules().list()) CHECK_FALSE(s.next_timestamp.has_value());
+    for (const auto& s : taskkit::schedules(rt).list()) CHECK_FALSE(s.next_timestamp.has_value());
     clock->advance(10min);
     CHECK(log.count("minutely") == fired);
 }
@@ -106,7 +106,7 @@ TEST_CASE("a runtime destroyed with pending schedule timers leaves nothing behin
     auto clock = std::make_shared<taskkit::virtual_clock>(at("2026-01-01T00:00:00Z"));
     for (int i = 0; i < 3; ++i) {
         taskkit::runtime rt(options(reg, 2, clock));
-        for (int k = 0; k < 5; ++k) (void)rt.schedules().create({.task = "minutely", .cron = "* * * * *"});
+        for (int k = 0; k < 5; ++k) (void)taskkit::schedules(rt).create({.task = "minutely", .cron = "* * * * *"});
         clock->advance(1min);  // timers may be firing while the runtime is destroyed
     }
     {
@@ -127,7 +127,7 @@ TEST_CASE("a scheduled task destroyed while its runtime runs stops firing") {
     h.advance(1h);
     CHECK(log.count("gone") == 1);
     gone.reset();
-    CHECK_FALSE(h.runtime().schedules().find("decl_gone").has_value());
+    CHECK_FALSE(taskkit::schedules(h.runtime()).find("decl_gone").has_value());
     h.advance(1h);
     CHECK(log.count("gone") == 1);
     CHECK(log.count("keep") == 2);
@@ -145,8 +145,8 @@ TEST_CASE("schedules of different runtimes are independent") {
     const taskkit::scheduled_task hourly({.id = "hourly", .run = recorder(log)}, reg);
     taskkit::testing::harness a(at_start(reg, "2026-01-01T00:00:00Z"));
     taskkit::testing::harness b(at_start(reg, "2026-01-01T00:00:00Z"));
-    const auto created = a.runtime().schedules().create({.task = "hourly", .cron = "0 * * * *"});
-    CHECK_FALSE(b.runtime().schedules().find(created.id).has_value());
+    const auto created = taskkit::schedules(a.runtime()).create({.task = "hourly", .cron = "0 * * * *"});
+    CHECK_FALSE(taskkit::schedules(b.runtime()).find(created.id).has_value());
     b.advance(1h);
     CHECK(log.count("hourly") == 0);
     a.advance(1h);
@@ -164,16 +164,17 @@ TEST_CASE("concurrent schedule calls from many threads are safe") {
         threads.emplace_back([&, t] {
             for (int i = 0; i < 25; ++i) {
                 auto key = "k" + std::to_string(i % 5);
-                auto s = rt.schedules().create({.task = "minutely", .cron = "* * * * *", .deduplication_key = key});
-                if (i % 3 == 0) (void)rt.schedules().deactivate(s.id);
-                if (i % 3 == 1) (void)rt.schedules().activate(s.id);
-                (void)rt.schedules().list();
+                auto s =
+                    taskkit::schedules(rt).create({.task = "minutely", .cron = "* * * * *", .deduplication_key = key});
+                if (i % 3 == 0) (void)taskkit::schedules(rt).deactivate(s.id);
+                if (i % 3 == 1) (void)taskkit::schedules(rt).activate(s.id);
+                (void)taskkit::schedules(rt).list();
                 if (t == 0) clock->advance(1min);
             }
         });
     }
     for (auto& thread : threads) thread.join();
-    CHECK(rt.schedules().list({.type = taskkit::schedule_type::imperative}).size() == 5);
+    CHECK(taskkit::schedules(rt).list({.type = taskkit::schedule_type::imperative}).size() == 5);
 }
 
 TEST_CASE("run_until_idle returns while schedules are active, after running everything else") {

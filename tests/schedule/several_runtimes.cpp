@@ -42,8 +42,8 @@ TEST_CASE("with two runtimes on a registry, a declarative schedule fires once pe
     CHECK(first.runtime().list({.tasks = {"hourly"}}).runs.size() == 6);
     CHECK(second.list({.tasks = {"hourly"}}).runs.empty());
     // The other runtime keeps time: its view of the schedule agrees.
-    CHECK(second.schedules().retrieve("decl_hourly").last_timestamp ==
-          first.runtime().schedules().retrieve("decl_hourly").last_timestamp);
+    CHECK(taskkit::schedules(second).retrieve("decl_hourly").last_timestamp ==
+          taskkit::schedules(first.runtime()).retrieve("decl_hourly").last_timestamp);
 
     // Naming the second runtime the default moves the firing there, without a double fire.
     second.make_default();
@@ -59,7 +59,7 @@ TEST_CASE("an imperative schedule fires on the runtime it was created on, defaul
     const taskkit::scheduled_task reminder({.id = "reminder", .run = recorder(log)}, reg);
     taskkit::testing::harness first(at_start(reg, "2026-05-01T00:00:00Z"));
     taskkit::runtime second(second_runtime(first, reg));
-    (void)second.schedules().create({.task = "reminder", .cron = "*/15 * * * *"});
+    (void)taskkit::schedules(second).create({.task = "reminder", .cron = "*/15 * * * *"});
     advance_both(first, second, 1h, 5min);
     CHECK(log.count("reminder") == 4);
     CHECK(second.list({.tasks = {"reminder"}}).runs.size() == 4);

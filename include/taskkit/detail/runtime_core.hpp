@@ -1,6 +1,6 @@
 /// @file detail/runtime_core.hpp
 /// What taskkit's templates and the runtime ask of a runtime: triggering, run control, waits,
-/// subscriptions, extensions. Not for users.
+/// subscriptions. Not for users.
 #pragma once
 
 #include <taskkit/detail/config.hpp>
@@ -13,8 +13,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <typeindex>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -64,35 +62,18 @@ machine host_machine();
 class runtime_core : public std::enable_shared_from_this<runtime_core>, public run_services {
 public:
     /// A runtime_engine with its worker threads and timer thread started (unless driven by hand,
-    /// `workers = 0`), and the registry's runtime hooks called.
+    /// `workers = 0`), and the registry's extensions told (registry::runtime_started).
     static std::shared_ptr<runtime_core> create(runtime_options options);
 
     runtime_core(const runtime_core&) = delete;
     runtime_core& operator=(const runtime_core&) = delete;
     ~runtime_core() override = default;
 
-    // ---------------------------------------------------------------- extensions
+    // ---------------------------------------------------------------- integrations
 
-    /// The extension of type T attached to this runtime, created by `make` on first use.
-    /// Integrations (scheduled tasks, HTTP) keep their per-runtime state here.
-    template <class T, class Make>
-    T& extension(Make&& make) {
-        std::lock_guard lock(extensions_mutex_);
-        auto& slot = extensions_[std::type_index(typeid(T))];
-        if (!slot) slot = std::shared_ptr<T>(make());
-        return *std::static_pointer_cast<T>(slot);
-    }
-
-    /// The extension of type T, or null when none is attached.
-    template <class T>
-    [[nodiscard]] std::shared_ptr<T> find_extension() const {
-        std::lock_guard lock(extensions_mutex_);
-        auto it = extensions_.find(std::type_index(typeid(T)));
-        return it == extensions_.end() ? nullptr : std::static_pointer_cast<T>(it->second);
-    }
-
-    /// Calls `hook` when shutdown begins, before runs are canceled (extensions stop their timers).
-    virtual void on_shutdown(std::function<void()> hook) = 0;
+    // Integrations keep their per-runtime state in an extension of the runtime's registry
+    // (registry::extension<T>(), detail/registry_extension.hpp), which the engine tells when it has
+    // started and when it begins to shut down.
 
     /// Schedules `fn` on the runtime's timer (its thread, or the driving thread) at `at`.
     /// A background timer does not keep a hand-driven runtime busy (see run_until_idle).
@@ -200,9 +181,6 @@ protected:
     machine capacity_;
     std::function<double()> random_;
     std::atomic<bool> stopping_{false};  // written under the scheduler lock; read without it on the trigger path
-
-    mutable std::mutex extensions_mutex_;
-    std::unordered_map<std::type_index, std::shared_ptr<void>> extensions_;
 };
 
 }  // namespace taskkit::detail

@@ -52,7 +52,6 @@ public:
 
     // ---------------------------------------------------------------- runtime_core
 
-    TASKKIT_DECL void on_shutdown(std::function<void()> hook) override;
     TASKKIT_DECL void schedule_timer(time_point at, std::function<void()> fn, bool background = false) override;
     [[nodiscard]] TASKKIT_DECL std::size_t thread_count() const override;
     TASKKIT_DECL void prepare(const std::shared_ptr<run_state>& run, std::shared_ptr<const task_definition_base> task,
@@ -339,8 +338,6 @@ private:
 
     std::mutex idempotency_mutex_;
     std::unordered_map<std::string, idempotency_entry> idempotency_;
-
-    std::vector<std::function<void()>> shutdown_hooks_;  // guarded by extensions_mutex_
 
     timer_queue timers_;  // last: its thread stops before the rest is destroyed
 };

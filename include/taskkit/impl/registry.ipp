@@ -67,14 +67,20 @@ TASKKIT_DECL auto registry::ids() const -> std::vector<std::string> {
     return out;
 }
 
-TASKKIT_DECL auto registry::on_runtime_start(std::function<void(detail::runtime_core&)> hook) -> void {
-    std::unique_lock lock(mutex_);
-    runtime_hooks_.push_back(std::move(hook));
+TASKKIT_DECL auto registry::extensions_snapshot() const -> std::vector<std::shared_ptr<detail::registry_extension>> {
+    std::lock_guard lock(extensions_mutex_);
+    std::vector<std::shared_ptr<detail::registry_extension>> out;
+    out.reserve(extensions_.size());
+    for (const auto& [type, extension] : extensions_) out.push_back(extension);
+    return out;
 }
 
-TASKKIT_DECL auto registry::runtime_hooks() const -> std::vector<std::function<void(detail::runtime_core&)>> {
-    std::shared_lock lock(mutex_);
-    return runtime_hooks_;
+TASKKIT_DECL auto registry::runtime_started(detail::runtime_core& core) -> void {
+    for (auto& extension : extensions_snapshot()) extension->runtime_started(core);
+}
+
+TASKKIT_DECL auto registry::runtime_stopping(detail::runtime_core& core) -> void {
+    for (auto& extension : extensions_snapshot()) extension->runtime_stopping(core);
 }
 
 TASKKIT_DECL auto registry::queue_limit(std::string_view name) const -> std::optional<int> {

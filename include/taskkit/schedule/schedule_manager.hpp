@@ -38,12 +38,12 @@ class unknown_schedule_error : public error {
 public:
     explicit unknown_schedule_error(std::string_view id)
         : error(error_code::invalid_state, "unknown schedule id '" + std::string(id) +
-                                               "': list the runtime's schedules with rt.schedules().list()") {}
+                                               "': list the runtime's schedules with taskkit::schedules(rt).list()") {}
 };
 
-/// Options of `rt.schedules().create(…)`.
+/// Options of `taskkit::schedules(rt).create(…)`.
 /// @code
-/// rt.schedules().create({.task = "reminder", .cron = "30 8 * * *", .timezone = "Asia/Tokyo",
+/// taskkit::schedules(rt).create({.task = "reminder", .cron = "30 8 * * *", .timezone = "Asia/Tokyo",
 ///                        .external_id = "user_123", .deduplication_key = "user_123-reminder"});
 /// @endcode
 struct schedule_options {
@@ -55,7 +55,7 @@ struct schedule_options {
     bool active = true;                            ///< false: created deactivated
 };
 
-/// Options of `rt.schedules().update(id, …)`: only the fields given change.
+/// Options of `taskkit::schedules(rt).update(id, …)`: only the fields given change.
 struct schedule_update_options {
     std::optional<std::string> task;
     std::optional<std::string> cron;
@@ -63,7 +63,7 @@ struct schedule_update_options {
     std::optional<std::string> external_id;
 };
 
-/// Filters of `rt.schedules().list(…)`; empty fields match everything.
+/// Filters of `taskkit::schedules(rt).list(…)`; empty fields match everything.
 struct schedule_filter {
     std::optional<std::string> task;
     std::optional<schedule_type> type;
@@ -73,7 +73,7 @@ struct schedule_filter {
 /// A schedule as data. Its times are schedule_time, as in the payload: fmt prints them (and an
 /// empty optional as "none"), and they compare with and convert to `time_point`.
 /// @code
-/// auto s = rt.schedules().retrieve("decl_nightly-report");
+/// auto s = taskkit::schedules(rt).retrieve("decl_nightly-report");
 /// fmt::print("next {}, last {}\n", s.next_timestamp, s.last_timestamp);  // next 2026-03-09T01:00:00Z, last none
 /// @endcode
 struct schedule_info {
@@ -95,7 +95,7 @@ struct schedule_info {
 TASKKIT_DECL void to_json(nlohmann::json& j, const schedule_info& s);
 
 /// The schedules of one runtime: its declarative ones (one per scheduled task with a cron) and
-/// the imperative ones created through it. Obtained with `rt.schedules()`. Thread-safe.
+/// the imperative ones created through it. Obtained with `taskkit::schedules(rt)`. Thread-safe.
 ///
 /// Firing: each schedule has one entry in the runtime's timer heap, due at its next nominal
 /// time; each next time is computed from the previous nominal time (`cron.next(last)`), never
@@ -109,7 +109,7 @@ TASKKIT_DECL void to_json(nlohmann::json& j, const schedule_info& s);
 /// replayed either).
 class schedule_manager : public std::enable_shared_from_this<schedule_manager> {
 public:
-    /// Made by the runtime (through rt.schedules()); not for users.
+    /// Made by the schedule integration (through taskkit::schedules(rt)); not for users.
     TASKKIT_DECL schedule_manager(std::weak_ptr<detail::runtime_core> core, std::shared_ptr<taskkit::clock> time);
 
     schedule_manager(const schedule_manager&) = delete;
@@ -145,11 +145,7 @@ public:
     /// Stops firing until activated again. Works for declarative schedules too.
     schedule_info deactivate(std::string_view id) { return set_active(id, false); }
 
-    // ---------------------------------------------------------------- for the runtime
-
-    /// Attaches to the runtime (once): stops on shutdown, loads the registry's declarative
-    /// schedules and follows scheduled tasks defined later.
-    TASKKIT_DECL void init(detail::runtime_core& core);
+    // ---------------------------------------------------------------- for the schedule integration
 
     /// Adds (or replaces) the declarative schedule of a scheduled task.
     TASKKIT_DECL void add_declarative(const detail::declared_schedule& d);
@@ -205,7 +201,6 @@ private:
 
     std::weak_ptr<detail::runtime_core> core_;
     std::shared_ptr<taskkit::clock> clock_;
-    std::once_flag init_once_;
     mutable std::mutex mutex_;
     std::map<std::string, entry, std::less<>> entries_;
     std::map<std::string, std::string, std::less<>> by_key_;  // deduplication key → schedule id

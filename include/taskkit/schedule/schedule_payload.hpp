@@ -16,7 +16,7 @@
 namespace taskkit {
 
 /// Where a schedule comes from: defined with its task (`scheduled_task{.cron = …}`), or created
-/// at run time through `rt.schedules().create(…)`.
+/// at run time through `taskkit::schedules(rt).create(…)`.
 enum class schedule_type { declarative, imperative };
 
 /// "declarative" or "imperative".

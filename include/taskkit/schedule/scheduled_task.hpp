@@ -140,8 +140,6 @@ public:
 private:
     TASKKIT_DECL static detail::declared_schedule declare(const scheduled_task_options& options);
 
-    TASKKIT_DECL static task_options<schedule_payload, void> to_task_options(scheduled_task_options o);
-
     detail::declared_schedule declared_;
     task<schedule_payload> task_;
     taskkit::registry* registry_;

@@ -14,7 +14,7 @@
 #include <taskkit/cron.hpp>
 #include <taskkit/schedule.hpp>
 
-#include <taskkit/schedule/detail/impl/schedule_registry.ipp>
+#include <taskkit/schedule/detail/impl/schedule_extension.ipp>
 #include <taskkit/schedule/impl/cron.ipp>
 #include <taskkit/schedule/impl/schedule_manager.ipp>
 #include <taskkit/schedule/impl/schedule_payload.ipp>

@@ -93,11 +93,7 @@ TASKKIT_DECL runtime_engine::runtime_engine(runtime_options options)
     timers_.set_run_timer_handler([this](const run_timer& timer) { on_run_timer(timer); });
 }
 
-TASKKIT_DECL runtime_engine::~runtime_engine() {
-    shutdown();
-    std::lock_guard lock(extensions_mutex_);
-    extensions_.clear();  // after shutdown, so references to extensions stay valid until then
-}
+TASKKIT_DECL runtime_engine::~runtime_engine() { shutdown(); }
 
 TASKKIT_DECL auto runtime_engine::start() -> void {
     if (!manual_) {
@@ -105,12 +101,7 @@ TASKKIT_DECL auto runtime_engine::start() -> void {
         scheduler_lock lock(*this);
         for (int i = 0; i < target_; ++i) spawn_worker_locked();
     }
-    for (auto& hook : registry_->runtime_hooks()) hook(*this);
-}
-
-TASKKIT_DECL auto runtime_engine::on_shutdown(std::function<void()> hook) -> void {
-    std::lock_guard lock(extensions_mutex_);
-    shutdown_hooks_.push_back(std::move(hook));
+    registry_->runtime_started(*this);
 }
 
 TASKKIT_DECL auto runtime_engine::schedule_timer(time_point at, std::function<void()> fn, bool background) -> void {
@@ -437,12 +428,7 @@ TASKKIT_DECL auto runtime_engine::shutdown() -> void {
         if (stopping_) return;
         stopping_ = true;
     }
-    std::vector<std::function<void()>> hooks;
-    {
-        std::lock_guard lock(extensions_mutex_);
-        hooks.swap(shutdown_hooks_);
-    }
-    for (auto& hook : hooks) hook();
+    registry_->runtime_stopping(*this);  // the registry's extensions stop their timers
     // Workers start no queued run from now on (next_work_locked). Runs that have not started are
     // canceled; one that a worker started meanwhile is left to end by its own outcome.
     store_->for_each([this](const std::shared_ptr<run_state>& run) { cancel_unstarted(run); });

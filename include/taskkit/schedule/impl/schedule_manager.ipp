@@ -16,7 +16,7 @@
 #include <taskkit/detail/task_definition.hpp>
 #include <taskkit/registry.hpp>
 #include <taskkit/runtime.hpp>
-#include <taskkit/schedule/detail/schedule_registry.hpp>
+#include <taskkit/schedule/detail/schedule_extension.hpp>
 #include <taskkit/trigger_options.hpp>
 
 namespace taskkit {
@@ -138,24 +138,6 @@ TASKKIT_DECL auto schedule_manager::remove(std::string_view id) -> bool {
     return true;
 }
 
-TASKKIT_DECL auto schedule_manager::init(detail::runtime_core& core) -> void {
-    std::call_once(init_once_, [&] {
-        core.on_shutdown([weak = weak_from_this()] {
-            if (auto self = weak.lock()) self->stop();
-        });
-        if (core.stopping()) stop();
-        std::vector<detail::declared_schedule> declared;
-        {
-            auto& all = detail::schedule_registry_states();
-            std::lock_guard lock(all.mutex);
-            auto& state = all.states[&core.tasks()];
-            state.managers.push_back(weak_from_this());
-            for (const auto& [task_id, d] : state.tasks) declared.push_back(d);
-        }
-        for (auto& d : declared) add_declarative(d);
-    });
-}
-
 TASKKIT_DECL auto schedule_manager::add_declarative(const detail::declared_schedule& d) -> void {
     if (d.pattern.empty()) return;
     cron expr = cron::parse(d.pattern);
@@ -195,7 +177,7 @@ TASKKIT_DECL auto schedule_manager::validate_task(const std::string& task_id) co
     if (!core) throw runtime_stopped_error("the runtime of these schedules no longer exists");
     if (task_id.empty()) throw options_error("a schedule needs a .task (the id of a scheduled task)");
     (void)core->tasks().at(task_id);  // unknown_task_error
-    if (!detail::is_scheduled_task(core->tasks(), task_id))
+    if (!core->tasks().extension<detail::schedule_extension>().has_task(task_id))
         throw options_error(
             "task '" + task_id +
             "' is not a scheduled task: define it with taskkit::scheduled_task to put it on a schedule");
@@ -338,8 +320,8 @@ TASKKIT_DECL auto schedule_manager::trigger_fire(detail::runtime_core& core, con
     core.submit(run, std::move(definition), options);
 }
 
-TASKKIT_DECL auto schedules(runtime& rt) -> schedule_manager& { return detail::attach_schedules(*rt.core()); }
-
-TASKKIT_DECL auto runtime::schedules() -> schedule_manager& { return taskkit::schedules(*this); }
+TASKKIT_DECL auto schedules(runtime& rt) -> schedule_manager& {
+    return rt.registry().extension<detail::schedule_extension>().schedules(*rt.core());
+}
 
 }  // namespace taskkit

@@ -6,19 +6,24 @@
 
 #include <taskkit/schedule/scheduled_task.hpp>
 
+#include <taskkit/detail/to_task_options.hpp>
 #include <taskkit/error.hpp>
 #include <taskkit/schedule/cron.hpp>
-#include <taskkit/schedule/detail/schedule_registry.hpp>
+#include <taskkit/schedule/detail/schedule_extension.hpp>
 
 namespace taskkit {
 
 TASKKIT_DECL scheduled_task::scheduled_task(scheduled_task_options options, taskkit::registry& reg)
-    : declared_(declare(options)), task_(to_task_options(std::move(options)), reg), registry_(&reg) {
+    : declared_(declare(options)),
+      task_(detail::to_task_options<schedule_payload, void>(std::move(options)), reg),
+      registry_(&reg) {
     declared_.task_id = task_.id();
-    detail::register_scheduled_task(reg, declared_);
+    reg.extension<detail::schedule_extension>().add_task(declared_);
 }
 
-TASKKIT_DECL scheduled_task::~scheduled_task() { detail::unregister_scheduled_task(*registry_, declared_.task_id); }
+TASKKIT_DECL scheduled_task::~scheduled_task() {
+    registry_->extension<detail::schedule_extension>().remove_task(declared_.task_id);
+}
 
 TASKKIT_DECL auto scheduled_task::trigger(schedule_payload payload, trigger_options options) const -> run_handle<void> {
     return task_.trigger(std::move(payload), std::move(options));
@@ -36,26 +41,6 @@ TASKKIT_DECL auto scheduled_task::declare(const scheduled_task_options& options)
         throw options_error("scheduled task '" + options.id + "' gives a cron timezone but no cron pattern");
     }
     return declared;
-}
-
-TASKKIT_DECL auto scheduled_task::to_task_options(scheduled_task_options o) -> task_options<schedule_payload, void> {
-    task_options<schedule_payload, void> t;
-    t.id = std::move(o.id);
-    t.description = std::move(o.description);
-    t.retry = o.retry;
-    t.queue = std::move(o.queue);
-    t.machine = o.machine;
-    t.max_duration = o.max_duration;
-    t.run = std::move(o.run);
-    t.init = std::move(o.init);
-    t.cleanup = std::move(o.cleanup);
-    t.middleware = std::move(o.middleware);
-    t.on_start = std::move(o.on_start);
-    t.on_success = std::move(o.on_success);
-    t.on_failure = std::move(o.on_failure);
-    t.on_complete = std::move(o.on_complete);
-    t.handle_error = std::move(o.handle_error);
-    return t;
 }
 
 }  // namespace taskkit

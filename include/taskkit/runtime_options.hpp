@@ -14,7 +14,6 @@
 #include <taskkit/logger.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/run_status.hpp>
-#include <taskkit/run_store.hpp>
 
 namespace taskkit {
 

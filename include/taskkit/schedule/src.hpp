@@ -11,8 +11,12 @@
     "<taskkit/schedule/src.hpp> is for separate compilation: define TASKKIT_SEPARATE_COMPILATION for every translation unit"
 #endif
 
-#include <taskkit/cron.hpp>
-#include <taskkit/schedule.hpp>
+#include <taskkit/schedule/cron.hpp>
+#include <taskkit/schedule/detail/schedule_extension.hpp>
+#include <taskkit/schedule/schedule_manager.hpp>
+#include <taskkit/schedule/schedule_payload.hpp>
+#include <taskkit/schedule/schedule_time.hpp>
+#include <taskkit/schedule/scheduled_task.hpp>
 
 #include <taskkit/schedule/detail/impl/schedule_extension.ipp>
 #include <taskkit/schedule/impl/cron.ipp>

@@ -9,8 +9,9 @@
 #error "<taskkit/schema/src.hpp> is for separate compilation: define TASKKIT_SEPARATE_COMPILATION for every translation unit"
 #endif
 
-#include <taskkit/schema.hpp>
-#include <taskkit/schema_task.hpp>
+#include <taskkit/schema/json_schema.hpp>
+#include <taskkit/schema/schema_error.hpp>
+#include <taskkit/schema/schema_task.hpp>
 
 #include <taskkit/schema/impl/json_schema.ipp>
 #include <taskkit/schema/impl/schema_error.ipp>

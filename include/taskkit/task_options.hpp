@@ -251,6 +251,10 @@ struct hook_types {
 /// on_success → on_complete → cleanup; on error: handle_error decides, and only when the run
 /// will not retry on_failure → on_complete; cleanup after every attempt. on_failure and
 /// on_complete also run when a run is canceled or times out.
+///
+/// The options of specialised tasks (scheduled_task_options, schema_task_options) repeat these
+/// fields: a new one is added here, there, and in detail::to_task_options
+/// (detail/to_task_options.hpp).
 template <class P, class R>
 struct task_options {
     std::string id;           ///< unique in the registry

@@ -14,8 +14,8 @@ class runtime_core;
 /// schedules of scheduled tasks, say) keys it by the runtime, holds it through weak pointers, and
 /// creates it on first use for a runtime that started before the extension existed.
 ///
-/// Both calls are made without the registry's locks held. What they throw reaches the runtime: the
-/// constructor of a runtime that starts, its shutdown() (and so its destructor) for one that stops.
+/// Both calls are made without the registry's locks held. What runtime_started throws leaves the
+/// runtime's constructor; runtime_stopping must not throw (the runtime's destructor shuts it down).
 class registry_extension {
 public:
     registry_extension() = default;

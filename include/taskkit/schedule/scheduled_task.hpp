@@ -69,6 +69,8 @@ private:
 };
 
 /// The definition of a scheduled task: task_options<schedule_payload> plus its declarative cron.
+/// Its other fields are task_options' (a plain aggregate, for designated initializers), copied
+/// into the task by detail::to_task_options, which says how a new one is added.
 /// @code
 /// inline const taskkit::scheduled_task cleanup({
 ///     .id = "cleanup",

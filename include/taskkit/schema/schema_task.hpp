@@ -62,7 +62,8 @@ TASKKIT_DECL json_schema compile_task_schema(const std::string& id, const nlohma
 }  // namespace detail
 
 /// The options of a schema_task: those of task_options, plus `.schema` right after
-/// `.description`.
+/// `.description` (the others are copied into the task by detail::to_task_options, which says
+/// how a new one is added).
 /// @code
 /// taskkit::schema_task<order> place({
 ///     .id = "place-order",

@@ -61,15 +61,29 @@ class run_handle;
 template <class P>
 struct batch_item;
 
-// run_filter.hpp, run_store.hpp, runtime_options.hpp, runtime.hpp
+// run_filter.hpp, runtime_options.hpp, runtime.hpp
 struct run_filter;
+struct run_facts;
 struct run_page;
-class run_store;
-class memory_run_store;
+struct page_cursor;
 struct runtime_options;
 struct status_event;
 class subscription;
 class runtime;
+
+// backend/*.hpp: the seam between a runtime and where its runs live
+class backend;
+class backend_host;
+class local_run;
+struct backend_traits;
+struct run_request;
+struct created_run;
+struct lease;
+struct claimed_run;
+struct attempt_outcome;
+struct wait_spec;
+struct run_event;
+struct memory_backend_options;
 
 namespace detail {
 class runtime_core;

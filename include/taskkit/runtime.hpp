@@ -156,10 +156,10 @@ public:
                                                                 detail::to_batch_items<P>(std::forward<Items>(items))));
     }
 
-    /// The record of the run with this id, if the store still holds it.
+    /// The record of the run with this id, if its backend still holds it.
     [[nodiscard]] std::optional<run_record> retrieve(std::string_view run_id) const;
 
-    /// A handle to the run with this id (output as JSON), if the store holds it.
+    /// A handle to the run with this id (output as JSON), if its backend holds it.
     [[nodiscard]] std::optional<run_handle<nlohmann::json>> handle(std::string_view run_id) const;
 
     /// Cancels the run with this id and its children; false when unknown or already ended.
@@ -180,10 +180,10 @@ public:
     /// auto page = rt.list({.tasks = {"send-email"}, .statuses = {taskkit::run_status::failed}, .limit = 50});
     /// while (!page.next_cursor.empty()) page = rt.list({.tasks = {"send-email"}, .cursor = page.next_cursor});
     /// @endcode
-    [[nodiscard]] run_page list(const run_filter& filter = {}) const { return core_->store().list(filter); }
+    [[nodiscard]] run_page list(const run_filter& filter = {}) const { return core_->runs().list(filter); }
 
     /// Triggers a new run with the payload of the run with this id. Throws state_error when the
-    /// store does not hold it.
+    /// backend does not hold it.
     run_handle<nlohmann::json> replay(std::string_view run_id);
 
     /// Moves the start of a delayed run (throws state_error for a run that is not delayed).

@@ -1,5 +1,5 @@
 /// @file runtime_options.hpp
-/// How a runtime is set up: workers, capacity, clock, registry, store, randomness, logging.
+/// How a runtime is set up: workers, capacity, clock, registry, backend, randomness, logging.
 #pragma once
 
 #include <chrono>
@@ -32,8 +32,9 @@ struct runtime_options {
     std::shared_ptr<taskkit::clock> clock;
     /// Where task ids are looked up. Default: registry::global().
     taskkit::registry* registry = nullptr;
-    /// Where runs are kept. Default: a memory_run_store.
-    std::shared_ptr<run_store> store;
+    /// Where runs live, and who decides which one executes next (see docs/architecture.md).
+    /// Default: taskkit::memory_backend(), the runs held in this process.
+    std::shared_ptr<taskkit::backend> backend;
     /// Uniform random numbers in [0, 1) for randomized retry delays; called from any worker,
     /// so it must be thread-safe. Default: a seeded Mersenne Twister.
     std::function<double()> random;

@@ -14,15 +14,20 @@
 
 #include <taskkit/taskkit.hpp>
 
+#include <taskkit/backend/impl/memory_backend.ipp>
+#include <taskkit/backend/impl/run_request.ipp>
+
 #include <taskkit/detail/impl/decode_failure.ipp>
 #include <taskkit/detail/impl/exception_info.ipp>
 #include <taskkit/detail/impl/queue_state.ipp>
 #include <taskkit/detail/impl/run_index.ipp>
 #include <taskkit/detail/impl/run_state.ipp>
-#include <taskkit/detail/impl/runtime_engine.ipp>
+#include <taskkit/detail/impl/executor.ipp>
+#include <taskkit/detail/impl/memory_backend.ipp>
 #include <taskkit/detail/impl/task_definition.ipp>
 #include <taskkit/detail/impl/timer_queue.ipp>
-#include <taskkit/detail/runtime_engine.hpp>
+#include <taskkit/detail/executor.hpp>
+#include <taskkit/detail/memory_backend.hpp>
 #include <taskkit/impl/clock.ipp>
 #include <taskkit/impl/error.ipp>
 #include <taskkit/impl/logger.ipp>
@@ -34,7 +39,6 @@
 #include <taskkit/impl/run_filter.ipp>
 #include <taskkit/impl/run_metadata.ipp>
 #include <taskkit/impl/run_record.ipp>
-#include <taskkit/impl/run_store.ipp>
 #include <taskkit/impl/runtime.ipp>
 #include <taskkit/impl/trigger_options.ipp>
 #include <taskkit/impl/wait.ipp>

@@ -1,8 +1,10 @@
 /// @file taskkit.hpp
 /// Everything of taskkit's core: tasks, runtime, run handles, retries, queues, machines.
-/// Optional integrations (cron schedules, JSON Schema, HTTP, stores) have their own headers.
+/// Optional integrations (cron schedules, JSON Schema, durable backends, HTTP) have their own headers.
 #pragma once
 
+#include <taskkit/backend/backend.hpp>
+#include <taskkit/backend/memory_backend.hpp>
 #include <taskkit/batch.hpp>
 #include <taskkit/clock.hpp>
 #include <taskkit/error.hpp>
@@ -21,7 +23,6 @@
 #include <taskkit/run_metadata.hpp>
 #include <taskkit/run_record.hpp>
 #include <taskkit/run_status.hpp>
-#include <taskkit/run_store.hpp>
 #include <taskkit/runtime.hpp>
 #include <taskkit/runtime_options.hpp>
 #include <taskkit/task.hpp>

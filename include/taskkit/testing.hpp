@@ -34,6 +34,8 @@ struct harness_options {
     taskkit::registry* registry = nullptr;
     /// Receives log lines (they are kept on the record either way). Default: none.
     log_sink sink = null_log_sink();
+    /// Where the runs live. Default: the memory backend.
+    std::shared_ptr<taskkit::backend> backend;
 };
 
 /// A runtime with no threads and a virtual clock: everything runs on the test's thread, in
@@ -79,6 +81,7 @@ private:
         out.registry = options.registry;
         out.random = std::move(options.random);
         out.log_sink = std::move(options.sink);
+        out.backend = std::move(options.backend);
         return out;
     }
 

@@ -16,7 +16,7 @@ struct item {
     int value;
 };
 
-/// A runtime without workers on a virtual clock, whose memory store keeps `Retained` finished runs,
+/// A runtime without workers on a virtual clock, whose memory backend keeps `Retained` finished runs,
 /// and a task that fails (once, no retries) for a negative payload.
 template <std::size_t Retained>
 struct store_fixture {
@@ -29,12 +29,11 @@ struct store_fixture {
                                        return n;
                                    }},
                               reg};
-    std::shared_ptr<taskkit::memory_run_store> store = std::make_shared<taskkit::memory_run_store>(Retained);
-    taskkit::runtime rt{with_store(reg, store)};
+    taskkit::runtime rt{with_retention(reg)};
 
-    static taskkit::runtime_options with_store(taskkit::registry& reg, std::shared_ptr<taskkit::run_store> store) {
+    static taskkit::runtime_options with_retention(taskkit::registry& reg) {
         auto opts = options(reg, 0, std::make_shared<taskkit::virtual_clock>());
-        opts.store = std::move(store);
+        opts.backend = taskkit::memory_backend({.retained_finished = Retained});
         return opts;
     }
 };
@@ -119,18 +118,18 @@ TEST_CASE_METHOD(store_fixture<3>, "the memory store keeps every unfinished run 
     }
     // Three runs finished after the first failure: that finish left the window, the run stays.
     CHECK(rt.retrieve(failed.id()).has_value());
-    CHECK(store->size() == 1 + 1 + 3);
+    CHECK(held_runs(rt) == 1 + 1 + 3);
     rt.core()->run_ready();  // fails again: the window is now canceled[1], canceled[2], failed
     REQUIRE(failed.status() == taskkit::run_status::failed);
     CHECK(rt.retrieve(failed.id()).has_value());
     CHECK_FALSE(rt.retrieve(canceled[0].id()).has_value());
     CHECK(rt.retrieve(canceled[2].id()).has_value());
-    CHECK(store->size() == 1 + 3);
+    CHECK(held_runs(rt) == 1 + 3);
 
     std::vector<taskkit::run_handle<int>> done;
     for (int i = 0; i < 5; ++i) done.push_back(rt.trigger(t, i));
     rt.core()->run_ready();
-    CHECK(store->size() == 1 + 3);  // the delayed run and the 3 most recent finished
+    CHECK(held_runs(rt) == 1 + 3);  // the delayed run and the 3 most recent finished
     CHECK_FALSE(rt.retrieve(failed.id()).has_value());
     CHECK_FALSE(rt.retrieve(done[1].id()).has_value());
     CHECK(rt.retrieve(done[2].id()).has_value());
@@ -149,13 +148,13 @@ TEST_CASE_METHOD(store_fixture<1>, "a run retried after the memory store forgot 
     rt.core()->run_ready();
     REQUIRE(later.get() == 1);
     REQUIRE_FALSE(rt.retrieve(failed.id()).has_value());  // one finished run is kept: the later one
-    CHECK(store->size() == 1);
+    CHECK(held_runs(rt) == 1);
 
     failed.retry();
     const auto held = rt.retrieve(failed.id());
     REQUIRE(held.has_value());
     CHECK(held->status == taskkit::run_status::queued);
-    CHECK(store->size() == 2);
+    CHECK(held_runs(rt) == 2);
     const auto page = rt.list({.statuses = {taskkit::run_status::queued}});
     REQUIRE(page.runs.size() == 1);
     CHECK(page.runs[0].id == failed.id());
@@ -164,11 +163,11 @@ TEST_CASE_METHOD(store_fixture<1>, "a run retried after the memory store forgot 
     REQUIRE(failed.status() == taskkit::run_status::failed);
     CHECK(rt.retrieve(failed.id())->status == taskkit::run_status::failed);
     CHECK_FALSE(rt.retrieve(later.id()).has_value());
-    CHECK(store->size() == 1);
+    CHECK(held_runs(rt) == 1);
 
     failed.retry();  // held this time: not added twice
-    CHECK(store->size() == 1);
+    CHECK(held_runs(rt) == 1);
     rt.core()->run_ready();
-    CHECK(store->size() == 1);
+    CHECK(held_runs(rt) == 1);
     CHECK(rt.retrieve(failed.id())->status == taskkit::run_status::failed);
 }

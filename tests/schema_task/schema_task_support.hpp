@@ -48,13 +48,5 @@ inline json user_schema() {
     })");
 }
 
-/// A memory store the test can count, plugged into the runtime options.
-inline taskkit::runtime_options options_with_store(taskkit::registry& reg,
-                                                   const std::shared_ptr<taskkit::memory_run_store>& store,
-                                                   unsigned workers = 2) {
-    auto opts = taskkit_test::options(reg, workers);
-    opts.store = store;
-    return opts;
-}
 
 }  // namespace schema_task_test

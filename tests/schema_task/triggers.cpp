@@ -25,8 +25,7 @@ TEST_CASE("a typed payload that fails the schema throws validation_error with ev
                                             .retry = {.max_attempts = 5, .min_timeout = 0ms, .randomize = false},
                                             .run = [&](const create_user&) { ++runs; }},
                                            reg);
-    auto store = std::make_shared<taskkit::memory_run_store>();
-    taskkit::runtime rt(options_with_store(reg, store));
+    taskkit::runtime rt(taskkit_test::options(reg));
     event_log events;
     auto sub = rt.subscribe([&](const taskkit::status_event& e) { events.add(std::string(e.run_id)); });
 
@@ -55,7 +54,7 @@ TEST_CASE("a typed payload that fails the schema throws validation_error with ev
     CHECK_THROWS_AS(task.trigger(bad), taskkit::validation_error);
     CHECK_THROWS_AS(rt.trigger_and_wait(task, bad), taskkit::validation_error);
 
-    CHECK(store->size() == 0);
+    CHECK(held_runs(rt) == 0);
     CHECK(runs.load() == 0);
     CHECK(events.get().empty());
 }
@@ -65,8 +64,7 @@ TEST_CASE("a JSON payload by id that fails the schema throws validation_error wi
     std::atomic<int> runs{0};
     taskkit::schema_task<create_user> task(
         {.id = "create-user", .schema = user_schema(), .run = [&](const create_user&) { ++runs; }}, reg);
-    auto store = std::make_shared<taskkit::memory_run_store>();
-    taskkit::runtime rt(options_with_store(reg, store));
+    taskkit::runtime rt(taskkit_test::options(reg));
 
     const auto payload = json::parse(R"({"name": 5, "age": "old", "nickname": "ada"})");
     try {
@@ -93,7 +91,7 @@ TEST_CASE("a JSON payload by id that fails the schema throws validation_error wi
     CHECK_THROWS_AS(rt.trigger("create-user", json::array({1, 2})), taskkit::validation_error);
     CHECK_THROWS_AS(rt.trigger("create-user", json()), taskkit::validation_error);
 
-    CHECK(store->size() == 0);
+    CHECK(held_runs(rt) == 0);
     CHECK(runs.load() == 0);
 }
 
@@ -105,8 +103,7 @@ TEST_CASE("a refused payload is an error at the trigger, never a failed or retri
                                             .retry = {.max_attempts = 10, .min_timeout = 0ms, .randomize = false},
                                             .run = [&](const create_user&) { ++runs; }},
                                            reg);
-    auto store = std::make_shared<taskkit::memory_run_store>();
-    taskkit::runtime rt(options_with_store(reg, store));
+    taskkit::runtime rt(taskkit_test::options(reg));
     for (int i = 0; i < 20; ++i) {
         CHECK_THROWS_AS(rt.trigger("create-user", json{{"name", "x"}, {"email", "x"}, {"age", -i - 1}}),
                         taskkit::validation_error);
@@ -115,7 +112,7 @@ TEST_CASE("a refused payload is an error at the trigger, never a failed or retri
     auto handle = rt.trigger("create-user", json{{"name", "x"}, {"email", "x@y"}});
     REQUIRE(handle.wait_for(deadline));
     CHECK(handle.status() == taskkit::run_status::completed);
-    CHECK(store->size() == 1);
+    CHECK(held_runs(rt) == 1);
     CHECK(runs.load() == 1);
     CHECK(handle.snapshot().attempts.size() == 1);
 }

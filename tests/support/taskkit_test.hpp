@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,11 @@ inline taskkit::runtime_options options(taskkit::registry& reg, unsigned workers
                                     .registry = &reg,
                                     .random = [] { return 0.0; },
                                     .log_sink = taskkit::null_log_sink()};
+}
+
+/// How many runs a runtime's backend holds (every unfinished run and the retained finished ones).
+inline std::size_t held_runs(const taskkit::runtime& rt) {
+    return rt.list({.limit = std::numeric_limits<std::size_t>::max()}).runs.size();
 }
 
 /// Blocks a run until its stop token is requested (cancel or max_duration), or 30 s pass.

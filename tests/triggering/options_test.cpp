@@ -199,13 +199,11 @@ TEST_CASE("a batch with one bad item starts nothing") {
     taskkit::registry reg;
     std::atomic<int> runs{0};
     taskkit::task<int> t({.id = "batch-bad", .run = [&](const int&) { ++runs; }}, reg);
-    auto store = std::make_shared<taskkit::memory_run_store>();
     auto opts = options(reg);
-    opts.store = store;
     taskkit::runtime rt(opts);
     CHECK_THROWS_AS(rt.batch_trigger(t, {1, 2, {3, {.tags = std::vector<std::string>(11, "x")}}}),
                     taskkit::options_error);
-    CHECK(store->size() == 0);
+    CHECK(held_runs(rt) == 0);
     CHECK(runs == 0);
 }
 

@@ -225,7 +225,7 @@ TEST_CASE("timed waits on a long run leave no callbacks behind on it") {
     taskkit::runtime rt(options(reg));
     auto handle = rt.trigger(slow, 7);
     for (int i = 0; i < 1000; ++i) REQUIRE_FALSE(handle.wait_for(std::chrono::microseconds(10)));
-    const auto run = rt.core()->store().find(handle.id());
+    const auto run = std::static_pointer_cast<taskkit::detail::run_state>(rt.core()->runs().local(handle.id()));
     REQUIRE(run);
     {
         std::lock_guard lock(run->mutex);

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,8 +25,25 @@
 #include <taskkit/detail/end_flag.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/retry.hpp>
+#include <taskkit/run_filter.hpp>
 #include <taskkit/run_record.hpp>
 #include <taskkit/run_status.hpp>
+
+namespace taskkit {
+
+/// The runtime's in-process object for a run (opaque to backends: see backend/run_request.hpp).
+/// detail::run_state is the only kind there is.
+class local_run {
+public:
+    local_run(const local_run&) = delete;
+    local_run& operator=(const local_run&) = delete;
+    virtual ~local_run() = default;
+
+protected:
+    local_run() = default;
+};
+
+}  // namespace taskkit
 
 namespace taskkit::detail {
 
@@ -87,15 +105,15 @@ struct run_extras {
     std::vector<std::function<void()>> finish_callbacks;  ///< one-shot, run after a terminal status
     /// Changes waiting for the thread that is publishing this run's events (see run_state::publishing).
     std::vector<noted_change> unpublished;
+    /// Memoized steps: each step's result, by its key, kept across attempts (a backend in the process).
+    std::map<std::string, nlohmann::json, std::less<>> steps;
 };
 
 /// Live state of a run. Fields above `mutex` are fixed once the run is created; the rest are
 /// guarded by `mutex`. Rarely used fields live in `run_extras`, reached through `extras()`.
-struct run_state {
+struct run_state : local_run {
     run_state() = default;
-    run_state(const run_state&) = delete;
-    run_state& operator=(const run_state&) = delete;
-    TASKKIT_DECL virtual ~run_state();
+    TASKKIT_DECL ~run_state() override;
 
     std::string id;
     std::shared_ptr<const task_definition_base> task;
@@ -156,6 +174,9 @@ struct run_state {
 
     /// A consistent copy of the record.
     [[nodiscard]] run_record snapshot() const;
+
+    /// What a run_filter reads of the run (fixed once it is created).
+    [[nodiscard]] run_facts facts() const noexcept { return run_facts{task_id, tags(), queue_name, created_at}; }
 
     /// The error the run ended with, if any; call with `mutex` held.
     [[nodiscard]] const std::optional<error_info>& error_locked() const noexcept;

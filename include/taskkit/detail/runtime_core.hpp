@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include <taskkit/backend/backend.hpp>
 #include <taskkit/clock.hpp>
 #include <taskkit/detail/run_services.hpp>
 #include <taskkit/detail/run_state.hpp>
@@ -25,7 +26,6 @@
 #include <taskkit/registry.hpp>
 #include <taskkit/run_context.hpp>
 #include <taskkit/run_filter.hpp>
-#include <taskkit/run_store.hpp>
 #include <taskkit/runtime_options.hpp>
 #include <taskkit/trigger_options.hpp>
 
@@ -36,7 +36,8 @@ struct exec_frame {
     runtime_core* core = nullptr;
     std::shared_ptr<run_state> run;
     exec_frame* previous = nullptr;
-    int depth = 0;  ///< runs executing beneath this one on the thread (inline children)
+    int depth = 0;                 ///< runs executing beneath this one on the thread (inline children)
+    const lease* held = nullptr;  ///< the attempt's lease (null for hooks run outside an attempt)
 };
 inline thread_local exec_frame* current_frame = nullptr;
 
@@ -57,11 +58,11 @@ machine host_machine();
 
 /// What the rest of taskkit asks of a runtime: run handles, tasks, batches, waits and the
 /// integrations call these. The engine that does the work (queues, slots, machine budget, workers,
-/// timers) is runtime_engine, in <taskkit/detail/runtime_engine.hpp>; keeping it out of this class
+/// timers) is executor, in <taskkit/detail/executor.hpp>; keeping it out of this class
 /// keeps its members out of every file that triggers or awaits a run.
 class runtime_core : public std::enable_shared_from_this<runtime_core>, public run_services {
 public:
-    /// A runtime_engine with its worker threads and timer thread started (unless driven by hand,
+    /// An executor with its worker threads and timer thread started (unless driven by hand,
     /// `workers = 0`), and the registry's extensions told (registry::runtime_started).
     static std::shared_ptr<runtime_core> create(runtime_options options);
 
@@ -83,7 +84,8 @@ public:
 
     [[nodiscard]] const std::shared_ptr<clock>& time() const noexcept { return clock_; }
     [[nodiscard]] registry& tasks() const noexcept { return *registry_; }
-    [[nodiscard]] run_store& store() const noexcept { return *store_; }
+    /// The backend the runs live in.
+    [[nodiscard]] virtual taskkit::backend& runs() const noexcept = 0;
     [[nodiscard]] const machine& capacity() const noexcept { return capacity_; }
 
     /// Threads the pool has started so far (workers plus spares started for blocked waits).
@@ -171,20 +173,19 @@ public:
     [[nodiscard]] bool stopping() const { return stopping_.load(); }
 
 protected:
-    runtime_core(std::shared_ptr<clock> time, registry& tasks, std::shared_ptr<run_store> store, machine capacity)
-        : clock_(std::move(time)), registry_(&tasks), store_(std::move(store)), capacity_(capacity) {}
+    runtime_core(std::shared_ptr<clock> time, registry& tasks, machine capacity)
+        : clock_(std::move(time)), registry_(&tasks), capacity_(capacity) {}
 
     // Fixed once the engine is constructed (stopping_ aside).
     std::shared_ptr<clock> clock_;
     registry* registry_ = nullptr;
-    std::shared_ptr<run_store> store_;
     machine capacity_;
     std::function<double()> random_;
-    std::atomic<bool> stopping_{false};  // written under the scheduler lock; read without it on the trigger path
+    std::atomic<bool> stopping_{false};  // written under the pool's lock; read without it on the trigger path
 };
 
 }  // namespace taskkit::detail
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/detail/runtime_engine.hpp>
+#include <taskkit/detail/executor.hpp>
 #endif

@@ -28,18 +28,17 @@ TASKKIT_DECL auto runtime::trigger(std::string_view task_id, const nlohmann::jso
 }
 
 TASKKIT_DECL auto runtime::retrieve(std::string_view run_id) const -> std::optional<run_record> {
-    if (auto run = core_->store().find(run_id)) return run->snapshot();
-    return std::nullopt;
+    return core_->runs().find(run_id);
 }
 
 TASKKIT_DECL auto runtime::handle(std::string_view run_id) const -> std::optional<run_handle<nlohmann::json>> {
-    if (auto run = core_->store().find(run_id)) return run_handle<nlohmann::json>(std::move(run));
+    if (auto run = core_->runs().local(run_id))
+        return run_handle<nlohmann::json>(std::static_pointer_cast<detail::run_state>(std::move(run)));
     return std::nullopt;
 }
 
 TASKKIT_DECL auto runtime::cancel(std::string_view run_id) -> bool {
-    auto run = core_->store().find(run_id);
-    return run && core_->cancel(run);
+    return core_->runs().cancel({run_id, nullptr});
 }
 
 TASKKIT_DECL auto runtime::subscribe(std::function<void(const status_event&)> callback) -> subscription {
@@ -58,7 +57,7 @@ TASKKIT_DECL auto runtime::subscribe(run_filter filter, std::function<void(const
     return subscription(
         core_,
         core_->subscribe(std::move(callback), [f = std::move(filter)](const detail::run_state& run, run_status status) {
-            return f.matches(run, status);
+            return f.matches(run.facts(), status);
         }));
 }
 
@@ -75,9 +74,9 @@ TASKKIT_DECL auto runtime::run_until_idle() -> void {
 }
 
 TASKKIT_DECL auto runtime::find_or_throw(std::string_view run_id) const -> std::shared_ptr<detail::run_state> {
-    auto run = core_->store().find(run_id);
-    if (!run) throw state_error("no run with id '" + std::string(run_id) + "' is held by this runtime's store");
-    return run;
+    auto run = core_->runs().local(run_id);
+    if (!run) throw state_error("no run with id '" + std::string(run_id) + "' is held by this runtime's backend");
+    return std::static_pointer_cast<detail::run_state>(std::move(run));
 }
 
 }  // namespace taskkit

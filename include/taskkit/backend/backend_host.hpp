@@ -1,0 +1,63 @@
+/// @file backend/backend_host.hpp
+/// What a backend may ask of the runtime that uses it.
+#pragma once
+
+#include <taskkit/detail/config.hpp>
+
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include <taskkit/backend/run_request.hpp>
+#include <taskkit/clock.hpp>
+#include <taskkit/machine.hpp>
+#include <taskkit/run_record.hpp>
+#include <taskkit/run_status.hpp>
+
+namespace taskkit {
+
+class registry;
+
+/// A change of one run's status, as a backend reports it to its runtime (which passes it on to
+/// subscribers as a status_event).
+struct run_event {
+    std::string_view run_id;
+    std::string_view task_id;
+    run_status status = run_status::queued;
+    int attempt = 0;                  ///< 0 before the first attempt
+    const local_run* local = nullptr;  ///< the run's object in this process, when there is one
+};
+
+/// The runtime, as its backend sees it: given once to backend::attach, valid until
+/// backend::detach returns. Every function may be called from any thread, without the backend's
+/// locks held (unless it says otherwise).
+class backend_host {
+public:
+    virtual ~backend_host() = default;
+
+    /// The runtime's clock (virtual in tests): due times, ttl and rate windows follow it.
+    [[nodiscard]] virtual const std::shared_ptr<taskkit::clock>& time() const = 0;
+    /// The runtime's registry: task definitions and declared queues.
+    [[nodiscard]] virtual taskkit::registry& tasks() const = 0;
+    /// The cpu/memory budget of this runtime's executing runs.
+    [[nodiscard]] virtual const taskkit::machine& capacity() const = 0;
+
+    /// Calls `fn` on the runtime's timer (its thread, or the thread driving a runtime without
+    /// threads) once `at` has passed on the clock.
+    virtual void schedule(time_point at, std::function<void()> fn) = 0;
+
+    /// A run became claimable (or a resume was granted): wake a worker.
+    virtual void work_available() = 0;
+    /// Every status change of every run, in the order the changes were made for each run. May be
+    /// called with no lock of the backend held only.
+    virtual void status_changed(const run_event& event) = 0;
+    /// A run's cancel was requested while it executes or waits here: request its stop token.
+    virtual void cancel_requested(const std::shared_ptr<local_run>& run) = 0;
+    /// A run of which an attempt of this cycle ran ended without an attempt (canceled while
+    /// waiting to retry): run its on_failure and on_complete hooks on a worker.
+    virtual void ended_between_attempts(const std::shared_ptr<local_run>& run, const error_info& error) = 0;
+    /// The slot a waiting run asked back for (backend::resume returned false) is granted now.
+    virtual void resume_granted(const std::shared_ptr<local_run>& run) = 0;
+};
+
+}  // namespace taskkit

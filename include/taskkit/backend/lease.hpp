@@ -1,0 +1,70 @@
+/// @file backend/lease.hpp
+/// A claimed run: the lease a worker holds while it executes one attempt, and how the attempt ends.
+#pragma once
+
+#include <taskkit/detail/config.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include <nlohmann/json.hpp>
+
+#include <taskkit/backend/run_request.hpp>
+#include <taskkit/run_record.hpp>
+#include <taskkit/run_status.hpp>
+
+namespace taskkit {
+
+/// The right to execute one attempt of one run, from its claim until finish(). A backend shared
+/// by several processes expires a lease its holder stops renewing (the process died) and gives the
+/// run a new attempt; a backend in the process never expires one.
+struct lease {
+    std::shared_ptr<local_run> run;  ///< the run's object in this process
+    int attempt = 0;                 ///< the attempt's number (1 for the first; numbers keep counting across retry())
+    std::uint64_t token = 0;         ///< the backend's proof of this claim: a stale lease is refused
+    std::optional<time_point> expires_at;  ///< renew before then; none: held until finished
+};
+
+/// What backend::claim hands a worker.
+struct claimed_run {
+    taskkit::lease lease;
+    /// The attempt's number counted against max_attempts (1 after a retry(), which gives a fresh
+    /// budget); on_start runs when it is 1.
+    int attempt_in_budget = 1;
+    /// The run, when the backend keeps no in-process object for it (`lease.run` is null): the
+    /// runtime makes one from the record and puts it in the lease before executing.
+    std::optional<run_record> record;
+};
+
+/// How an attempt ended, as the runtime tells backend::finish.
+struct attempt_outcome {
+    /// completed, failed, retrying, canceled or timed_out.
+    run_status status = run_status::completed;
+    std::optional<error_info> error;    ///< unless completed
+    std::optional<time_point> retry_at;  ///< when `status` is retrying
+    /// The runtime shut down while the attempt ran (its stop token was requested). A backend in
+    /// the process ends the run canceled; a durable backend may queue it again for another process.
+    bool interrupted = false;
+    /// The output as JSON, for backends that store it (backend_traits::keeps_local_runs false);
+    /// a memory backend reads the typed output from the run's object.
+    nlohmann::json output;
+};
+
+/// What a waiting run waits for (backend::suspend), for the record and for a backend that
+/// resumes waits after a restart.
+struct wait_spec {
+    std::span<const std::shared_ptr<local_run>> runs;  ///< the awaited runs, if any
+    bool any = false;                                  ///< any one of them (else all)
+    std::optional<time_point> until;                   ///< a wait for time (ctx.wait_for/wait_until)
+};
+
+/// The state of a lease, as backend::renew reports it.
+enum class lease_state {
+    held,              ///< still this worker's
+    cancel_requested,  ///< still held, but the run was canceled meanwhile: request its stop token
+    lost,              ///< expired or taken over: stop, the attempt's outcome will be refused
+};
+
+}  // namespace taskkit

@@ -1,0 +1,69 @@
+/// @file backend/run_request.hpp
+/// What a runtime asks its backend to create, and what the backend answers.
+#pragma once
+
+#include <taskkit/detail/config.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include <taskkit/machine.hpp>
+#include <taskkit/run_record.hpp>
+
+namespace taskkit {
+
+/// The runtime's in-process object for one run: its typed payload and output, the flag its
+/// waiters wait on, its stop source, its logs and metadata while it executes here. Opaque to a
+/// backend. A backend that lives in the process (the memory backend) keeps it as its record of the
+/// run and hands it back with claims, so a typed payload never becomes JSON; a database ignores
+/// it, stores the run's values and sends records back.
+class local_run;
+
+/// A run to create, every option of its trigger resolved to a value: what a trigger, a batch
+/// item, a replay or a schedule's fire hands to backend::create. The views are valid during the
+/// call only.
+struct run_request {
+    std::string_view id;               ///< made by the runtime, unique across processes: "run_" + 20 hex digits
+    std::string_view task_id;          ///< a task of the runtime's registry
+    std::string_view queue;            ///< the queue the run waits in (the task's, or the trigger's `.queue`)
+    std::string_view concurrency_key;  ///< empty: the queue's default key
+    int priority = 0;                  ///< seconds of head start over runs without priority
+    time_point created_at;
+    std::optional<time_point> run_at;      ///< a delayed run is not runnable before this
+    std::optional<time_point> expires_at;  ///< ttl: a run not started by then ends expired
+    std::string_view idempotency_key;      ///< empty: none
+    time_point idempotency_expires_at;     ///< when the key stops answering with this run
+    std::span<const std::string> tags;
+    const nlohmann::json* metadata = nullptr;  ///< a JSON object, or null for none
+    taskkit::machine machine_spec;             ///< what it holds from the budget (machines::none: nothing)
+    int max_attempts = 1;                      ///< attempts counted against the retry policy
+    std::chrono::milliseconds max_duration{0};  ///< per attempt; 0: no limit
+    std::string_view parent_id;                 ///< the run that triggered it; empty for a root run
+    std::string_view batch_id;                  ///< set for runs of a batch
+    std::shared_ptr<local_run> local;           ///< the runtime's object for the run
+
+    /// The payload as JSON: a typed payload is converted now (a memory backend never asks).
+    [[nodiscard]] nlohmann::json payload() const;
+};
+
+/// What backend::create answers.
+struct created_run {
+    /// The run that answers the trigger: the new one, or an earlier one holding the idempotency key.
+    std::string id;
+    /// True when an earlier run holds the trigger's idempotency key: nothing was created.
+    bool existing = false;
+    /// The answering run's in-process object, when the backend keeps one (null: ask by id).
+    std::shared_ptr<local_run> local;
+};
+
+}  // namespace taskkit
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/backend/impl/run_request.ipp>
+#endif

@@ -1,0 +1,224 @@
+/// @file detail/executor.hpp
+/// The runtime's executor: worker threads, attempts and their hooks, stop tokens, max_duration,
+/// waits inside runs, the timer, status subscriptions — over a taskkit::backend, which owns
+/// queueing, claiming and leases. Not for users; the rest of taskkit reaches it through runtime_core.
+#pragma once
+
+#include <taskkit/detail/config.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <taskkit/backend/backend.hpp>
+#include <taskkit/detail/in_process_host.hpp>
+#include <taskkit/detail/run_state.hpp>
+#include <taskkit/detail/runtime_core.hpp>
+#include <taskkit/detail/timer_queue.hpp>
+
+namespace taskkit::detail {
+
+/// The thread-pool runtime behind taskkit::runtime. Made by runtime_core::create; included by
+/// runtime_core.hpp in header-only mode and by src.hpp under separate compilation.
+class executor final : public runtime_core, public in_process_host {
+public:
+    explicit executor(runtime_options options);
+
+    // Virtual functions are declared TASKKIT_DECL (inline when header-only), or the first would be
+    // the key function, and every file that includes this header would emit the vtable and all
+    // the code it reaches (config.hpp).
+    TASKKIT_DECL ~executor() override;
+
+    /// Attaches the backend and starts the worker threads and the timer thread (unless driven by hand).
+    void start();
+
+    // ---------------------------------------------------------------- runtime_core
+
+    TASKKIT_DECL void schedule_timer(time_point at, std::function<void()> fn, bool background = false) override;
+    [[nodiscard]] TASKKIT_DECL std::size_t thread_count() const override;
+    TASKKIT_DECL void prepare(const std::shared_ptr<run_state>& run, std::shared_ptr<const task_definition_base> task,
+                              const trigger_options& options) override;
+    TASKKIT_DECL std::shared_ptr<run_state> commit(const std::shared_ptr<run_state>& run,
+                                                   const trigger_options& options) override;
+    TASKKIT_DECL std::shared_ptr<run_state> submit(const std::shared_ptr<run_state>& run,
+                                                   std::shared_ptr<const task_definition_base> task,
+                                                   const trigger_options& options) override;
+    TASKKIT_DECL std::string next_batch_id() override;
+    TASKKIT_DECL bool cancel(const std::shared_ptr<run_state>& run) override;
+    TASKKIT_DECL void retry(const std::shared_ptr<run_state>& run) override;
+    TASKKIT_DECL std::shared_ptr<run_state> replay(const std::shared_ptr<run_state>& run) override;
+    TASKKIT_DECL void reschedule(const std::shared_ptr<run_state>& run, const run_delay& delay) override;
+    TASKKIT_DECL bool wait(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
+                           std::optional<std::chrono::steady_clock::time_point> deadline) override;
+    TASKKIT_DECL bool drive_until(const std::function<bool()>& done,
+                                  std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt,
+                                  bool until_idle = false) override;
+    TASKKIT_DECL void run_ready() override;
+    TASKKIT_DECL std::shared_ptr<subscriber> subscribe(
+        std::function<void(const status_event&)> callback,
+        std::function<bool(const run_state&, run_status)> filter = {}) override;
+    TASKKIT_DECL void unsubscribe(const std::shared_ptr<subscriber>& sub) override;
+    TASKKIT_DECL void shutdown() override;
+    [[nodiscard]] TASKKIT_DECL taskkit::backend& runs() const noexcept override;
+
+    // ---------------------------------------------------------------- run_services
+
+    /// A wait inside a run, on the runtime's clock. The run gives up its slot and machine, wakes
+    /// at `at` (or early when canceled, timed out, or the runtime shuts down), then takes them back.
+    TASKKIT_DECL bool sleep_until(run_state& run, time_point at) override;
+
+    // ---------------------------------------------------------------- backend_host
+
+    [[nodiscard]] TASKKIT_DECL const std::shared_ptr<taskkit::clock>& time() const override;
+    [[nodiscard]] TASKKIT_DECL taskkit::registry& tasks() const override;
+    [[nodiscard]] TASKKIT_DECL const taskkit::machine& capacity() const override;
+    TASKKIT_DECL void schedule(time_point at, std::function<void()> fn) override;
+    TASKKIT_DECL void work_available() override;
+    TASKKIT_DECL void status_changed(const run_event& event) override;
+    TASKKIT_DECL void cancel_requested(const std::shared_ptr<local_run>& run) override;
+    TASKKIT_DECL void ended_between_attempts(const std::shared_ptr<local_run>& run, const error_info& error) override;
+    TASKKIT_DECL void resume_granted(const std::shared_ptr<local_run>& run) override;
+
+    // ---------------------------------------------------------------- in_process_host
+
+    [[nodiscard]] TASKKIT_DECL timer_queue& timers() override;
+    TASKKIT_DECL void on_run_timers(std::function<void(const run_timer&)> handler) override;
+
+private:
+    /// A waiting run's request for its slot back, which the backend grants later (resume_granted).
+    struct resume_ticket {
+        bool granted = false;
+        std::condition_variable cv;
+    };
+
+    // ---------------------------------------------------------------- the pool
+
+    void spawn_worker_locked();
+
+    /// A thread is about to block inside a run: keep `target_` threads doing work.
+    void block_begin_locked();
+
+    void block_end_locked() {  // an excess thread parks at its next turn
+        ++active_;
+        update_chain_break_locked();
+    }
+
+    void update_chain_break_locked() {
+        chain_break_.store(!jobs_.empty() || stopping_.load() || active_ > target_ || exiting_,
+                           std::memory_order_relaxed);
+    }
+
+    void worker_main();
+
+    /// Runs posted jobs (terminal hooks of runs canceled between attempts); true when one ran.
+    bool run_one_job();
+
+    void post(std::function<void()> job);
+
+    // ---------------------------------------------------------------- executing
+
+    run_context make_context(const std::shared_ptr<run_state>& run, int attempt, time_point started,
+                             std::stop_token stop) const;
+
+    attempt_env make_env(const std::shared_ptr<run_state>& run, int in_budget) const;
+
+    /// Runs one claimed attempt on this thread and finishes it with the backend; with
+    /// `claim_next`, returns the run the backend hands on at once (the worker's next).
+    std::optional<claimed_run> execute(claimed_run claimed, bool claim_next);
+
+    void finished_executing();
+
+    /// on_failure and on_complete for a run that ended outside an attempt (canceled while retrying).
+    void run_terminal_hooks(const std::shared_ptr<run_state>& run, const error_info& error);
+
+    /// max_duration passed: requests the stop of the attempt it limited, if still running.
+    static void stop_overrunning(const run_timer& timer);
+
+    /// Asks an executing or waiting run to stop (shutdown: its wait returns, interrupted, and it
+    /// ends canceled when its function returns).
+    static void interrupt(run_state& run);
+
+    void notify_subscribers(const run_state& run, run_status status, int attempt);
+
+    // ---------------------------------------------------------------- waits
+
+    static bool count_ended(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode);
+
+    /// Blocks the calling thread until the runs end (or the deadline, or `stop` is requested).
+    bool block_until(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
+                     std::optional<std::chrono::steady_clock::time_point> deadline, const std::stop_token* stop);
+
+    bool wait_inside_run(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
+                         std::optional<std::chrono::steady_clock::time_point> deadline);
+
+    /// Takes the waiting run's slot back through the backend, blocking (or driving) until granted.
+    void take_slot_back(const lease& held);
+
+    // ---------------------------------------------------------------- state
+
+    /// Runs nested on one thread by waits that execute awaited runs inline; past it a waiting
+    /// run parks its thread and another worker takes the child (deep chains need threads, not stack).
+    static constexpr int max_inline_depth = 24;
+
+    std::shared_ptr<executor> shared_executor() {
+        return std::static_pointer_cast<executor>(shared_from_this());
+    }
+
+    /// "<prefix><10 hex digits of this runtime's salt><10 hex digits of a counter>".
+    [[nodiscard]] std::string make_id(std::string_view prefix, std::uint64_t n) const;
+
+    std::shared_ptr<taskkit::backend> backend_;
+    log_sink log_sink_;
+    std::size_t max_log_entries_;
+    std::chrono::milliseconds shutdown_grace_;
+    std::uint64_t id_salt_ = 0;
+    std::atomic<std::uint64_t> id_counter_{0};
+
+    mutable std::mutex mutex_;  // the pool: threads, idle and parked workers, jobs, resume tickets
+    std::condition_variable work_cv_;
+    std::condition_variable park_cv_;
+    std::condition_variable drained_cv_;
+    std::deque<std::function<void()>> jobs_;
+    std::unordered_map<const local_run*, resume_ticket*> tickets_;
+    std::atomic<std::uint64_t> work_epoch_{0};  // bumped when a run becomes claimable
+    std::atomic<int> idle_{0};                   // workers waiting on work_cv_
+    /// A worker going from run to run stops at the next one and comes back to the pool: jobs are
+    /// waiting, the pool has a thread too many, or the runtime is shutting down (update_chain_break_locked).
+    std::atomic<bool> chain_break_{false};
+    int woken_ = 0;                              // of those, already signaled and not yet awake
+    int target_ = 1;                             // worker threads to keep doing work; 0 when driven by hand
+    bool manual_ = false;
+    int active_ = 0;
+    int parked_ = 0;
+    int wake_tokens_ = 0;
+    int executing_ = 0;
+    bool exiting_ = false;
+    std::vector<std::thread> threads_;
+
+    std::shared_mutex subscribers_mutex_;
+    std::vector<std::shared_ptr<subscriber>> subscribers_;
+    std::atomic<std::size_t> subscriber_count_{0};
+
+    std::function<void(const run_timer&)> backend_run_timers_;
+
+    timer_queue timers_;  // last: its thread stops before the rest is destroyed
+};
+
+}  // namespace taskkit::detail
+
+#if !defined(TASKKIT_SEPARATE_COMPILATION)
+#include <taskkit/detail/impl/executor.ipp>
+#endif

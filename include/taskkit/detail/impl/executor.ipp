@@ -1,0 +1,854 @@
+/// @file detail/impl/executor.ipp
+/// The definitions of what <taskkit/detail/executor.hpp> declares: included by that header
+/// (header-only, the default), or compiled once through <taskkit/src.hpp>.
+#pragma once
+
+#include <taskkit/detail/executor.hpp>
+
+#include <algorithm>
+#include <limits>
+#include <random>
+
+#if __has_include(<unistd.h>)
+#include <unistd.h>
+#endif
+
+#include <fmt/format.h>
+
+#include <taskkit/backend/memory_backend.hpp>
+#include <taskkit/detail/exception_info.hpp>
+#include <taskkit/detail/run_index.hpp>
+#include <taskkit/detail/time_math.hpp>
+
+namespace taskkit::detail {
+
+TASKKIT_DECL void ring(run_state& alarm) {
+    std::vector<std::function<void()>> callbacks;
+    {
+        std::lock_guard lock(alarm.mutex);
+        alarm.status = run_status::completed;
+        alarm.ended.store(true, std::memory_order_release);
+        if (auto* extras = alarm.extras_if_any()) callbacks.swap(extras->finish_callbacks);
+    }
+    alarm.ended.notify_all();
+    for (auto& callback : callbacks) callback();
+}
+
+TASKKIT_DECL machine host_machine() {
+    machine m;
+    const unsigned cores = std::thread::hardware_concurrency();
+    m.cpu = cores == 0 ? 1.0 : static_cast<double>(cores);
+    m.memory = 8.0;
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGE_SIZE)
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long page_size = sysconf(_SC_PAGE_SIZE);
+    if (pages > 0 && page_size > 0) m.memory = static_cast<double>(pages) * static_cast<double>(page_size) / 1e9;
+#endif
+    return m;
+}
+
+TASKKIT_DECL auto runtime_core::create(runtime_options options) -> std::shared_ptr<runtime_core> {
+    auto engine = std::make_shared<executor>(std::move(options));
+    engine->start();
+    return engine;
+}
+
+TASKKIT_DECL executor::executor(runtime_options options)
+    : runtime_core(options.clock ? std::move(options.clock) : std::make_shared<real_clock>(),
+                   options.registry ? *options.registry : registry::global(), options.capacity.value_or(host_machine())),
+      backend_(options.backend ? std::move(options.backend) : taskkit::memory_backend()),
+      log_sink_(options.log_sink ? std::move(options.log_sink) : stderr_log_sink()),
+      max_log_entries_(options.max_log_entries),
+      shutdown_grace_(options.shutdown_grace),
+      timers_(clock_) {
+    const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+    target_ = static_cast<int>(options.workers.value_or(hw));
+    manual_ = target_ == 0;
+    if (!(capacity_.cpu > 0) || !(capacity_.memory > 0))
+        throw options_error("runtime capacity needs cpu and memory greater than 0");
+    if (options.shutdown_grace.count() < 0) throw options_error("runtime option shutdown_grace must not be negative");
+    if (options.random) {
+        // The user's source is isolated like a hook: an exception or a value outside [0, 1) gives
+        // no jitter, and a throw is recorded on the run whose retry asked for the number.
+        random_ = [user = std::move(options.random)]() -> double {
+            try {
+                const double value = user();
+                return value >= 0.0 && value < 1.0 ? value : 0.0;
+            } catch (...) {
+                if (current_frame && current_frame->run) {
+                    auto e = describe_exception(std::current_exception());
+                    e.message = "runtime_options.random threw: " + e.message;
+                    std::lock_guard lock(current_frame->run->mutex);
+                    current_frame->run->extras().hook_errors.push_back(std::move(e));
+                }
+                return 0.0;
+            }
+        };
+    } else {
+        auto engine = std::make_shared<std::pair<std::mutex, std::mt19937_64>>();
+        engine->second.seed(std::random_device{}());
+        random_ = [engine] {
+            std::lock_guard lock(engine->first);
+            return std::uniform_real_distribution<double>(0.0, 1.0)(engine->second);
+        };
+    }
+    std::random_device seed;
+    id_salt_ = (static_cast<std::uint64_t>(seed()) << 32 | seed()) & 0xffffffffffULL;
+    // Run timers fire only while this runtime lives: the destructor stops the timer queue first.
+    timers_.set_run_timer_handler([this](const run_timer& timer) {
+        if (timer.what == run_timer::kind::max_duration_over) {
+            stop_overrunning(timer);
+        } else if (backend_run_timers_) {
+            backend_run_timers_(timer);
+        }
+    });
+}
+
+TASKKIT_DECL executor::~executor() { shutdown(); }
+
+TASKKIT_DECL auto executor::start() -> void {
+    backend_->attach(*this);
+    if (!manual_) {
+        timers_.start_thread();
+        std::lock_guard lock(mutex_);
+        for (int i = 0; i < target_; ++i) spawn_worker_locked();
+    }
+    registry_->runtime_started(*this);
+}
+
+TASKKIT_DECL auto executor::schedule_timer(time_point at, std::function<void()> fn, bool background) -> void {
+    timers_.schedule(at, std::move(fn), background);
+}
+
+TASKKIT_DECL auto executor::thread_count() const -> std::size_t {
+    std::lock_guard lock(mutex_);
+    return threads_.size();
+}
+
+TASKKIT_DECL auto executor::runs() const noexcept -> taskkit::backend& { return *backend_; }
+
+// ------------------------------------------------------------------------------------ backend_host
+
+TASKKIT_DECL auto executor::time() const -> const std::shared_ptr<taskkit::clock>& { return clock_; }
+
+TASKKIT_DECL auto executor::tasks() const -> taskkit::registry& { return *registry_; }
+
+TASKKIT_DECL auto executor::capacity() const -> const taskkit::machine& { return capacity_; }
+
+TASKKIT_DECL auto executor::schedule(time_point at, std::function<void()> fn) -> void {
+    timers_.schedule(at, std::move(fn));
+}
+
+TASKKIT_DECL auto executor::timers() -> timer_queue& { return timers_; }
+
+TASKKIT_DECL auto executor::on_run_timers(std::function<void(const run_timer&)> handler) -> void {
+    backend_run_timers_ = std::move(handler);
+}
+
+TASKKIT_DECL auto executor::work_available() -> void {
+    // Paired with the idle worker's announcement (worker_main): either it sees the new epoch and
+    // looks again, or this sees it idle and wakes it.
+    work_epoch_.fetch_add(1, std::memory_order_seq_cst);
+    if (idle_.load(std::memory_order_seq_cst) == 0) return;
+    std::lock_guard lock(mutex_);
+    if (idle_.load(std::memory_order_relaxed) > woken_) {
+        ++woken_;
+        work_cv_.notify_one();
+    }
+}
+
+TASKKIT_DECL auto executor::status_changed(const run_event& event) -> void {
+    if (!event.local) return;
+    notify_subscribers(*static_cast<const run_state*>(event.local), event.status, event.attempt);
+}
+
+TASKKIT_DECL auto executor::cancel_requested(const std::shared_ptr<local_run>& run) -> void {
+    auto& state = static_cast<run_state&>(*run);
+    std::stop_source stop;
+    {
+        std::lock_guard lock(state.mutex);
+        stop = state.stop;
+    }
+    stop.request_stop();
+}
+
+TASKKIT_DECL auto executor::ended_between_attempts(const std::shared_ptr<local_run>& run, const error_info& error)
+    -> void {
+    post([self = shared_executor(), state = std::static_pointer_cast<run_state>(run), error] {
+        self->run_terminal_hooks(state, error);
+    });
+}
+
+TASKKIT_DECL auto executor::resume_granted(const std::shared_ptr<local_run>& run) -> void {
+    std::lock_guard lock(mutex_);
+    auto it = tickets_.find(run.get());
+    if (it == tickets_.end()) return;
+    it->second->granted = true;
+    it->second->cv.notify_one();
+}
+
+// ------------------------------------------------------------------------------------ triggering
+
+TASKKIT_DECL auto executor::prepare(const std::shared_ptr<run_state>& run,
+                                    std::shared_ptr<const task_definition_base> task,
+                                    const trigger_options& options) -> void {
+    options.validate();
+    run->task = std::move(task);
+    const auto& def = *run->task;
+    run->task_id = def.id;
+    run->runtime = weak_from_this();
+    run->machine_spec = options.machine.value_or(def.machine_spec);
+    if (!run->machine_spec.fits_in(capacity_))
+        throw machine_error(fmt::format(
+            "task '{}' needs a machine of {} cpu / {} GB, more than the runtime's capacity of {} cpu / {} GB; "
+            "give the task a smaller machine or the runtime a larger capacity",
+            def.id, run->machine_spec.cpu, run->machine_spec.memory, capacity_.cpu, capacity_.memory));
+    run->max_attempts = options.max_attempts.value_or(def.retry.max_attempts);
+    run->max_duration =
+        (options.max_duration ? options.max_duration : def.max_duration).value_or(std::chrono::milliseconds(0));
+    // The run is not published yet: its extras are written without the lock.
+    if (!options.tags.empty()) run->extras().tags = options.tags;
+    if (options.metadata.is_object() && !options.metadata.empty()) run->extras().metadata = options.metadata;
+    if (options.queue.empty()) {
+        run->queue_name = def.queue.name;
+    } else {
+        if (!registry_->queue(options.queue))
+            throw options_error("trigger option queue '" + options.queue +
+                                "' names no declared queue: declare it with taskkit::queue or a task's .queue");
+        auto& extras = run->extras();
+        extras.queue_override = options.queue;
+        run->queue_name = extras.queue_override;
+    }
+    if (!options.concurrency_key.empty()) run->extras().concurrency_key = options.concurrency_key;
+    run->priority = options.priority;
+    if (!options.idempotency_key.empty()) run->extras().idempotency_key = options.idempotency_key;
+    const auto now = clock_->now();
+    run->created_at = now;
+    run->rank = now - std::chrono::seconds(options.priority);
+    if (options.ttl) run->extras().expires_at = saturating_add(now, *options.ttl);
+    const auto due = options.delay.due(now);
+    if (due > now) {
+        run->status = run_status::delayed;
+        run->run_at = due;
+    } else {
+        run->status = run_status::queued;
+    }
+}
+
+TASKKIT_DECL auto executor::commit(const std::shared_ptr<run_state>& run, const trigger_options& options)
+    -> std::shared_ptr<run_state> {
+    if (stopping_.load()) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
+    // Not published yet: the fixed fields are written without the lock.
+    if (current_frame && current_frame->core == this && current_frame->run)
+        run->extras().parent_id = current_frame->run->id;
+    run->id = make_id("run_", id_counter_.fetch_add(1, std::memory_order_relaxed) + 1);
+    const run_extras* extras = run->extras_if_any();
+    run_request request;
+    request.id = run->id;
+    request.task_id = run->task_id;
+    request.queue = run->queue_name;
+    request.concurrency_key = run->concurrency_key();
+    request.priority = run->priority;
+    request.created_at = run->created_at;
+    request.run_at = run->run_at;
+    request.expires_at = run->expires_at();
+    request.idempotency_key = run->idempotency_key();
+    if (!request.idempotency_key.empty())
+        request.idempotency_expires_at = saturating_add(
+            run->created_at, options.idempotency_key_ttl.value_or(std::chrono::hours(24 * 30)));
+    request.tags = run->tags();
+    if (extras && !extras->metadata.is_null()) request.metadata = &extras->metadata;
+    request.machine_spec = run->machine_spec;
+    request.max_attempts = run->max_attempts;
+    request.max_duration = run->max_duration;
+    request.parent_id = run->parent_id();
+    if (extras) request.batch_id = extras->batch_id;
+    request.local = run;
+    auto created = backend_->create(request);
+    if (!created.existing) return run;
+    if (!created.local)
+        throw state_error("the backend answered with run " + created.id + ", which this process does not hold");
+    return std::static_pointer_cast<run_state>(created.local);
+}
+
+TASKKIT_DECL auto executor::submit(const std::shared_ptr<run_state>& run,
+                                   std::shared_ptr<const task_definition_base> task, const trigger_options& options)
+    -> std::shared_ptr<run_state> {
+    prepare(run, std::move(task), options);
+    return commit(run, options);
+}
+
+TASKKIT_DECL auto executor::next_batch_id() -> std::string {
+    return make_id("batch_", id_counter_.fetch_add(1, std::memory_order_relaxed) + 1);
+}
+
+// ------------------------------------------------------------------------------------ run control
+
+TASKKIT_DECL auto executor::cancel(const std::shared_ptr<run_state>& run) -> bool { return backend_->cancel({run->id, run}); }
+
+TASKKIT_DECL auto executor::retry(const std::shared_ptr<run_state>& run) -> void {
+    if (stopping_) throw runtime_stopped_error();
+    backend_->retry({run->id, run});
+}
+
+TASKKIT_DECL auto executor::replay(const std::shared_ptr<run_state>& run) -> std::shared_ptr<run_state> {
+    auto copy = run->task->clone_run(*run);
+    trigger_options options;
+    const auto tags = run->tags();
+    options.tags.assign(tags.begin(), tags.end());
+    options.machine = run->machine_spec;
+    options.max_attempts = run->max_attempts;
+    if (run->max_duration.count() > 0) options.max_duration = run->max_duration;
+    return submit(copy, run->task, options);
+}
+
+TASKKIT_DECL auto executor::reschedule(const std::shared_ptr<run_state>& run, const run_delay& delay) -> void {
+    if (delay.negative()) throw options_error("reschedule: the delay must not be negative");
+    backend_->reschedule({run->id, run}, delay.due(clock_->now()));
+}
+
+// ------------------------------------------------------------------------------------ waiting
+
+TASKKIT_DECL auto executor::wait(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
+                                 std::optional<std::chrono::steady_clock::time_point> deadline) -> bool {
+    auto satisfied = [&] { return count_ended(runs, mode); };
+    if (satisfied()) return true;
+    if (current_frame && current_frame->core == this) return wait_inside_run(runs, mode, deadline);
+    if (manual_) return drive_until(satisfied, deadline);
+    return block_until(runs, mode, deadline, nullptr);
+}
+
+TASKKIT_DECL auto executor::drive_until(const std::function<bool()>& done,
+                                        std::optional<std::chrono::steady_clock::time_point> deadline,
+                                        bool until_idle) -> bool {
+    for (;;) {
+        if (done()) return true;
+        if (deadline && std::chrono::steady_clock::now() >= *deadline) return false;
+        timers_.fire_due();
+        if (run_one_job()) continue;
+        if (auto claimed = backend_->claim()) {
+            {
+                std::lock_guard lock(mutex_);
+                ++executing_;
+            }
+            (void)execute(std::move(*claimed), false);
+            finished_executing();
+            continue;
+        }
+        if (done()) return true;
+        const auto next = timers_.next_deadline();
+        if (!next) return done();                                    // nothing is left that could make progress
+        if (until_idle && timers_.foreground() == 0) return done();  // only recurring timers are left
+        if (auto* virtual_time = dynamic_cast<virtual_clock*>(clock_.get())) {
+            // A timed wait measures real time: it runs what is runnable now and never moves the
+            // virtual clock (in which nothing would happen before its deadline anyway).
+            if (deadline) return done();
+            virtual_time->set(*next);
+        } else {
+            auto pause = std::min<clock::duration>(*next - clock_->now(), std::chrono::hours(24));
+            if (deadline) pause = std::min<clock::duration>(pause, *deadline - std::chrono::steady_clock::now());
+            if (pause > clock::duration::zero()) std::this_thread::sleep_for(pause);
+        }
+    }
+}
+
+TASKKIT_DECL auto executor::run_ready() -> void {
+    for (;;) {
+        timers_.fire_due();
+        if (run_one_job()) continue;
+        auto claimed = backend_->claim();
+        if (!claimed) return;
+        {
+            std::lock_guard lock(mutex_);
+            ++executing_;
+        }
+        (void)execute(std::move(*claimed), false);
+        finished_executing();
+    }
+}
+
+TASKKIT_DECL auto executor::sleep_until(run_state& run, time_point at) -> bool {
+    if (!current_frame || current_frame->run.get() != &run || current_frame->core != this)
+        throw state_error("ctx.wait_for / ctx.wait_until must be called from the run's own thread");
+    if (clock_->now() >= at) return !run.stop.stop_requested();
+    // The wait is a wait on a marker that the timer ends: the same path as waiting on a child.
+    auto marker = std::make_shared<alarm_state>();
+    timers_.schedule(at, [weak = std::weak_ptr<run_state>(marker)] {
+        if (auto m = weak.lock()) ring(*m);
+    });
+    wait_inside_run({marker}, wait_mode::all, std::nullopt);
+    return marker->ended.load(std::memory_order_acquire) && !run.stop.stop_requested();
+}
+
+// ------------------------------------------------------------------------------------ subscriptions
+
+TASKKIT_DECL auto executor::subscribe(std::function<void(const status_event&)> callback,
+                                      std::function<bool(const run_state&, run_status)> filter)
+    -> std::shared_ptr<subscriber> {
+    auto sub = std::make_shared<subscriber>();
+    sub->callback = std::move(callback);
+    sub->filter = std::move(filter);
+    std::unique_lock lock(subscribers_mutex_);
+    subscribers_.push_back(sub);
+    subscriber_count_.store(subscribers_.size(), std::memory_order_release);
+    return sub;
+}
+
+TASKKIT_DECL auto executor::unsubscribe(const std::shared_ptr<subscriber>& sub) -> void {
+    {
+        std::lock_guard calling(sub->mutex);
+        sub->active = false;
+    }
+    std::unique_lock lock(subscribers_mutex_);
+    std::erase(subscribers_, sub);
+    subscriber_count_.store(subscribers_.size(), std::memory_order_release);
+}
+
+TASKKIT_DECL auto executor::notify_subscribers(const run_state& run, run_status status, int attempt) -> void {
+    if (subscriber_count_.load(std::memory_order_acquire) == 0) return;
+    std::vector<std::shared_ptr<subscriber>> subs;
+    {
+        std::shared_lock lock(subscribers_mutex_);
+        subs = subscribers_;
+    }
+    const status_event event{run.id, run.task_id, status, attempt};
+    for (auto& sub : subs) {
+        if (sub->filter && !sub->filter(run, status)) continue;
+        std::lock_guard calling(sub->mutex);
+        if (!sub->active) continue;
+        try {
+            sub->callback(event);
+        } catch (...) {  // a subscriber's exception must not escape into a worker
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------ shutdown
+
+TASKKIT_DECL auto executor::interrupt(run_state& run) -> void {
+    std::stop_source stop;
+    {
+        std::lock_guard lock(run.mutex);
+        if ((run.status != run_status::executing && run.status != run_status::waiting) || run.cancel_requested)
+            return;
+        run.cancel_requested = true;
+        stop = run.stop;
+    }
+    stop.request_stop();
+}
+
+TASKKIT_DECL auto executor::shutdown() -> void {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;
+        stopping_ = true;
+        update_chain_break_locked();
+    }
+    registry_->runtime_stopping(*this);  // the registry's extensions stop their timers
+    // No run starts from now on; a backend whose runs end with the process cancels the ones that
+    // have not started (a run a worker started meanwhile ends by its own outcome).
+    backend_->shutdown();
+    // Runs of this process that execute or wait, by status: waits end at once (each returns that
+    // it was interrupted, and the run's stop token is requested); executing runs get the grace period.
+    const auto in_flight = [this](std::vector<run_status> statuses) {
+        std::vector<std::shared_ptr<run_state>> found;
+        run_filter filter;
+        filter.statuses = std::move(statuses);
+        filter.limit = std::numeric_limits<std::size_t>::max();
+        for (const auto& record : backend_->list(filter).runs)
+            if (auto local = backend_->local(record.id)) found.push_back(std::static_pointer_cast<run_state>(local));
+        return found;
+    };
+    for (const auto& run : in_flight({run_status::waiting})) interrupt(*run);
+    if (manual_) {
+        drive_until([this] {
+            std::lock_guard lock(mutex_);
+            return jobs_.empty() && executing_ == 0;
+        });
+    } else {
+        std::unique_lock lock(mutex_);
+        const auto drained = [this] { return executing_ == 0 && jobs_.empty(); };
+        const auto grace_over = deadline_after(shutdown_grace_);
+        if (grace_over && !drained_cv_.wait_until(lock, *grace_over, drained)) {
+            // The grace period is over: executing runs have their stop tokens requested.
+            lock.unlock();
+            for (const auto& run : in_flight({run_status::executing, run_status::waiting})) interrupt(*run);
+            lock.lock();
+        }
+        drained_cv_.wait(lock, drained);
+    }
+    std::vector<std::thread> threads;
+    {
+        std::lock_guard lock(mutex_);
+        exiting_ = true;
+        update_chain_break_locked();
+        threads.swap(threads_);
+    }
+    work_cv_.notify_all();
+    park_cv_.notify_all();
+    for (auto& t : threads) t.join();
+    timers_.stop();
+    backend_->detach();
+}
+
+// ------------------------------------------------------------------------------------ the pool
+
+TASKKIT_DECL auto executor::post(std::function<void()> job) -> void {
+    {
+        std::lock_guard lock(mutex_);
+        jobs_.push_back(std::move(job));
+        update_chain_break_locked();  // a worker between two runs serves it
+    }
+    work_available();
+}
+
+TASKKIT_DECL auto executor::run_one_job() -> bool {
+    std::function<void()> job;
+    {
+        std::lock_guard lock(mutex_);
+        if (jobs_.empty()) return false;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+        update_chain_break_locked();
+    }
+    job();
+    job = nullptr;
+    std::lock_guard lock(mutex_);
+    if (stopping_ && jobs_.empty()) drained_cv_.notify_all();
+    return true;
+}
+
+TASKKIT_DECL auto executor::spawn_worker_locked() -> void {
+    ++active_;
+    threads_.emplace_back([this] { worker_main(); });
+}
+
+TASKKIT_DECL auto executor::block_begin_locked() -> void {
+    --active_;
+    update_chain_break_locked();
+    if (exiting_ || active_ >= target_) return;
+    if (parked_ > wake_tokens_) {
+        ++wake_tokens_;
+        ++active_;
+        park_cv_.notify_one();
+    } else {
+        spawn_worker_locked();
+    }
+}
+
+TASKKIT_DECL auto executor::finished_executing() -> void {
+    std::lock_guard lock(mutex_);
+    --executing_;
+    if (stopping_ && executing_ == 0) drained_cv_.notify_all();
+}
+
+TASKKIT_DECL auto executor::worker_main() -> void {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        if (exiting_) return;
+        if (active_ > target_) {
+            --active_;
+            update_chain_break_locked();
+            ++parked_;
+            park_cv_.wait(lock, [this] { return wake_tokens_ > 0 || exiting_; });
+            --parked_;
+            if (exiting_) return;
+            --wake_tokens_;
+            update_chain_break_locked();
+            continue;
+        }
+        if (!jobs_.empty()) {
+            lock.unlock();
+            run_one_job();
+            lock.lock();
+            continue;
+        }
+        const auto epoch = work_epoch_.load(std::memory_order_seq_cst);
+        ++executing_;
+        lock.unlock();
+        // A worker goes from run to run without the pool's lock: each finish claims the next run
+        // in the same trip to the backend, until nothing is claimable or the pool needs the worker.
+        bool worked = false;
+        for (auto claimed = backend_->claim(); claimed;) {
+            worked = true;
+            claimed = execute(std::move(*claimed), true);
+        }
+        lock.lock();
+        --executing_;
+        if (stopping_ && executing_ == 0) drained_cv_.notify_all();
+        if (worked) continue;
+        // Nothing was claimable: announce this worker idle, then look at the epoch once more (see
+        // work_available), and sleep only when no work appeared meanwhile.
+        idle_.fetch_add(1, std::memory_order_seq_cst);
+        if (work_epoch_.load(std::memory_order_seq_cst) == epoch && jobs_.empty() && !exiting_) work_cv_.wait(lock);
+        idle_.fetch_sub(1, std::memory_order_relaxed);
+        if (woken_ > 0) --woken_;
+    }
+}
+
+// ------------------------------------------------------------------------------------ executing
+
+TASKKIT_DECL auto executor::make_context(const std::shared_ptr<run_state>& run, int attempt, time_point started,
+                                         std::stop_token stop) const -> run_context {
+    const auto& def = *run->task;
+    return run_context(run_info{run->id, run->parent_id(), run->tags(), run->created_at},
+                       attempt_info{attempt, started}, task_info{def.id, def.description},
+                       queue_info{run->queue_name, run->queue ? run->queue->limit : 0, run->concurrency_key()},
+                       run->machine_spec, std::move(stop),
+                       logger(logger::target{run.get(), &log_sink_, clock_.get(), max_log_entries_, attempt}),
+                       run.get(), const_cast<executor*>(this));
+}
+
+TASKKIT_DECL auto executor::make_env(const std::shared_ptr<run_state>& run, int in_budget) const -> attempt_env {
+    attempt_env env;
+    env.attempt_in_budget = in_budget;
+    env.first_attempt = in_budget == 1;
+    env.random = &random_;
+    env.time = clock_.get();
+    // Two pointers fit std::function's inline buffer: no allocation per attempt. The run
+    // outlives the attempt, which holds a shared_ptr to it.
+    env.hook_failed = [this, state = run.get()](std::string_view hook, error_info e) {
+        e.message = fmt::format("{} threw: {}", hook, e.message);
+        logger(logger::target{state, &log_sink_, clock_.get(), max_log_entries_, 0}).log(log_level::error, e.message);
+        std::lock_guard lock(state->mutex);
+        state->extras().hook_errors.push_back(std::move(e));
+    };
+    return env;
+}
+
+TASKKIT_DECL auto executor::execute(claimed_run claimed, bool claim_next) -> std::optional<claimed_run> {
+    if (!claimed.lease.run)
+        throw state_error("the backend handed over a run without its local object, which this runtime needs");
+    auto run = std::static_pointer_cast<run_state>(claimed.lease.run);
+    const int attempt = claimed.lease.attempt;
+    std::stop_token stop;
+    time_point started;
+    std::uint64_t generation = 0;
+    {
+        std::lock_guard lock(run->mutex);
+        stop = run->stop.get_token();
+        started = run->attempts.empty() ? clock_->now() : run->attempts.back().started_at;
+        generation = run->generation;
+    }
+    if (run->max_duration.count() > 0) {
+        timers_.schedule(
+            saturating_add(started, run->max_duration),
+            run_timer{
+                .run = run, .generation = generation, .attempt = attempt, .what = run_timer::kind::max_duration_over});
+    }
+
+    exec_frame frame{this, run, current_frame, current_frame ? current_frame->depth + 1 : 0, &claimed.lease};
+    current_frame = &frame;
+    auto ctx = make_context(run, attempt, started, stop);
+    const attempt_result result = run->task->execute_attempt(*run, ctx, make_env(run, claimed.attempt_in_budget));
+    current_frame = frame.previous;
+
+    attempt_outcome outcome;
+    outcome.status = result.next;
+    outcome.error = result.error;
+    if (result.retry_delay) outcome.retry_at = saturating_add(clock_->now(), *result.retry_delay);
+    outcome.interrupted = stopping_.load() && result.next == run_status::canceled;
+    if (!backend_->traits().keeps_local_runs && result.next == run_status::completed) {
+        std::lock_guard lock(run->mutex);
+        outcome.output = run->output_json_locked();
+    }
+    return backend_->finish(claimed.lease, outcome, claim_next && !chain_break_.load(std::memory_order_relaxed));
+}
+
+TASKKIT_DECL auto executor::run_terminal_hooks(const std::shared_ptr<run_state>& run, const error_info& error)
+    -> void {
+    int attempt = 0;
+    int in_budget = 1;
+    std::stop_token stop;
+    {
+        std::lock_guard lock(run->mutex);
+        attempt = run->attempts_started;
+        in_budget = attempt - run->budget_start;
+        stop = run->stop.get_token();
+    }
+    exec_frame frame{this, run, current_frame, current_frame ? current_frame->depth + 1 : 0, nullptr};
+    current_frame = &frame;
+    auto ctx = make_context(run, attempt, clock_->now(), stop);
+    run->task->run_terminal_hooks(*run, ctx, error, make_env(run, in_budget));
+    current_frame = frame.previous;
+}
+
+TASKKIT_DECL auto executor::stop_overrunning(const run_timer& timer) -> void {
+    auto run = timer.run.lock();
+    if (!run) return;
+    std::stop_source stop_source;
+    {
+        std::lock_guard lock(run->mutex);
+        if ((run->status != run_status::executing && run->status != run_status::waiting) ||
+            run->generation != timer.generation || run->attempts_started != timer.attempt)
+            return;
+        run->timed_out = true;
+        stop_source = run->stop;
+    }
+    stop_source.request_stop();
+}
+
+// ------------------------------------------------------------------------------------ waits
+
+TASKKIT_DECL auto executor::count_ended(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode) -> bool {
+    std::size_t ended = 0;
+    for (const auto& run : runs)
+        if (run->ended.load(std::memory_order_acquire)) ++ended;
+    return mode == wait_mode::all ? ended == runs.size() : (ended > 0 || runs.empty());
+}
+
+TASKKIT_DECL auto executor::block_until(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
+                                        std::optional<std::chrono::steady_clock::time_point> deadline,
+                                        const std::stop_token* stop) -> bool {
+    if (!deadline && !stop && (mode == wait_mode::all || runs.size() == 1)) {
+        // Nothing can cut this wait short: wait on each run's `ended` flag (C++20 atomic
+        // wait), which registers nothing with the run.
+        for (const auto& run : runs) run->wait_terminal();
+        return true;
+    }
+    struct waiter {
+        std::mutex mutex;
+        std::condition_variable cv;
+        bool woken = false;
+    };
+    struct wake_waiter {
+        std::shared_ptr<waiter> w;
+        void operator()() const {
+            std::lock_guard lock(w->mutex);
+            w->woken = true;
+            w->cv.notify_all();
+        }
+    };
+    const wake_waiter wake{std::make_shared<waiter>()};
+    const auto& w = wake.w;
+    for (const auto& run : runs) {
+        std::lock_guard lock(run->mutex);
+        if (!is_terminal(run->status)) run->extras().finish_callbacks.push_back(wake);
+    }
+    // However the wait ends (a deadline, a stop, the first of several runs), the callbacks it
+    // left on runs still going are taken back: a loop of timed waits on a long run must not
+    // pile them up.
+    struct unregister {
+        const std::vector<std::shared_ptr<run_state>>& runs;
+        const std::shared_ptr<waiter>& w;
+        ~unregister() {
+            for (const auto& run : runs) {
+                std::lock_guard lock(run->mutex);
+                if (auto* extras = run->extras_if_any())
+                    std::erase_if(extras->finish_callbacks, [&](const std::function<void()>& callback) {
+                        const auto* mine = callback.target<wake_waiter>();
+                        return mine && mine->w == w;
+                    });
+            }
+        }
+    } const cleanup{runs, w};
+    std::optional<std::stop_callback<std::function<void()>>> on_stop;
+    if (stop) on_stop.emplace(*stop, std::function<void()>(wake));
+    std::unique_lock lock(w->mutex);
+    for (;;) {
+        if (count_ended(runs, mode)) return true;
+        if (stop && stop->stop_requested()) return false;
+        if (deadline) {
+            if (w->cv.wait_until(lock, *deadline) == std::cv_status::timeout) return count_ended(runs, mode);
+        } else {
+            w->cv.wait(lock);
+        }
+        w->woken = false;
+    }
+}
+
+TASKKIT_DECL auto executor::take_slot_back(const lease& held) -> void {
+    resume_ticket ticket;
+    {
+        std::lock_guard lock(mutex_);
+        tickets_[held.run.get()] = &ticket;
+    }
+    struct forget {
+        executor& self;
+        const local_run* run;
+        ~forget() {
+            std::lock_guard lock(self.mutex_);
+            self.tickets_.erase(run);
+        }
+    } const cleanup{*this, held.run.get()};
+    if (backend_->resume(held)) return;
+    if (manual_) {
+        drive_until([&] {
+            std::lock_guard lock(mutex_);
+            return ticket.granted;
+        });
+        return;
+    }
+    std::unique_lock lock(mutex_);
+    block_begin_locked();
+    ticket.cv.wait(lock, [&] { return ticket.granted; });
+    block_end_locked();
+}
+
+TASKKIT_DECL auto executor::wait_inside_run(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
+                                            std::optional<std::chrono::steady_clock::time_point> deadline) -> bool {
+    auto self_run = current_frame->run;
+    const lease* held = current_frame->held;
+    auto satisfied = [&] { return count_ended(runs, mode); };
+    // A wait that starts during shutdown returns at once, interrupted (shutdown wakes the others).
+    if (stopping_) interrupt(*self_run);
+    std::stop_token stop;
+    {
+        std::lock_guard lock(self_run->mutex);
+        stop = self_run->stop.get_token();
+    }
+    if (held) {
+        // A backend that keeps the local runs has them already; another one is told their ids.
+        std::vector<std::shared_ptr<local_run>> awaited;
+        if (!backend_->traits().keeps_local_runs) awaited.assign(runs.begin(), runs.end());
+        backend_->suspend(*held, wait_spec{awaited, mode == wait_mode::any, std::nullopt});
+    }
+    // Hand-off: an awaited run that can start now runs here, on this thread, when that cannot
+    // delay the answer: never for a timed wait (it could outlast the deadline), never for `any`
+    // while another candidate is unfinished (it could end first), and never deeper than
+    // max_inline_depth runs on one thread (past it, another worker takes the child).
+    const auto may_run_inline = [&] {
+        if (deadline || stop.stop_requested() || current_frame->depth >= max_inline_depth) return false;
+        if (mode == wait_mode::all) return true;
+        return std::count_if(runs.begin(), runs.end(), [](const std::shared_ptr<run_state>& run) {
+                   return !run->ended.load(std::memory_order_acquire);
+               }) == 1;
+    };
+    while (!satisfied() && may_run_inline()) {
+        std::optional<claimed_run> inline_run;
+        for (const auto& run : runs) {
+            if (!run->ended.load(std::memory_order_acquire) && run->runtime.lock().get() == this &&
+                (inline_run = backend_->claim(run)))
+                break;
+        }
+        if (!inline_run) break;
+        {
+            std::lock_guard lock(mutex_);
+            ++executing_;
+        }
+        (void)execute(std::move(*inline_run), false);
+        finished_executing();
+    }
+    bool ok = satisfied();
+    if (!ok) {
+        if (manual_) {
+            ok = drive_until([&] { return satisfied() || stop.stop_requested(); }, deadline) && satisfied();
+        } else {
+            {
+                std::lock_guard lock(mutex_);
+                block_begin_locked();
+            }
+            ok = block_until(runs, mode, deadline, &stop);
+            std::lock_guard lock(mutex_);
+            block_end_locked();
+        }
+    }
+    if (held) take_slot_back(*held);
+    return ok;
+}
+
+TASKKIT_DECL auto executor::make_id(std::string_view prefix, std::uint64_t n) const -> std::string {
+    return format_id(prefix, id_salt_, n);
+}
+
+}  // namespace taskkit::detail

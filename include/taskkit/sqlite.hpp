@@ -4,5 +4,6 @@
 /// <taskkit/taskkit.hpp> does not include it. See docs/durable-runs.md.
 #pragma once
 
+#include <taskkit/sqlite/sqlite_backend.hpp>
 #include <taskkit/sqlite/sqlite_error.hpp>
 #include <taskkit/sqlite/sqlite_options.hpp>

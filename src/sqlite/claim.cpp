@@ -211,16 +211,41 @@ UPDATE runs SET status = 'queued', queue_order = ?2, lease_owner = NULL, lease_t
     }
 }
 
-void store::wakeup_locked(std::optional<time_point>& wake) {
-    auto consider = [&](const char* sql) {
-        auto st = writer_->prepare(sql);
+void store::wakeup_locked(connection& conn, std::string_view owner, std::optional<time_point>& wake) {
+    auto consider = [&](const char* sql, bool with_owner) {
+        auto st = conn.prepare(sql);
+        if (with_owner) st.bind(1, owner);
         if (st.step() && !st.is_null(0)) earliest(wake, from_ns(st.int64(0)));
     };
-    consider("SELECT min(run_at) FROM runs INDEXED BY runs_due WHERE status IN ('delayed', 'retrying')");
+    consider("SELECT min(run_at) FROM runs INDEXED BY runs_due WHERE status IN ('delayed', 'retrying')", false);
     consider(
         "SELECT min(expires_at) FROM runs INDEXED BY runs_ttl WHERE expires_at IS NOT NULL AND status IN ('queued', 'delayed') AND "
-        "attempts_started = 0");
-    consider("SELECT min(lease_expires_at) FROM runs INDEXED BY runs_lease WHERE status IN ('executing', 'waiting')");
+        "attempts_started = 0",
+        false);
+    // The leases of other processes (the caller renews its own): when one lapses, its run is rescued.
+    consider(
+        "SELECT lease_expires_at FROM runs INDEXED BY runs_lease WHERE status IN ('executing', 'waiting') AND "
+        "lease_owner IS NOT ?1 ORDER BY lease_expires_at LIMIT 1",
+        true);
+}
+
+std::optional<time_point> store::next_wakeup(std::string_view owner) {
+    std::lock_guard lock(read_mutex_);
+    return reader_->read("reading when runs become due", [&] {
+        std::optional<time_point> wake;
+        wakeup_locked(*reader_, owner, wake);
+        return wake;
+    });
+}
+
+claim_result store::maintain(std::string_view owner, time_point now) {
+    std::lock_guard lock(write_mutex_);
+    return writer_->write("releasing due runs", [&] {
+        claim_result out;
+        maintain_locked(now, out);
+        wakeup_locked(*writer_, owner, out.next_wakeup);
+        return out;
+    });
 }
 
 // ------------------------------------------------------------------------------------ claiming
@@ -241,7 +266,7 @@ claim_result store::claim_locked(const claim_request& request) {
         if (!run) break;
         out.runs.push_back(std::move(*run));
     }
-    wakeup_locked(wake);
+    wakeup_locked(*writer_, request.owner, wake);
     out.next_wakeup = wake;
     const auto now_ns = to_ns(request.now);
     if (++claims_since_prune_ >= 256 || now_ns - last_prune_ns_ >= 10'000'000'000) prune_locked(request.now);

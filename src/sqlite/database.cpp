@@ -96,8 +96,10 @@ statement& statement::bind(int index, double value) {
 }
 
 statement& statement::bind(int index, std::string_view text) {
-    // SQLITE_TRANSIENT: SQLite copies the text, so a view of a temporary is safe.
-    if (const int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    // SQLITE_TRANSIENT: SQLite copies the text, so a view of a temporary is safe. A null pointer
+    // would bind NULL: an empty view (a default string_view has no data) binds ''.
+    const char* data = text.data() ? text.data() : "";
+    if (const int rc = sqlite3_bind_text64(stmt_, index, data, text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
         rc != SQLITE_OK)
         conn_->fail(rc, "binding a value");
     return *this;

@@ -112,7 +112,7 @@ struct claim_result {
     std::vector<claimed> runs;                ///< the claimed runs, in claim order
     std::vector<std::string> resumed;         ///< the caller's waiting runs granted their slot back
     std::vector<ended_run> ended;             ///< runs that ended by rescue or cancel and are owed hooks
-    std::optional<time_point> next_wakeup;    ///< when something may become claimable (due, ttl, lease, rate)
+    std::optional<time_point> next_wakeup;    ///< when something may become claimable (due, ttl, another owner's lease, rate)
     std::size_t released = 0;                 ///< delayed or retrying runs that became queued
     std::size_t expired = 0;                  ///< runs that expired (ttl)
     std::size_t rescued = 0;                  ///< runs whose lease expired, queued for a new attempt
@@ -243,6 +243,12 @@ public:
     /// rescues runs whose lease expired, grants the caller's waiting runs their slot back, then
     /// claims up to max_runs runs honouring every limit.
     claim_result claim(const claim_request& request);
+    /// Only the maintenance of a claim (due runs queued, ttl, lapsed leases rescued), in one
+    /// transaction: for a timer at a due time, while every worker may be busy.
+    claim_result maintain(std::string_view owner, time_point now);
+    /// When something may next become claimable for `owner`: a delayed or retrying run due, a ttl,
+    /// the lease of another owner lapsing (a caller renews its own). Reads only.
+    [[nodiscard]] std::optional<time_point> next_wakeup(std::string_view owner);
     /// Claims `run_id` itself when it is queued and may start now (a waiting run executing what
     /// it waits for); nothing otherwise.
     std::optional<claimed> claim_run(std::string_view run_id, std::string_view owner, time_point now, machine free);
@@ -320,7 +326,7 @@ private:
                                        std::optional<time_point>& next_wakeup);
     claimed start_locked(std::string_view run_id, std::string_view owner, time_point now);
     void record_start_locked(std::string_view queue, std::string_view key, time_point now);
-    void wakeup_locked(std::optional<time_point>& next_wakeup);
+    void wakeup_locked(connection& conn, std::string_view owner, std::optional<time_point>& next_wakeup);
     void cancel_locked(std::string_view run_id, time_point now, cancel_result& out);
     std::optional<run_record> find_locked(connection& conn, std::string_view run_id);
     std::optional<run_state_info> inspect_locked(connection& conn, std::string_view run_id);

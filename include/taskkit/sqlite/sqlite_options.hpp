@@ -40,6 +40,10 @@ struct sqlite_options {
     /// How long a claimed run's lease lasts unless its process renews it; a run whose lease
     /// expired gets a new attempt in another process.
     std::chrono::milliseconds lease_duration{30'000};
+    /// How often the backend looks for what other processes changed in the file (runs they
+    /// triggered, finished or canceled), to report it to this runtime's handles and subscribers and
+    /// to wake its workers. Changes this process makes are reported at once.
+    std::chrono::milliseconds poll_interval{50};
     /// The most recent log lines kept per run (older ones are dropped and counted).
     std::size_t max_logs_per_run = 1000;
     /// How long status events stay in the file for other processes to follow.

@@ -7,3 +7,10 @@ if(NOT TARGET taskkit::sqlite)
 endif()
 target_link_libraries(${target} PRIVATE taskkit::sqlite)
 target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+
+# The process the crash tests start and kill (tests/sqlite/helpers/crash_child.cpp).
+add_executable(test_sqlite_crash_child ${CMAKE_CURRENT_SOURCE_DIR}/sqlite/helpers/crash_child.cpp)
+target_link_libraries(test_sqlite_crash_child PRIVATE taskkit::sqlite)
+taskkit_project_target(test_sqlite_crash_child)
+add_dependencies(${target} test_sqlite_crash_child)
+target_compile_definitions(${target} PRIVATE "TASKKIT_SQLITE_CRASH_CHILD=\"$<TARGET_FILE:test_sqlite_crash_child>\"")

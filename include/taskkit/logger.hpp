@@ -15,10 +15,13 @@
 #include <nlohmann/json.hpp>
 
 #include <taskkit/clock.hpp>
-#include <taskkit/detail/run_state.hpp>
 #include <taskkit/run_record.hpp>
 
 namespace taskkit {
+
+namespace detail {
+struct run_state;
+}  // namespace detail
 
 /// Receives every log line of every run (after it is stored on the run record). Called from the
 /// thread that logged, so it must be thread-safe. An exception it throws is recorded on the run's

@@ -8,7 +8,12 @@
 #include <span>
 #include <stop_token>
 #include <string>
+#include <optional>
 #include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <nlohmann/json.hpp>
 
 #include <taskkit/detail/run_services.hpp>
 #include <taskkit/detail/time_math.hpp>
@@ -87,7 +92,43 @@ public:
     /// The runtime's current time (virtual in tests).
     [[nodiscard]] time_point now() const;
 
+    /// A memoized step: runs `fn` and stores its result under `key`, the first time; a later
+    /// attempt of the same run (after a failure, a crash or a rescue) returns the stored result
+    /// without running `fn` again. The result must convert to and from JSON (void is fine). A
+    /// throwing `fn` stores nothing. Keys are per run: give each step its own.
+    /// @code
+    /// auto receipt = ctx.step("charge-card", [&] { return payments.charge(order.card, order.total); });
+    /// @endcode
+    template <class F>
+    auto step(std::string_view key, F&& fn) -> std::invoke_result_t<F&> {
+        using result = std::invoke_result_t<F&>;
+        if (key.empty()) throw options_error("ctx.step: the key must not be empty");
+        if (auto stored = stored_step(key)) {
+            if constexpr (std::is_void_v<result>) {
+                return;
+            } else {
+                try {
+                    return stored->template get<result>();
+                } catch (const nlohmann::json::exception& e) {
+                    throw payload_error("ctx.step '" + std::string(key) +
+                                       "': the stored result does not convert to the step's type: " + e.what());
+                }
+            }
+        }
+        if constexpr (std::is_void_v<result>) {
+            fn();
+            store_step(key, nullptr);
+        } else {
+            result value = fn();
+            store_step(key, nlohmann::json(value));
+            return value;
+        }
+    }
+
 private:
+    [[nodiscard]] std::optional<nlohmann::json> stored_step(std::string_view key) const;
+    void store_step(std::string_view key, const nlohmann::json& result) const;
+
     run_info run_;
     attempt_info attempt_;
     task_info task_;

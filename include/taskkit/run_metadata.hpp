@@ -5,17 +5,19 @@
 #include <taskkit/detail/config.hpp>
 
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <type_traits>
 
 #include <nlohmann/json.hpp>
 
-#include <taskkit/detail/run_state.hpp>
 #include <taskkit/error.hpp>
 
 namespace taskkit {
+
+namespace detail {
+struct run_state;
+}  // namespace detail
 
 /// The metadata object of a run (a JSON object), from `ctx.metadata()`. Every change is
 /// atomic and visible to `rt.retrieve(id)` while the run executes.
@@ -37,19 +39,8 @@ public:
     /// something other than a number.
     template <class Number = std::int64_t>
     requires std::is_arithmetic_v<Number> run_metadata& increment(std::string_view key, Number by = 1) {
-        std::lock_guard lock(run_->mutex);
-        auto& slot = run_->extras().metadata[std::string(key)];
-        if (slot.is_null()) slot = 0;
-        if (!slot.is_number())
-            throw options_error("metadata '" + std::string(key) + "' is not a number: cannot increment");
-        if constexpr (std::is_integral_v<Number>) {
-            if (slot.is_number_integer()) {
-                slot = slot.get<std::int64_t>() + static_cast<std::int64_t>(by);
-                return *this;
-            }
-        }
-        slot = slot.get<double>() + static_cast<double>(by);
-        return *this;
+        if constexpr (std::is_integral_v<Number>) return add_integer(key, static_cast<std::int64_t>(by));
+        else return add_real(key, static_cast<double>(by));
     }
 
     /// Subtracts `by` from the number at `key`.
@@ -68,6 +59,11 @@ public:
     [[nodiscard]] nlohmann::json get(std::string_view key) const;
 
 private:
+    run_metadata& add_integer(std::string_view key, std::int64_t by);
+    run_metadata& add_real(std::string_view key, double by);
+    /// Tells a backend that stores metadata itself (a database) of the change.
+    void changed() const;
+
     detail::run_state* run_;
 };
 

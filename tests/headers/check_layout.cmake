@@ -18,9 +18,7 @@
 # seam (run records and values at the engine's boundary instead of detail::run_state) will empty
 # it; a header that stops including run_state.hpp must leave the list, and none may join it.
 set(run_state_allowlist
-  taskkit/logger.hpp
-  taskkit/run_handle.hpp
-  taskkit/run_metadata.hpp)
+  taskkit/run_handle.hpp)
 set(reserved_integration_folders http sqlite postgres)
 
 cmake_minimum_required(VERSION 3.21)

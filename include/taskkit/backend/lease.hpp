@@ -4,6 +4,7 @@
 
 #include <taskkit/detail/config.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -36,6 +37,10 @@ struct claimed_run {
     /// The run, when the backend keeps no in-process object for it (`lease.run` is null): the
     /// runtime makes one from the record and puts it in the lease before executing.
     std::optional<run_record> record;
+    /// With `record`: the run's attempt budget and per-attempt limit as it was triggered (0: the
+    /// task's own).
+    int max_attempts = 0;
+    std::chrono::milliseconds max_duration{0};
 };
 
 /// How an attempt ended, as the runtime tells backend::finish.

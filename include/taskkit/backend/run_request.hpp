@@ -13,17 +13,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <taskkit/backend/local_run.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/run_record.hpp>
 
 namespace taskkit {
-
-/// The runtime's in-process object for one run: its typed payload and output, the flag its
-/// waiters wait on, its stop source, its logs and metadata while it executes here. Opaque to a
-/// backend. A backend that lives in the process (the memory backend) keeps it as its record of the
-/// run and hands it back with claims, so a typed payload never becomes JSON; a database ignores
-/// it, stores the run's values and sends records back.
-class local_run;
 
 /// A run to create, every option of its trigger resolved to a value: what a trigger, a batch
 /// item, a replay or a schedule's fire hands to backend::create. The views are valid during the

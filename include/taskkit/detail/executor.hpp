@@ -73,12 +73,17 @@ public:
     TASKKIT_DECL void unsubscribe(const std::shared_ptr<subscriber>& sub) override;
     TASKKIT_DECL void shutdown() override;
     [[nodiscard]] TASKKIT_DECL taskkit::backend& runs() const noexcept override;
+    [[nodiscard]] TASKKIT_DECL std::shared_ptr<run_state> local(std::string_view run_id) override;
 
     // ---------------------------------------------------------------- run_services
 
     /// A wait inside a run, on the runtime's clock. The run gives up its slot and machine, wakes
     /// at `at` (or early when canceled, timed out, or the runtime shuts down), then takes them back.
     TASKKIT_DECL bool sleep_until(run_state& run, time_point at) override;
+    [[nodiscard]] TASKKIT_DECL std::optional<nlohmann::json> step_result(run_state& run, std::string_view key) override;
+    TASKKIT_DECL void save_step(run_state& run, std::string_view key, const nlohmann::json& result) override;
+    TASKKIT_DECL void logged(run_state& run, const log_entry& entry) override;
+    TASKKIT_DECL void metadata_changed(run_state& run) override;
 
     // ---------------------------------------------------------------- backend_host
 
@@ -166,6 +171,34 @@ private:
 
     /// Takes the waiting run's slot back through the backend, blocking (or driving) until granted.
     void take_slot_back(const lease& held);
+
+    // ---------------------------------------------------------------- runs of a database
+    // A backend that keeps no objects of its own (backend_traits::keeps_local_runs false) hands
+    // over records: the executor makes the runs' objects itself — for runs it triggers, claims, or
+    // is asked for by id — and keeps each up to date from the backend's status events while
+    // anyone holds it (a handle here follows a run that another process executes).
+
+    /// The object this runtime holds for the run, if any.
+    std::shared_ptr<run_state> followed(std::string_view run_id);
+    /// Follows a run this runtime made (a trigger).
+    void follow(const std::shared_ptr<run_state>& run);
+    void unfollow(std::string_view run_id);
+    /// The followed object for the record's run, or a new one made from the record. Throws
+    /// unknown_task_error or payload_error when this process cannot make it.
+    std::shared_ptr<run_state> mirror_of(const run_record& record);
+    /// Copies the record's changing fields onto the run; a run that ended now wakes its waiters.
+    static void apply_record(run_state& run, const run_record& record);
+    /// A status event of a run the backend keeps no object for.
+    void mirror_changed(const run_event& event);
+    /// A claimed run's object, its attempt started on it (status, attempt, stop source).
+    std::shared_ptr<run_state> start_mirrored(claimed_run& claimed);
+
+    bool keeps_local_ = true;  // backend_->traits().keeps_local_runs
+    bool durable_ = false;     // backend_->traits().durable
+    std::mutex mirrors_mutex_;
+    std::unordered_map<std::string, std::weak_ptr<run_state>> mirrors_;
+    std::size_t mirrors_swept_at_ = 64;
+    std::vector<std::shared_ptr<run_state>> claimed_here_;  // mirrored runs executing on this runtime's threads
 
     // ---------------------------------------------------------------- state
 

@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <taskkit/backend/local_run.hpp>
 #include <taskkit/detail/end_flag.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/retry.hpp>
@@ -29,25 +30,10 @@
 #include <taskkit/run_record.hpp>
 #include <taskkit/run_status.hpp>
 
-namespace taskkit {
-
-/// The runtime's in-process object for a run (opaque to backends: see backend/run_request.hpp).
-/// detail::run_state is the only kind there is.
-class local_run {
-public:
-    local_run(const local_run&) = delete;
-    local_run& operator=(const local_run&) = delete;
-    virtual ~local_run() = default;
-
-protected:
-    local_run() = default;
-};
-
-}  // namespace taskkit
-
 namespace taskkit::detail {
 
 class runtime_core;
+class run_services;
 struct task_definition_base;
 struct queue_state;
 struct key_state;
@@ -116,9 +102,13 @@ struct run_state : local_run {
     TASKKIT_DECL ~run_state() override;
 
     std::string id;
+    [[nodiscard]] std::string_view run_id() const noexcept override { return id; }
     std::shared_ptr<const task_definition_base> task;
     std::string_view task_id;  ///< points into *task, which this run keeps alive
     std::weak_ptr<runtime_core> runtime;
+    /// Set when the runtime's backend stores logs and metadata itself (a database): told of each
+    /// line and each metadata change. Null for the memory backend, whose record is this object.
+    run_services* recorder = nullptr;
     queue_state* queue = nullptr;   ///< owned by the runtime; valid while the runtime lives
     std::string_view queue_name;    ///< into *task, or into the extras' queue_override
     key_state* key = nullptr;       ///< the key's copy of the queue (scheduler lock)
@@ -171,6 +161,9 @@ struct run_state : local_run {
     [[nodiscard]] virtual nlohmann::json output_json_locked() const = 0;
     /// Drops the output of an earlier cycle; call with `mutex` held.
     virtual void reset_output_locked() = 0;
+    /// Sets the output from a backend's record (a run another process or attempt completed); call
+    /// with `mutex` held. False when the JSON does not convert to the task's result type.
+    virtual bool set_output_json_locked(const nlohmann::json& output) = 0;
 
     /// A consistent copy of the record.
     [[nodiscard]] run_record snapshot() const;
@@ -199,12 +192,22 @@ struct typed_output_state : run_state {
         return output ? nlohmann::json(*output) : nlohmann::json(nullptr);
     }
     void reset_output_locked() override { output.reset(); }
+    bool set_output_json_locked(const nlohmann::json& j) override {
+        try {
+            output = j.template get<R>();
+            return true;
+        } catch (const std::exception&) {
+            output.reset();
+            return false;
+        }
+    }
 };
 
 template <>
 struct typed_output_state<void> : run_state {
     [[nodiscard]] nlohmann::json output_json_locked() const override { return nullptr; }
     void reset_output_locked() override {}
+    bool set_output_json_locked(const nlohmann::json&) override { return true; }
 };
 
 /// A run of a task with payload type P and result type R: the payload and output live here,

@@ -38,6 +38,7 @@ struct exec_frame {
     exec_frame* previous = nullptr;
     int depth = 0;                 ///< runs executing beneath this one on the thread (inline children)
     const lease* held = nullptr;  ///< the attempt's lease (null for hooks run outside an attempt)
+    int children_triggered = 0;   ///< runs this attempt triggered so far (their position, for derived keys)
 };
 inline thread_local exec_frame* current_frame = nullptr;
 
@@ -45,6 +46,7 @@ inline thread_local exec_frame* current_frame = nullptr;
 struct alarm_state final : run_state {
     [[nodiscard]] nlohmann::json payload_json() const override { return nullptr; }
     [[nodiscard]] nlohmann::json output_json_locked() const override { return nullptr; }
+    bool set_output_json_locked(const nlohmann::json&) override { return true; }
     void reset_output_locked() override {}
 };
 
@@ -86,6 +88,11 @@ public:
     [[nodiscard]] registry& tasks() const noexcept { return *registry_; }
     /// The backend the runs live in.
     [[nodiscard]] virtual taskkit::backend& runs() const noexcept = 0;
+
+    /// The run's object in this process: the backend's own (memory backend), or one this runtime
+    /// makes from the backend's record and keeps up to date while it is held (a database's run,
+    /// wherever it executes). Null for an unknown id.
+    [[nodiscard]] virtual std::shared_ptr<run_state> local(std::string_view run_id) = 0;
     [[nodiscard]] const machine& capacity() const noexcept { return capacity_; }
 
     /// Threads the pool has started so far (workers plus spares started for blocked waits).

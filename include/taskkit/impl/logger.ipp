@@ -6,6 +6,8 @@
 #include <taskkit/logger.hpp>
 
 #include <taskkit/detail/exception_info.hpp>
+#include <taskkit/detail/run_services.hpp>
+#include <taskkit/detail/run_state.hpp>
 
 namespace taskkit {
 
@@ -52,6 +54,7 @@ TASKKIT_DECL auto logger::log(log_level level, std::string message, const nlohma
             }
         }
     }
+    if (auto* run = target_.run; run && run->recorder) run->recorder->logged(*run, entry);
     if (!target_.sink || !*target_.sink) return;
     // The sink is the user's: like a hook, its exception is recorded on the run and goes no further.
     try {

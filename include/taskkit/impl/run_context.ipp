@@ -25,6 +25,15 @@ TASKKIT_DECL auto run_context::metadata() const -> run_metadata {
     return run_metadata(state_);
 }
 
+TASKKIT_DECL auto run_context::stored_step(std::string_view key) const -> std::optional<nlohmann::json> {
+    if (!state_ || !services_) return std::nullopt;  // run_inline: no backend, every step runs
+    return services_->step_result(*state_, key);
+}
+
+TASKKIT_DECL auto run_context::store_step(std::string_view key, const nlohmann::json& result) const -> void {
+    if (state_ && services_) services_->save_step(*state_, key, result);
+}
+
 TASKKIT_DECL auto run_context::wait_until(time_point at) -> bool {
     if (!services_ || !state_) throw state_error("this run_context belongs to no runtime: cannot wait");
     return services_->sleep_until(*state_, at);

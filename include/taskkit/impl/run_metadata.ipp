@@ -5,7 +5,11 @@
 
 #include <taskkit/run_metadata.hpp>
 
+#include <mutex>
+
 #include <taskkit/detail/json_depth.hpp>
+#include <taskkit/detail/run_services.hpp>
+#include <taskkit/detail/run_state.hpp>
 
 namespace taskkit {
 
@@ -23,25 +27,66 @@ TASKKIT_DECL run_metadata::run_metadata(detail::run_state* run) : run_(run) {}
 
 TASKKIT_DECL auto run_metadata::set(std::string_view key, nlohmann::json value) -> run_metadata& {
     detail::check_metadata_depth(key, value, 1);
-    std::lock_guard lock(run_->mutex);
-    run_->extras().metadata[std::string(key)] = std::move(value);
+    {
+        std::lock_guard lock(run_->mutex);
+        run_->extras().metadata[std::string(key)] = std::move(value);
+    }
+    changed();
+    return *this;
+}
+
+TASKKIT_DECL auto run_metadata::changed() const -> void {
+    if (run_->recorder) run_->recorder->metadata_changed(*run_);
+}
+
+TASKKIT_DECL auto run_metadata::add_integer(std::string_view key, std::int64_t by) -> run_metadata& {
+    {
+        std::lock_guard lock(run_->mutex);
+        auto& slot = run_->extras().metadata[std::string(key)];
+        if (slot.is_null()) slot = 0;
+        if (!slot.is_number())
+            throw options_error("metadata '" + std::string(key) + "' is not a number: cannot increment");
+        if (slot.is_number_integer()) slot = slot.get<std::int64_t>() + by;
+        else slot = slot.get<double>() + static_cast<double>(by);
+    }
+    changed();
+    return *this;
+}
+
+TASKKIT_DECL auto run_metadata::add_real(std::string_view key, double by) -> run_metadata& {
+    {
+        std::lock_guard lock(run_->mutex);
+        auto& slot = run_->extras().metadata[std::string(key)];
+        if (slot.is_null()) slot = 0;
+        if (!slot.is_number())
+            throw options_error("metadata '" + std::string(key) + "' is not a number: cannot increment");
+        slot = slot.get<double>() + by;
+    }
+    changed();
     return *this;
 }
 
 TASKKIT_DECL auto run_metadata::append(std::string_view key, nlohmann::json value) -> run_metadata& {
     detail::check_metadata_depth(key, value, 2);
-    std::lock_guard lock(run_->mutex);
-    auto& slot = run_->extras().metadata[std::string(key)];
-    if (slot.is_null()) slot = nlohmann::json(nlohmann::json::value_t::array);
-    if (!slot.is_array()) throw options_error("metadata '" + std::string(key) + "' is not an array: cannot append");
-    slot.push_back(std::move(value));
+    {
+        std::lock_guard lock(run_->mutex);
+        auto& slot = run_->extras().metadata[std::string(key)];
+        if (slot.is_null()) slot = nlohmann::json(nlohmann::json::value_t::array);
+        if (!slot.is_array())
+            throw options_error("metadata '" + std::string(key) + "' is not an array: cannot append");
+        slot.push_back(std::move(value));
+    }
+    changed();
     return *this;
 }
 
 TASKKIT_DECL auto run_metadata::remove(std::string_view key) -> run_metadata& {
-    std::lock_guard lock(run_->mutex);
-    if (auto* extras = run_->extras_if_any(); extras && extras->metadata.is_object())
-        extras->metadata.erase(std::string(key));
+    {
+        std::lock_guard lock(run_->mutex);
+        if (auto* extras = run_->extras_if_any(); extras && extras->metadata.is_object())
+            extras->metadata.erase(std::string(key));
+    }
+    changed();
     return *this;
 }
 

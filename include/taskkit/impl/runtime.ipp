@@ -32,8 +32,7 @@ TASKKIT_DECL auto runtime::retrieve(std::string_view run_id) const -> std::optio
 }
 
 TASKKIT_DECL auto runtime::handle(std::string_view run_id) const -> std::optional<run_handle<nlohmann::json>> {
-    if (auto run = core_->runs().local(run_id))
-        return run_handle<nlohmann::json>(std::static_pointer_cast<detail::run_state>(std::move(run)));
+    if (auto run = core_->local(run_id)) return run_handle<nlohmann::json>(std::move(run));
     return std::nullopt;
 }
 
@@ -74,9 +73,9 @@ TASKKIT_DECL auto runtime::run_until_idle() -> void {
 }
 
 TASKKIT_DECL auto runtime::find_or_throw(std::string_view run_id) const -> std::shared_ptr<detail::run_state> {
-    auto run = core_->runs().local(run_id);
+    auto run = core_->local(run_id);
     if (!run) throw state_error("no run with id '" + std::string(run_id) + "' is held by this runtime's backend");
-    return std::static_pointer_cast<detail::run_state>(std::move(run));
+    return run;
 }
 
 }  // namespace taskkit

@@ -107,6 +107,9 @@ TASKKIT_DECL executor::executor(runtime_options options)
 TASKKIT_DECL executor::~executor() { shutdown(); }
 
 TASKKIT_DECL auto executor::start() -> void {
+    const auto traits = backend_->traits();
+    keeps_local_ = traits.keeps_local_runs;
+    durable_ = traits.durable;
     backend_->attach(*this);
     if (!manual_) {
         timers_.start_thread();
@@ -126,6 +129,187 @@ TASKKIT_DECL auto executor::thread_count() const -> std::size_t {
 }
 
 TASKKIT_DECL auto executor::runs() const noexcept -> taskkit::backend& { return *backend_; }
+
+TASKKIT_DECL auto executor::local(std::string_view run_id) -> std::shared_ptr<run_state> {
+    if (keeps_local_) return std::static_pointer_cast<run_state>(backend_->local(run_id));
+    if (auto run = followed(run_id)) return run;
+    auto record = backend_->find(run_id);
+    if (!record) return nullptr;
+    return mirror_of(*record);
+}
+
+// ------------------------------------------------------------------------------------ runs of a database
+
+TASKKIT_DECL auto executor::followed(std::string_view run_id) -> std::shared_ptr<run_state> {
+    std::lock_guard lock(mirrors_mutex_);
+    auto it = mirrors_.find(std::string(run_id));
+    return it == mirrors_.end() ? nullptr : it->second.lock();
+}
+
+TASKKIT_DECL auto executor::follow(const std::shared_ptr<run_state>& run) -> void {
+    std::lock_guard lock(mirrors_mutex_);
+    mirrors_[run->id] = run;
+    if (mirrors_.size() >= mirrors_swept_at_) {  // forget the runs nobody holds any more
+        std::erase_if(mirrors_, [](const auto& entry) { return entry.second.expired(); });
+        mirrors_swept_at_ = std::max<std::size_t>(64, mirrors_.size() * 2);
+    }
+}
+
+TASKKIT_DECL auto executor::unfollow(std::string_view run_id) -> void {
+    std::lock_guard lock(mirrors_mutex_);
+    mirrors_.erase(std::string(run_id));
+}
+
+TASKKIT_DECL auto executor::mirror_of(const run_record& record) -> std::shared_ptr<run_state> {
+    if (auto run = followed(record.id)) return run;
+    auto def = registry_->at(record.task_id);
+    auto run = def->make_run_from_json(record.payload);
+    // Not published yet: the fixed fields are written without the lock.
+    run->id = record.id;
+    run->task = def;
+    run->task_id = def->id;
+    run->runtime = weak_from_this();
+    run->recorder = this;
+    if (record.queue.empty() || record.queue == def->queue.name) {
+        run->queue_name = def->queue.name;
+    } else {
+        auto& extras = run->extras();
+        extras.queue_override = record.queue;
+        run->queue_name = extras.queue_override;
+    }
+    run->machine_spec = record.machine_spec;
+    run->max_attempts = def->retry.max_attempts;
+    run->max_duration = def->max_duration.value_or(std::chrono::milliseconds(0));
+    run->priority = record.priority;
+    run->created_at = record.created_at;
+    run->rank = record.created_at - std::chrono::seconds(record.priority);
+    if (!record.tags.empty()) run->extras().tags = record.tags;
+    if (!record.concurrency_key.empty()) run->extras().concurrency_key = record.concurrency_key;
+    if (!record.idempotency_key.empty()) run->extras().idempotency_key = record.idempotency_key;
+    if (!record.parent_id.empty()) run->extras().parent_id = record.parent_id;
+    if (!record.batch_id.empty()) run->extras().batch_id = record.batch_id;
+    apply_record(*run, record);
+    std::lock_guard lock(mirrors_mutex_);
+    auto& slot = mirrors_[run->id];
+    if (auto earlier = slot.lock()) return earlier;  // another thread made it first
+    slot = run;
+    return run;
+}
+
+TASKKIT_DECL auto executor::apply_record(run_state& run, const run_record& record) -> void {
+    std::vector<std::function<void()>> callbacks;
+    bool ended_now = false;
+    {
+        std::lock_guard lock(run.mutex);
+        const bool was_ended = run.ended.load(std::memory_order_acquire);
+        run.status = record.status;
+        run.attempts = record.attempts;
+        if (!record.attempts.empty()) run.attempts_started = std::max(run.attempts_started, record.attempts.back().number);
+        if (record.started_at) run.started_at = *record.started_at;
+        if (record.finished_at) run.finished_at = *record.finished_at;
+        else run.finished_at.reset();
+        if (record.run_at) run.run_at = *record.run_at;
+        else run.run_at.reset();
+        if (record.error) run.extras().error = record.error;
+        else if (auto* extras = run.extras_if_any()) extras->error.reset();
+        if (record.metadata.is_object() && !record.metadata.empty()) run.extras().metadata = record.metadata;
+        if (!record.hook_errors.empty()) run.extras().hook_errors = record.hook_errors;
+        if (is_terminal(record.status)) {
+            if (!record.logs.empty() || record.dropped_logs > 0) {
+                auto& extras = run.extras();
+                extras.logs = record.logs;
+                extras.oldest_log = 0;
+                extras.dropped_logs = record.dropped_logs;
+            }
+            if (record.status == run_status::completed && !run.set_output_json_locked(record.output))
+                run.extras().error = error_info{"taskkit::payload_error",
+                                                "the stored output does not convert to the task's result type"};
+            if (!was_ended) {
+                run.ended.store(true, std::memory_order_release);
+                if (auto* extras = run.extras_if_any()) callbacks.swap(extras->finish_callbacks);
+                ended_now = true;
+            }
+        } else if (was_ended) {  // queued again (retry)
+            run.reset_output_locked();
+            run.ended.store(false);
+            run.generation.fetch_add(1);
+        }
+    }
+    if (ended_now) {
+        run.ended.notify_all();
+        for (auto& callback : callbacks) callback();
+    }
+}
+
+TASKKIT_DECL auto executor::mirror_changed(const run_event& event) -> void {
+    auto run = followed(event.run_id);
+    if (!run && subscriber_count_.load(std::memory_order_acquire) == 0) return;
+    const bool needs_record = !run || is_terminal(event.status) || event.status == run_status::queued ||
+                              event.status == run_status::delayed || event.status == run_status::retrying;
+    if (needs_record) {
+        auto record = backend_->find(event.run_id);
+        if (!record) return;
+        try {
+            if (!run) run = mirror_of(*record);
+            else apply_record(*run, *record);
+        } catch (const std::exception&) {
+            return;  // a task this process does not know, or a payload it cannot decode
+        }
+    } else {
+        std::lock_guard lock(run->mutex);
+        run->status = event.status;
+        if (event.attempt > run->attempts_started) run->attempts_started = event.attempt;
+    }
+    notify_subscribers(*run, event.status, event.attempt);
+}
+
+TASKKIT_DECL auto executor::start_mirrored(claimed_run& claimed) -> std::shared_ptr<run_state> {
+    auto run = mirror_of(*claimed.record);
+    if (claimed.max_attempts > 0) run->max_attempts = claimed.max_attempts;
+    if (claimed.max_duration.count() > 0) run->max_duration = claimed.max_duration;
+    const auto now = clock_->now();
+    {
+        std::lock_guard lock(run->mutex);
+        run->status = run_status::executing;
+        run->attempts_started = claimed.lease.attempt;
+        run->budget_start = claimed.lease.attempt - claimed.attempt_in_budget;
+        if (run->attempts.empty() || run->attempts.back().number != claimed.lease.attempt)
+            run->attempts.push_back(attempt_record{claimed.lease.attempt, now, std::nullopt, std::nullopt});
+        if (!run->started_at) run->started_at = now;
+        run->run_at.reset();
+        run->cancel_requested = false;
+        run->timed_out = false;
+        if (!run->stop.stop_possible() || run->stop.stop_requested()) run->stop = std::stop_source();
+    }
+    claimed.lease.run = run;
+    return run;
+}
+
+TASKKIT_DECL auto executor::step_result(run_state& run, std::string_view key) -> std::optional<nlohmann::json> {
+    return backend_->step_result(run, key);
+}
+
+TASKKIT_DECL auto executor::save_step(run_state& run, std::string_view key, const nlohmann::json& result) -> void {
+    backend_->save_step(run, key, result);
+}
+
+TASKKIT_DECL auto executor::logged(run_state& run, const log_entry& entry) -> void {
+    try {
+        backend_->logged(run, entry);
+    } catch (const std::exception&) {
+        // A line the backend could not store stays on the run's object; the run goes on.
+    }
+}
+
+TASKKIT_DECL auto executor::metadata_changed(run_state& run) -> void {
+    nlohmann::json metadata;
+    {
+        std::lock_guard lock(run.mutex);
+        const auto* extras = run.extras_if_any();
+        metadata = extras && extras->metadata.is_object() ? extras->metadata : empty_object();
+    }
+    backend_->metadata_changed(run, metadata);
+}
 
 // ------------------------------------------------------------------------------------ backend_host
 
@@ -158,7 +342,10 @@ TASKKIT_DECL auto executor::work_available() -> void {
 }
 
 TASKKIT_DECL auto executor::status_changed(const run_event& event) -> void {
-    if (!event.local) return;
+    if (!event.local) {
+        if (!keeps_local_) mirror_changed(event);
+        return;
+    }
     notify_subscribers(*static_cast<const run_state*>(event.local), event.status, event.attempt);
 }
 
@@ -263,12 +450,35 @@ TASKKIT_DECL auto executor::commit(const std::shared_ptr<run_state>& run, const 
     request.max_duration = run->max_duration;
     request.parent_id = run->parent_id();
     if (extras) request.batch_id = extras->batch_id;
+    // A durable backend may execute a parent again (a new attempt after a crash): its children get
+    // a key derived from the parent and their position, so the parent finds the children it
+    // started instead of starting them twice.
+    std::string derived_key;
+    if (durable_ && request.idempotency_key.empty() && current_frame && current_frame->core == this &&
+        current_frame->run && current_frame->held) {
+        derived_key = fmt::format("taskkit:child:{}:{}", current_frame->run->id, ++current_frame->children_triggered);
+        request.idempotency_key = derived_key;
+        request.idempotency_expires_at = time_point::max();
+    }
     request.local = run;
-    auto created = backend_->create(request);
+    if (!keeps_local_) {
+        run->recorder = this;
+        follow(run);
+    }
+    created_run created;
+    try {
+        created = backend_->create(request);
+    } catch (...) {
+        if (!keeps_local_) unfollow(run->id);
+        throw;
+    }
     if (!created.existing) return run;
-    if (!created.local)
-        throw state_error("the backend answered with run " + created.id + ", which this process does not hold");
-    return std::static_pointer_cast<run_state>(created.local);
+    if (created.local) return std::static_pointer_cast<run_state>(created.local);
+    if (!keeps_local_) {
+        unfollow(run->id);
+        if (auto earlier = local(created.id)) return earlier;
+    }
+    throw state_error("the backend answered with run " + created.id + ", which this process cannot follow");
 }
 
 TASKKIT_DECL auto executor::submit(const std::shared_ptr<run_state>& run,
@@ -455,6 +665,15 @@ TASKKIT_DECL auto executor::shutdown() -> void {
         run_filter filter;
         filter.statuses = std::move(statuses);
         filter.limit = std::numeric_limits<std::size_t>::max();
+        if (!keeps_local_) {  // a database lists every process's runs: take this runtime's own
+            std::lock_guard lock(mirrors_mutex_);
+            for (const auto& run : claimed_here_) {
+                std::lock_guard run_lock(run->mutex);
+                if (std::find(filter.statuses.begin(), filter.statuses.end(), run->status) != filter.statuses.end())
+                    found.push_back(run);
+            }
+            return found;
+        }
         for (const auto& record : backend_->list(filter).runs)
             if (auto local = backend_->local(record.id)) found.push_back(std::static_pointer_cast<run_state>(local));
         return found;
@@ -617,9 +836,24 @@ TASKKIT_DECL auto executor::make_env(const std::shared_ptr<run_state>& run, int 
 }
 
 TASKKIT_DECL auto executor::execute(claimed_run claimed, bool claim_next) -> std::optional<claimed_run> {
-    if (!claimed.lease.run)
-        throw state_error("the backend handed over a run without its local object, which this runtime needs");
-    auto run = std::static_pointer_cast<run_state>(claimed.lease.run);
+    std::shared_ptr<run_state> run;
+    if (claimed.lease.run) {
+        run = std::static_pointer_cast<run_state>(claimed.lease.run);
+    } else {
+        if (!claimed.record)
+            throw state_error("the backend handed over a run without its object or its record");
+        try {
+            run = start_mirrored(claimed);
+        } catch (const std::exception&) {
+            // A task this process does not define, or a payload it cannot decode: the attempt fails.
+            attempt_outcome failed;
+            failed.status = run_status::failed;
+            failed.error = describe_exception(std::current_exception());
+            return backend_->finish(claimed.lease, failed, claim_next && !chain_break_.load(std::memory_order_relaxed));
+        }
+        std::lock_guard lock(mirrors_mutex_);
+        claimed_here_.push_back(run);
+    }
     const int attempt = claimed.lease.attempt;
     std::stop_token stop;
     time_point started;
@@ -651,6 +885,10 @@ TASKKIT_DECL auto executor::execute(claimed_run claimed, bool claim_next) -> std
     if (!backend_->traits().keeps_local_runs && result.next == run_status::completed) {
         std::lock_guard lock(run->mutex);
         outcome.output = run->output_json_locked();
+    }
+    if (!keeps_local_) {
+        std::lock_guard lock(mirrors_mutex_);
+        std::erase(claimed_here_, run);
     }
     return backend_->finish(claimed.lease, outcome, claim_next && !chain_break_.load(std::memory_order_relaxed));
 }

@@ -112,6 +112,7 @@ public:
         {
             std::lock_guard lock(events_mutex_);
             delivered_seq_ = store_.last_event_seq();
+            delivered_at_ = clock_->now();
         }
         host_.store(&host);
         // Queues are declared for every process from this runtime's definitions (the last
@@ -676,9 +677,19 @@ private:
                 events_cv_.notify_all();
                 return;  // read again at the next poll
             }
+            if (batch.missed) {
+                // This process fell behind by more than event_retention (it was paused): the
+                // events it missed are gone, so every run changed since the last one it saw is
+                // reported once, with its status now.
+                try {
+                    for (const auto& e : store_.changed_since(delivered_at_)) deliver(e, claimable, due_times);
+                } catch (const std::exception&) {
+                }
+            }
             for (const auto& e : batch.events) deliver(e, claimable, due_times);
             std::lock_guard lock(events_mutex_);
-            delivered_seq_ = std::max(delivered_seq_, batch.last_seq);
+            delivered_seq_ = std::max({delivered_seq_, batch.last_seq, batch.pruned_through});
+            if (!batch.events.empty()) delivered_at_ = batch.events.back().at;
             events_cv_.notify_all();
             if (!more_ && batch.events.size() < batch_size) {
                 delivering_ = false;
@@ -859,6 +870,7 @@ private:
     std::thread::id deliverer_;
     bool more_ = false;
     std::int64_t delivered_seq_ = 0;  ///< the last event reported to the runtime
+    time_point delivered_at_;         ///< when the file made it (attach: the attach time)
 
     std::mutex logs_mutex_;
     std::vector<std::pair<std::string, log_entry>> pending_logs_;

@@ -545,7 +545,8 @@ event_batch store::events_since(std::int64_t after_seq, std::size_t limit) {
     return reader_->read("reading status events", [&] {
         event_batch batch;
         batch.last_seq = after_seq;
-        batch.missed = after_seq < reader_->query_int("SELECT value FROM meta WHERE key = 'events_pruned_through'");
+        batch.pruned_through = reader_->query_int("SELECT value FROM meta WHERE key = 'events_pruned_through'");
+        batch.missed = after_seq < batch.pruned_through;
         auto st = reader_->prepare(
             "SELECT seq, run_id, task_id, kind, status, attempt, owner, at FROM events WHERE seq > ?1 ORDER BY seq "
             "LIMIT ?2");
@@ -569,8 +570,32 @@ event_batch store::events_since(std::int64_t after_seq, std::size_t limit) {
 
 std::int64_t store::last_event_seq() {
     std::lock_guard lock(read_mutex_);
-    return reader_->read("reading status events",
-                         [&] { return reader_->query_int("SELECT coalesce(max(seq), 0) FROM events"); });
+    return reader_->read("reading status events", [&] {
+        return std::max(reader_->query_int("SELECT coalesce(max(seq), 0) FROM events"),
+                        reader_->query_int("SELECT value FROM meta WHERE key = 'events_pruned_through'"));
+    });
+}
+
+std::vector<event> store::changed_since(time_point since, std::size_t limit) {
+    std::lock_guard lock(read_mutex_);
+    return reader_->read("reading the runs changed since a time", [&] {
+        std::vector<event> out;
+        auto st = reader_->prepare(
+            "SELECT id, task_id, status, attempts_started, lease_owner, updated_at FROM runs WHERE updated_at >= ?1 "
+            "ORDER BY updated_at, rowid LIMIT ?2");
+        st.bind(1, to_ns(since)).bind(2, static_cast<std::int64_t>(std::max<std::size_t>(1, limit)));
+        while (st.step()) {
+            event e;
+            e.run_id = st.text(0);
+            e.task_id = st.text(1);
+            e.status = parse_status(st.text_view(2), options_.path);
+            e.attempt = e.status == run_status::queued || e.status == run_status::delayed ? 0 : st.int32(3);
+            e.owner = st.text(4);
+            e.at = from_ns(st.int64(5));
+            out.push_back(std::move(e));
+        }
+        return out;
+    });
 }
 
 // ------------------------------------------------------------------------------------ pruning

@@ -183,6 +183,7 @@ struct event_batch {
     std::vector<event> events;
     std::int64_t last_seq = 0;  ///< pass to the next call
     bool missed = false;        ///< events after the given sequence were pruned: read the records again
+    std::int64_t pruned_through = 0;  ///< the last pruned event: a follower that missed events goes on after it
 };
 
 /// A run's columns beyond its record.
@@ -304,7 +305,11 @@ public:
 
     /// Events after `after_seq`, oldest first.
     [[nodiscard]] event_batch events_since(std::int64_t after_seq, std::size_t limit = 1000);
+    /// The sequence number of the last event written (pruned ones included).
     [[nodiscard]] std::int64_t last_event_seq();
+    /// For a follower whose events were pruned: one status event per run changed at or after
+    /// `since`, with its current status (oldest change first).
+    [[nodiscard]] std::vector<event> changed_since(time_point since, std::size_t limit = 100'000);
 
     /// Drops what is no longer needed: events and schedule fires past their retention, expired
     /// idempotency keys, rate-limit starts outside every window. Claims call it now and then.

@@ -546,3 +546,22 @@ TEST_CASE("bad options, bad input and bad files give typed errors") {
         CHECK(contains(e.what(), "junk.db"));
     }
 }
+
+TEST_CASE("a process whose events were pruned while it was paused is told the status of every run changed since") {
+    temp_dir dir;
+    tasks ts;
+    auto clock = make_clock();
+    auto paused = backend_options(dir.file());
+    paused.poll_interval = std::chrono::hours(1);  // it reads events only when it changes the file itself
+    process a(ts.reg, clock, backend_options(dir.file()));
+    process b(ts.reg, clock, paused);
+    a.create({.id = "run_x"});
+    auto c = a.claim();
+    REQUIRE(c);
+    a.complete(*c, 7);
+    // Ten minutes later the events are pruned, before b read them.
+    store::store(options(dir.file())).prune(origin + 11min);
+    CHECK(b.host.statuses("run_x").empty());
+    CHECK_FALSE(b.backend->cancel({"run_nothing", nullptr}));  // a call of b's that reads the events
+    CHECK(b.host.statuses("run_x") == std::vector{run_status::completed});
+}

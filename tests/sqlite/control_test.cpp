@@ -314,4 +314,13 @@ TEST_CASE("events let a process follow the status changes another process makes"
     auto late = p2.events_since(start);
     CHECK(late.missed);
     CHECK(late.events.empty());
+    CHECK(late.pruned_through == batch.last_seq);
+    CHECK(p2.last_event_seq() == batch.last_seq);  // pruned events count
+    // What such a follower reads instead: each run changed since, with its status now.
+    const auto changed = p2.changed_since(t(0));
+    REQUIRE(changed.size() == 1);
+    CHECK(changed[0].run_id == "run_a");
+    CHECK(changed[0].status == run_status::completed);
+    CHECK(changed[0].attempt == 2);
+    CHECK(p2.changed_since(t(4)).empty());
 }

@@ -3,13 +3,22 @@
 // below; durable backends (SQLite, PostgreSQL) give each test a fresh store.
 #pragma once
 
+#include <atomic>
+#include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 #include <tuple>
+
+#include <stdlib.h>
 
 #include <taskkit/backend/memory_backend.hpp>
 #include <taskkit/taskkit.hpp>
 #include <taskkit/testing.hpp>
+#if defined(TASKKIT_CONFORMANCE_SQLITE)
+#include <taskkit/sqlite.hpp>
+#endif
 
 #include "support/taskkit_test.hpp"
 
@@ -21,7 +30,40 @@ struct memory {
     static std::shared_ptr<taskkit::backend> make() { return taskkit::memory_backend({.retained_finished = 10'000}); }
 };
 
+#if defined(TASKKIT_CONFORMANCE_SQLITE)
+/// A folder under the system's temporary folder for this test binary's database files, removed
+/// with them when the binary exits.
+inline const std::filesystem::path& database_folder() {
+    struct folder {
+        std::filesystem::path path;
+        folder() {
+            auto pattern = (std::filesystem::temp_directory_path() / "taskkit-conformance-XXXXXX").string();
+            if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary folder");
+            path = pattern;
+        }
+        ~folder() {
+            std::error_code ignored;
+            std::filesystem::remove_all(path, ignored);
+        }
+    };
+    static const folder made;
+    return made.path;
+}
+
+/// The SQLite backend, on a fresh database file for each runtime (a real file, WAL mode).
+struct sqlite {
+    static constexpr const char* name = "sqlite";
+    static std::shared_ptr<taskkit::backend> make() {
+        static std::atomic<int> files{0};
+        const auto file = database_folder() / ("runs-" + std::to_string(++files) + ".db");
+        return taskkit::sqlite_backend({.path = file.string(), .synchronous = taskkit::sqlite_synchronous::normal});
+    }
+};
+
+using backends = std::tuple<memory, sqlite>;
+#else
 using backends = std::tuple<memory>;
+#endif
 
 /// Runtime options for a conformance test: a private registry, no log output, a fixed jitter, the
 /// backend under test.

@@ -214,6 +214,7 @@ TASKKIT_DECL auto executor::apply_record(run_state& run, const run_record& recor
         else if (auto* extras = run.extras_if_any()) extras->error.reset();
         if (record.metadata.is_object() && !record.metadata.empty()) run.extras().metadata = record.metadata;
         if (!record.hook_errors.empty()) run.extras().hook_errors = record.hook_errors;
+        if (!record.children.empty()) run.extras().child_ids = record.children;
         if (is_terminal(record.status)) {
             if (!record.logs.empty() || record.dropped_logs > 0) {
                 auto& extras = run.extras();
@@ -354,6 +355,7 @@ TASKKIT_DECL auto executor::cancel_requested(const std::shared_ptr<local_run>& r
     std::stop_source stop;
     {
         std::lock_guard lock(state.mutex);
+        state.cancel_requested = true;  // the attempt's outcome is canceled, however its function returns
         stop = state.stop;
     }
     stop.request_stop();

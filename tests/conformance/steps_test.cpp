@@ -125,3 +125,32 @@ TEMPLATE_LIST_TEST_CASE("conformance: a handle made from a run's id reports its 
     CHECK(by_id->get() == nlohmann::json(42));
     CHECK_FALSE(rt.handle("run_00000000000000000000").has_value());
 }
+
+TEMPLATE_LIST_TEST_CASE("conformance: retry() keeps a run's completed steps, replay() starts without them",
+                        "[conformance]", conformance::backends) {
+    taskkit::registry reg;
+    std::atomic<int> calls{0};
+    std::atomic<bool> may_finish{false};
+    taskkit::task<int, int> t({.id = "retry-steps",
+                               .retry = {.max_attempts = 1},
+                               .run =
+                                   [&](const int& n, taskkit::run_context& ctx) {
+                                       const int v = ctx.step("once", [&] { return n + ++calls; });
+                                       if (!may_finish) throw std::runtime_error("not yet");
+                                       return v;
+                                   }},
+                              reg);
+    taskkit::runtime rt(conformance::options<TestType>(reg, 2));
+    auto handle = rt.trigger(t, 100);
+    REQUIRE(handle.wait_for(deadline));
+    REQUIRE(handle.status() == run_status::failed);
+    may_finish = true;
+    handle.retry();
+    REQUIRE(handle.wait_for(deadline));
+    CHECK(handle.get() == 101);  // the stored step, not a second call
+    CHECK(calls == 1);
+    auto copy = handle.replay();
+    REQUIRE(copy.wait_for(deadline));
+    CHECK(copy.get() == 102);  // a new run: its own step
+    CHECK(calls == 2);
+}

@@ -778,6 +778,8 @@ private:
     // ---------------------------------------------------------------- logs
 
     void flush_logs() {
+        // One flush at a time: a reader that finds the lines taken waits until they are written.
+        std::lock_guard flushing(flush_mutex_);
         std::vector<std::pair<std::string, log_entry>> lines;
         {
             std::lock_guard lock(logs_mutex_);
@@ -872,6 +874,7 @@ private:
     std::int64_t delivered_seq_ = 0;  ///< the last event reported to the runtime
     time_point delivered_at_;         ///< when the file made it (attach: the attach time)
 
+    std::mutex flush_mutex_;  // taken before logs_mutex_
     std::mutex logs_mutex_;
     std::vector<std::pair<std::string, log_entry>> pending_logs_;
 

@@ -207,3 +207,32 @@ TEST_CASE("an idempotency key holds across two runtimes on one file") {
     CHECK(executions == 1);
     CHECK(a.list({.limit = 100}).runs.size() == 1);
 }
+
+// Hidden until the runtime can be told to stop a run it executes by the run's id: the backend
+// learns the runtime's object for a run it claimed (backend_host::cancel_requested takes that
+// object) only when the runtime hands a lease back, and a run triggered by another process that
+// neither waits nor renews its lease never does. Run it with: test_sqlite "[needs-executor]".
+TEST_CASE("a cancel in one runtime stops the attempt another runtime on the file executes", "[.][needs-executor]") {
+    temp_dir dir;
+    const auto o = file_options(dir.file());
+    taskkit_test::gate started;
+    taskkit::registry reg_a;
+    taskkit::registry reg_b;
+    taskkit::task<int> slow_a({.id = "slow", .run = [](const int&) {}}, reg_a);
+    taskkit::task<int> slow_b({.id = "slow",
+                               .run =
+                                   [&](const int&, taskkit::run_context& ctx) {
+                                       started.open();
+                                       taskkit_test::wait_for_stop(ctx);
+                                   }},
+                              reg_b);
+    taskkit::runtime a(on_file(reg_a, o, 0));  // triggers only
+    taskkit::runtime b(on_file(reg_b, o, 1));
+    auto h = a.trigger(slow_a, 1);
+    REQUIRE(started.wait());
+    CHECK(a.cancel(h.id()));
+    auto hb = b.handle(h.id());
+    REQUIRE(hb);
+    REQUIRE(hb->wait_for(std::chrono::seconds(10)));
+    CHECK(hb->status() == run_status::canceled);
+}

@@ -188,9 +188,11 @@ public:
         if (stopping_.load() || !host_.load()) return std::nullopt;
         renew_due(false);
         claim_result result;
+        const auto tasks = known_tasks();
         {
             std::lock_guard claiming(claim_mutex_);
-            const claim_request request{.owner = owner_, .now = now(), .free = free_budget(), .max_runs = 1};
+            const claim_request request{
+                .owner = owner_, .now = now(), .free = free_budget(), .max_runs = 1, .tasks = tasks};
             result = store_.claim(request);
             take(result);
         }
@@ -224,11 +226,13 @@ public:
         result.output = outcome.output;
         finish_result done;
         const bool next_wanted = claim_next && !stopping_.load() && host_.load();
+        const auto tasks = next_wanted ? known_tasks() : std::vector<std::string>{};
         {
             std::lock_guard claiming(claim_mutex_);
             std::optional<claim_request> next;
             if (next_wanted)
-                next = claim_request{.owner = owner_, .now = now(), .free = free_budget(info.token), .max_runs = 1};
+                next = claim_request{
+                    .owner = owner_, .now = now(), .free = free_budget(info.token), .max_runs = 1, .tasks = tasks};
             done = store_.finish(info, result, now(), next ? &*next : nullptr);
             forget_lease(info.token);
             if (done.next) take(*done.next);
@@ -400,6 +404,16 @@ private:
     [[nodiscard]] time_point now() const { return clock_ ? clock_->now() : std::chrono::system_clock::now(); }
 
     backend_host* host() const noexcept { return host_.load(); }
+
+    /// The tasks this runtime defines, sorted: it claims runs of these only (a run of a task it
+    /// does not define waits for a process that does).
+    std::vector<std::string> known_tasks() const {
+        if (!registry_) return {};
+        auto ids = registry_->ids();
+        std::sort(ids.begin(), ids.end());
+        if (ids.empty()) ids.emplace_back();  // none: claims nothing (an empty list would mean any)
+        return ids;
+    }
 
     // ---------------------------------------------------------------- queues
 

@@ -262,7 +262,7 @@ claim_result store::claim_locked(const claim_request& request) {
     grant_resumers_locked(request.owner, free, request.now, out.resumed);
     std::optional<time_point> wake;
     while (out.runs.size() < request.max_runs) {
-        auto run = pick_locked(request.owner, request.now, free, wake);
+        auto run = pick_locked(request.owner, request.tasks, request.now, free, wake);
         if (!run) break;
         out.runs.push_back(std::move(*run));
     }
@@ -273,7 +273,8 @@ claim_result store::claim_locked(const claim_request& request) {
     return out;
 }
 
-std::optional<claimed> store::pick_locked(std::string_view owner, time_point now, machine& free,
+std::optional<claimed> store::pick_locked(std::string_view owner, std::span<const std::string> tasks, time_point now,
+                                          machine& free,
                                           std::optional<time_point>& wake) {
     const auto now_ns = to_ns(now);
     std::optional<std::string> chosen;
@@ -320,10 +321,17 @@ FROM queues WHERE queued > 0 OR resuming > 0 ORDER BY turn)sql");
                 }
                 // The key's first run by rank (creation time minus priority), then FIFO.
                 auto head = writer_->prepare(
-                    "SELECT id, machine_cpu, machine_memory FROM runs WHERE queue = ?1 AND concurrency_key = ?2 AND "
-                    "status = 'queued' ORDER BY rank, queue_order LIMIT 1");
+                    "SELECT id, machine_cpu, machine_memory, task_id FROM runs WHERE queue = ?1 AND concurrency_key = ?2 "
+                    "AND status = 'queued' ORDER BY rank, queue_order LIMIT 1");
                 head.bind(1, name).bind(2, key);
                 if (!head.step()) continue;
+                // A run of a task the caller does not define stays first of its key, for a process
+                // that does.
+                if (!tasks.empty() && !std::binary_search(tasks.begin(), tasks.end(), head.text_view(3),
+                                                          [](const auto& a, const auto& b) {
+                                                              return std::string_view(a) < std::string_view(b);
+                                                          }))
+                    continue;
                 const machine m{head.real(1), head.real(2)};
                 // A run whose machine does not fit this process's budget stays first of its key (order
                 // is kept): another process, or this one later, takes it.

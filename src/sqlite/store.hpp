@@ -105,6 +105,9 @@ struct claim_request {
     time_point now;
     machine free{0, 0};          ///< what is free of the caller's cpu/memory budget
     std::size_t max_runs = 1;    ///< claims up to this many runs in the one transaction
+    /// The tasks the caller can execute, sorted; empty: any. A key whose next run is of another
+    /// task is passed over (its order kept): a process that defines the task takes it.
+    std::span<const std::string> tasks;
 };
 
 /// What claim answers.
@@ -327,7 +330,8 @@ private:
     claim_result claim_locked(const claim_request& request);
     void maintain_locked(time_point now, claim_result& out);
     void grant_resumers_locked(std::string_view owner, machine& free, time_point now, std::vector<std::string>& out);
-    std::optional<claimed> pick_locked(std::string_view owner, time_point now, machine& free,
+    std::optional<claimed> pick_locked(std::string_view owner, std::span<const std::string> tasks, time_point now,
+                                       machine& free,
                                        std::optional<time_point>& next_wakeup);
     claimed start_locked(std::string_view run_id, std::string_view owner, time_point now);
     void record_start_locked(std::string_view queue, std::string_view key, time_point now);

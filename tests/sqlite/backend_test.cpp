@@ -565,3 +565,18 @@ TEST_CASE("a process whose events were pruned while it was paused is told the st
     CHECK_FALSE(b.backend->cancel({"run_nothing", nullptr}));  // a call of b's that reads the events
     CHECK(b.host.statuses("run_x") == std::vector{run_status::completed});
 }
+
+TEST_CASE("a runtime claims runs of the tasks it defines only, leaving the others for a process that does") {
+    temp_dir dir;
+    tasks ts;
+    taskkit::registry other;  // a process that defines no task of these
+    taskkit::task<nlohmann::json> unrelated{{.id = "unrelated", .run = [](const nlohmann::json&) {}}, other};
+    auto clock = make_clock();
+    process knows(ts.reg, clock, backend_options(dir.file()));
+    process stranger(other, clock, backend_options(dir.file()));
+    knows.create({.id = "run_w"});
+    CHECK_FALSE(stranger.claim());
+    auto c = knows.claim();
+    REQUIRE(c);
+    CHECK(c->record->id == "run_w");
+}

@@ -379,3 +379,22 @@ TEST_CASE("a claimed run carries its record, its lease and its attempt") {
     REQUIRE(r.attempts.size() == 1);
     CHECK(r.attempts[0].number == 1);
 }
+
+TEST_CASE("a claim takes runs of the caller's tasks only, and a run of another task keeps its place") {
+    temp_dir dir;
+    store::store s(options(dir.file()));
+    create(s, {.id = "run_a", .task = "a", .queue = "a", .created = 0});
+    create(s, {.id = "run_b", .task = "b", .queue = "b", .created = 1});
+    // A shared queue: the run of task a is first of its key, and a caller without task a waits.
+    create(s, {.id = "run_shared_a", .task = "a", .queue = "shared", .created = 2});
+    create(s, {.id = "run_shared_b", .task = "b", .queue = "shared", .created = 3});
+    const std::vector<std::string> only_b{"b"};
+    auto claimed = s.claim({.owner = "p1", .now = t(5), .free = {8, 8}, .max_runs = 10, .tasks = only_b});
+    REQUIRE(claimed.runs.size() == 1);
+    CHECK(claimed.runs[0].lease.run_id == "run_b");
+    const std::vector<std::string> both{"a", "b"};
+    claimed = s.claim({.owner = "p2", .now = t(6), .free = {8, 8}, .max_runs = 10, .tasks = both});
+    std::vector<std::string> got;
+    for (const auto& c : claimed.runs) got.push_back(c.lease.run_id);
+    CHECK(got == ids{"run_a", "run_shared_a", "run_shared_b"});
+}

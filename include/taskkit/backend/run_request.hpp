@@ -46,13 +46,14 @@ struct run_request {
     [[nodiscard]] nlohmann::json payload() const;
 };
 
-/// What backend::create answers.
+/// What backend::create answers. When `existing` is false the request's run was created: the
+/// caller knows its id and holds its object, so a backend may leave `id` and `local` empty.
 struct created_run {
-    /// The run that answers the trigger: the new one, or an earlier one holding the idempotency key.
+    /// The earlier run holding the idempotency key, when `existing`.
     std::string id;
     /// True when an earlier run holds the trigger's idempotency key: nothing was created.
     bool existing = false;
-    /// The answering run's in-process object, when the backend keeps one (null: ask by id).
+    /// The earlier run's in-process object, when `existing` and the backend keeps one (null: ask by id).
     std::shared_ptr<local_run> local;
 };
 

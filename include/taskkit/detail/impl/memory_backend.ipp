@@ -194,7 +194,7 @@ TASKKIT_DECL auto memory_backend::create(const run_request& request) -> created_
     if (stopping_.load()) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
     if (request.idempotency_key.empty()) {
         commit_new(run);
-        return created_run{run->id, false, run};
+        return created_run{};  // the caller's run: it knows its id and holds it
     }
     std::string key;
     key.reserve(request.task_id.size() + 1 + request.idempotency_key.size());
@@ -213,7 +213,7 @@ TASKKIT_DECL auto memory_backend::create(const run_request& request) -> created_
     }
     commit_new(run);
     idempotency_.emplace(std::move(key), idempotency_entry{run, request.idempotency_expires_at});
-    return created_run{run->id, false, run};
+    return created_run{};
 }
 
 TASKKIT_DECL auto memory_backend::commit_new(const std::shared_ptr<run_state>& run) -> void {

@@ -216,6 +216,18 @@ public:
 
     std::optional<claimed_run> finish(const lease& held, const attempt_outcome& outcome, bool claim_next) override {
         const auto info = lease_of(held);
+        try {
+            return finish_attempt(held, info, outcome, claim_next);
+        } catch (...) {
+            // Not recorded (the file busy past the timeout, a full disk): this process stops
+            // renewing the lease, so it lapses and the run gets a new attempt (at least once).
+            forget_lease(info.token);
+            throw;
+        }
+    }
+
+    std::optional<claimed_run> finish_attempt(const lease& held, const lease_info& info, const attempt_outcome& outcome,
+                                              bool claim_next) {
         if (held.run) remember(info.run_id, held.run);
         flush_logs();
         sqlite::detail::outcome result;
@@ -576,9 +588,15 @@ private:
     }
 
     std::shared_ptr<local_run> local_of(const std::string& run_id) const {
-        std::lock_guard lock(mutex_);
-        auto it = locals_.find(run_id);
-        return it == locals_.end() ? nullptr : it->second.lock();
+        {
+            std::lock_guard lock(mutex_);
+            auto it = locals_.find(run_id);
+            if (it != locals_.end())
+                if (auto run = it->second.lock()) return run;
+        }
+        // A run this runtime claimed or follows, whose object no call has handed over yet.
+        auto* h = host();
+        return h ? h->held_run(run_id) : nullptr;
     }
 
     void request_stop(const std::string& run_id) {

@@ -73,6 +73,7 @@ public:
         granted_.emplace_back(run->run_id());
         cv_.notify_all();
     }
+    std::shared_ptr<taskkit::local_run> held_run(std::string_view) override { return nullptr; }  // holds no runs
 
     /// Runs the timers due on the virtual clock; returns how many ran.
     int fire_due() {

@@ -208,11 +208,9 @@ TEST_CASE("an idempotency key holds across two runtimes on one file") {
     CHECK(a.list({.limit = 100}).runs.size() == 1);
 }
 
-// Hidden until the runtime can be told to stop a run it executes by the run's id: the backend
-// learns the runtime's object for a run it claimed (backend_host::cancel_requested takes that
-// object) only when the runtime hands a lease back, and a run triggered by another process that
-// neither waits nor renews its lease never does. Run it with: test_sqlite "[needs-executor]".
-TEST_CASE("a cancel in one runtime stops the attempt another runtime on the file executes", "[.][needs-executor]") {
+// The backend finds the runtime's object for a run it claimed through backend_host::held_run, so a
+// cancel made in another process reaches an attempt that neither waits nor hands its lease back.
+TEST_CASE("a cancel in one runtime stops the attempt another runtime on the file executes", "[cross-process]") {
     temp_dir dir;
     const auto o = file_options(dir.file());
     taskkit_test::gate started;

@@ -58,6 +58,10 @@ public:
     virtual void ended_between_attempts(const std::shared_ptr<local_run>& run, const error_info& error) = 0;
     /// The slot a waiting run asked back for (backend::resume returned false) is granted now.
     virtual void resume_granted(const std::shared_ptr<local_run>& run) = 0;
+    /// The runtime's object for a run, if it holds one (null otherwise): how a backend that names
+    /// runs by id finds the object to pass to cancel_requested, ended_between_attempts or
+    /// resume_granted for a run this runtime claimed or follows.
+    [[nodiscard]] virtual std::shared_ptr<local_run> held_run(std::string_view run_id) = 0;
 };
 
 }  // namespace taskkit

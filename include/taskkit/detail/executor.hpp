@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -96,6 +97,7 @@ public:
     TASKKIT_DECL void cancel_requested(const std::shared_ptr<local_run>& run) override;
     TASKKIT_DECL void ended_between_attempts(const std::shared_ptr<local_run>& run, const error_info& error) override;
     TASKKIT_DECL void resume_granted(const std::shared_ptr<local_run>& run) override;
+    [[nodiscard]] TASKKIT_DECL std::shared_ptr<local_run> held_run(std::string_view run_id) override;
 
     // ---------------------------------------------------------------- in_process_host
 
@@ -132,6 +134,9 @@ private:
     bool run_one_job();
 
     void post(std::function<void()> job);
+
+    /// A backend call of a worker threw: the line goes to the log sink, the worker carries on.
+    void report_backend_failure(std::exception_ptr failure);
 
     // ---------------------------------------------------------------- executing
 

@@ -135,7 +135,16 @@ TASKKIT_DECL auto executor::local(std::string_view run_id) -> std::shared_ptr<ru
     if (auto run = followed(run_id)) return run;
     auto record = backend_->find(run_id);
     if (!record) return nullptr;
-    return mirror_of(*record);
+    auto run = mirror_of(*record);
+    // A change reported between the read and the object's registration found no object to
+    // update: read the record once more now that status events reach it.
+    if (auto again = backend_->find(run_id)) apply_record(*run, *again);
+    return run;
+}
+
+TASKKIT_DECL auto executor::held_run(std::string_view run_id) -> std::shared_ptr<local_run> {
+    if (keeps_local_) return backend_->local(run_id);
+    return followed(run_id);
 }
 
 // ------------------------------------------------------------------------------------ runs of a database
@@ -763,6 +772,18 @@ TASKKIT_DECL auto executor::finished_executing() -> void {
     if (stopping_ && executing_ == 0) drained_cv_.notify_all();
 }
 
+TASKKIT_DECL auto executor::report_backend_failure(std::exception_ptr failure) -> void {
+    if (!log_sink_) return;
+    log_entry entry;
+    entry.time = clock_->now();
+    entry.level = log_level::error;
+    entry.message = "taskkit: the backend failed, a worker retries: " + describe_exception(failure).message;
+    try {
+        log_sink_(entry);
+    } catch (...) {  // a throwing sink loses the line, nothing more
+    }
+}
+
 TASKKIT_DECL auto executor::worker_main() -> void {
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -790,13 +811,26 @@ TASKKIT_DECL auto executor::worker_main() -> void {
         // A worker goes from run to run without the pool's lock: each finish claims the next run
         // in the same trip to the backend, until nothing is claimable or the pool needs the worker.
         bool worked = false;
-        for (auto claimed = backend_->claim(); claimed;) {
-            worked = true;
-            claimed = execute(std::move(*claimed), true);
+        bool backend_failed = false;
+        try {
+            for (auto claimed = backend_->claim(); claimed;) {
+                worked = true;
+                claimed = execute(std::move(*claimed), true);
+            }
+        } catch (...) {
+            // The backend failed (a database busy past its timeout, a full disk): a run whose
+            // finish was lost keeps its lease until it lapses, then gets a new attempt. The worker
+            // reports it, backs off, and goes on; the process does not end.
+            report_backend_failure(std::current_exception());
+            backend_failed = true;
         }
         lock.lock();
         --executing_;
         if (stopping_ && executing_ == 0) drained_cv_.notify_all();
+        if (backend_failed && !exiting_) {
+            work_cv_.wait_for(lock, std::chrono::milliseconds(100));
+            continue;
+        }
         if (worked) continue;
         // Nothing was claimable: announce this worker idle, then look at the epoch once more (see
         // work_available), and sleep only when no work appeared meanwhile.

@@ -220,8 +220,15 @@ public:
             return finish_attempt(held, info, outcome, claim_next);
         } catch (...) {
             // Not recorded (the file busy past the timeout, a full disk): this process stops
-            // renewing the lease, so it lapses and the run gets a new attempt (at least once).
+            // renewing the lease, so it lapses and the run gets a new attempt (at least once). A
+            // worker looks once it has lapsed (claims rescue lapsed leases; no other process may).
             forget_lease(info.token);
+            if (auto* h = host()) {
+                const auto lapsed = now() + store_.options().lease_duration + std::chrono::milliseconds(10);
+                h->schedule(lapsed, [this] {
+                    if (auto* again = host()) again->work_available();
+                });
+            }
             throw;
         }
     }

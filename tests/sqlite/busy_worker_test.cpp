@@ -1,5 +1,6 @@
 // A worker whose backend call fails (the database locked by another connection past the busy
-// timeout) reports it to the log sink and carries on: the process does not end.
+// timeout) reports it to the log sink and carries on: the process does not end, and the run whose
+// finish was lost gets a new attempt once its lease lapses.
 #include <sqlite3.h>
 
 #include <atomic>
@@ -17,7 +18,7 @@ using namespace std::chrono_literals;
 using taskkit::run_status;
 using sqlite_test::temp_dir;
 
-TEST_CASE("a worker whose finish meets a locked database logs it and carries on") {
+TEST_CASE("a worker whose finish meets a locked database logs it, carries on, and the run gets a new attempt") {
     temp_dir dir;
     const std::string file = dir.file();
     taskkit::sqlite_options o;
@@ -72,8 +73,12 @@ TEST_CASE("a worker whose finish meets a locked database logs it and carries on"
     REQUIRE(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(other);
 
-    // The worker carries on: a run triggered now completes. The run whose finish was lost is no
-    // longer renewed by this process; its rescue after the lease lapses is the crash tests' case.
+    // The lost finish's lease lapses (this process stopped renewing it) and a worker rescues the
+    // run: its second attempt completes. The worker carries on with new runs too.
+    REQUIRE(handle.wait_for(taskkit_test::deadline));
+    CHECK(handle.status() == run_status::completed);
+    CHECK(handle.get() == 7);
+    CHECK(attempts == 2);
     auto next = rt.trigger(slow, 8);
     REQUIRE(next.wait_for(taskkit_test::deadline));
     CHECK(next.get() == 8);

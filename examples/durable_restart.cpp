@@ -17,19 +17,20 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(email, to, subject)
 
 int main() {
     // A fresh database file for this example (a real program keeps one path, e.g. "tasks.db").
-    const auto folder = std::filesystem::temp_directory_path() /
-                        fmt::format("taskkit-durable-restart-{:08x}", std::random_device{}());
+    const auto folder =
+        std::filesystem::temp_directory_path() / fmt::format("taskkit-durable-restart-{:08x}", std::random_device{}());
     std::filesystem::create_directories(folder);
     const auto path = (folder / "tasks.db").string();
 
     taskkit::registry reg;
     const taskkit::task<email, std::string> send_email(
         {.id = "send-email",
-         .run = [](const email& e, taskkit::run_context& ctx) {
-             // ctx.attempt() says whether this is a new attempt of a run that may have started
-             // before (a crash): an email service would get a key like the run id to send once.
-             return fmt::format("sent '{}' to {} (attempt {})", e.subject, e.to, ctx.attempt().number);
-         }},
+         .run =
+             [](const email& e, taskkit::run_context& ctx) {
+                 // ctx.attempt() says whether this is a new attempt of a run that may have started
+                 // before (a crash): an email service would get a key like the run id to send once.
+                 return fmt::format("sent '{}' to {} (attempt {})", e.subject, e.to, ctx.attempt().number);
+             }},
         reg);
 
     std::vector<std::string> ids;

@@ -5,10 +5,10 @@
 #include <taskkit/detail/config.hpp>
 
 #include <chrono>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
-#include <optional>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -111,7 +111,7 @@ public:
                     return stored->template get<result>();
                 } catch (const nlohmann::json::exception& e) {
                     throw payload_error("ctx.step '" + std::string(key) +
-                                       "': the stored result does not convert to the step's type: " + e.what());
+                                        "': the stored result does not convert to the step's type: " + e.what());
                 }
             }
         }

@@ -39,8 +39,10 @@ public:
     /// something other than a number.
     template <class Number = std::int64_t>
     requires std::is_arithmetic_v<Number> run_metadata& increment(std::string_view key, Number by = 1) {
-        if constexpr (std::is_integral_v<Number>) return add_integer(key, static_cast<std::int64_t>(by));
-        else return add_real(key, static_cast<double>(by));
+        if constexpr (std::is_integral_v<Number>)
+            return add_integer(key, static_cast<std::int64_t>(by));
+        else
+            return add_real(key, static_cast<double>(by));
     }
 
     /// Subtracts `by` from the number at `key`.

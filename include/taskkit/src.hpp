@@ -17,16 +17,16 @@
 #include <taskkit/backend/impl/memory_backend.ipp>
 #include <taskkit/backend/impl/run_request.ipp>
 
+#include <taskkit/detail/executor.hpp>
 #include <taskkit/detail/impl/decode_failure.ipp>
 #include <taskkit/detail/impl/exception_info.ipp>
+#include <taskkit/detail/impl/executor.ipp>
+#include <taskkit/detail/impl/memory_backend.ipp>
 #include <taskkit/detail/impl/queue_state.ipp>
 #include <taskkit/detail/impl/run_index.ipp>
 #include <taskkit/detail/impl/run_state.ipp>
-#include <taskkit/detail/impl/executor.ipp>
-#include <taskkit/detail/impl/memory_backend.ipp>
 #include <taskkit/detail/impl/task_definition.ipp>
 #include <taskkit/detail/impl/timer_queue.ipp>
-#include <taskkit/detail/executor.hpp>
 #include <taskkit/detail/memory_backend.hpp>
 #include <taskkit/impl/clock.ipp>
 #include <taskkit/impl/error.ipp>

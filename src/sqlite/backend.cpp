@@ -393,7 +393,8 @@ public:
             std::lock_guard lock(mutex_);
             auto it = token_of_.find(std::string(run.run_id()));
             if (it == token_of_.end())
-                throw state_error(fmt::format("ctx.step '{}': run {} holds no lease in this process", key, run.run_id()));
+                throw state_error(
+                    fmt::format("ctx.step '{}': run {} holds no lease in this process", key, run.run_id()));
             const auto& held = leases_.at(it->second);
             info = lease_info{held.run_id, owner_, held.token, held.attempt, {}};
         }
@@ -627,8 +628,9 @@ private:
         }
         if (!local_of(ended.id)) return;
         auto record = store_.find(ended.id);
-        owe_hooks(ended.id, record && record->error ? *record->error
-                                                    : make_error("taskkit::error", "the run crashed", error_code::run_crashed));
+        owe_hooks(ended.id, record && record->error
+                                ? *record->error
+                                : make_error("taskkit::error", "the run crashed", error_code::run_crashed));
     }
 
     // ---------------------------------------------------------------- waits' slots
@@ -830,7 +832,8 @@ private:
         while (i < lines.size()) {
             std::size_t j = i;
             std::vector<log_entry> entries;
-            while (j < lines.size() && lines[j].first == lines[i].first) entries.push_back(std::move(lines[j++].second));
+            while (j < lines.size() && lines[j].first == lines[i].first)
+                entries.push_back(std::move(lines[j++].second));
             try {
                 store_.append_logs(lines[i].first, entries);
             } catch (const state_error&) {

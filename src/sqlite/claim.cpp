@@ -54,7 +54,8 @@ std::string lease_lost_message(int attempt, int in_budget, int max_attempts, boo
 error_info default_error(run_status status) {
     switch (status) {
         case run_status::timed_out:
-            return make_error("taskkit::timed_out_error", "the run exceeded its max_duration", error_code::run_timed_out);
+            return make_error("taskkit::timed_out_error", "the run exceeded its max_duration",
+                              error_code::run_timed_out);
         case run_status::canceled:
             return make_error("taskkit::canceled_error", "the run was canceled", error_code::run_canceled);
         default:
@@ -98,7 +99,8 @@ std::optional<std::int64_t> window_blocked(connection& conn, std::string_view qu
     auto st = key ? conn.prepare(
                         "SELECT at FROM rate_starts WHERE queue = ?1 AND key = ?2 AND at > ?3 ORDER BY at DESC "
                         "LIMIT 1 OFFSET ?4")
-                  : conn.prepare("SELECT at FROM rate_starts WHERE queue = ?1 AND at > ?2 ORDER BY at DESC LIMIT 1 OFFSET ?3");
+                  : conn.prepare(
+                        "SELECT at FROM rate_starts WHERE queue = ?1 AND at > ?2 ORDER BY at DESC LIMIT 1 OFFSET ?3");
     int i = 0;
     st.bind(++i, queue);
     if (key) st.bind(++i, *key);
@@ -138,7 +140,9 @@ WHERE id IN (SELECT id FROM runs INDEXED BY runs_ttl WHERE expires_at IS NOT NUL
         while (st.step()) due.push_back(st.text(0));
     }
     for (const auto& id : due) {
-        writer_->prepare("UPDATE runs SET status = 'queued', run_at = NULL, queue_order = ?2, updated_at = ?3 WHERE id = ?1")
+        writer_
+            ->prepare(
+                "UPDATE runs SET status = 'queued', run_at = NULL, queue_order = ?2, updated_at = ?3 WHERE id = ?1")
             .bind(1, id)
             .bind(2, next_seq())
             .bind(3, now_ns)
@@ -183,9 +187,9 @@ WHERE status IN ('executing', 'waiting') AND lease_expires_at <= ?1 ORDER BY lea
             .run();
         if (run.cancel_requested || out_of_attempts) {
             const auto status = run.cancel_requested ? run_status::canceled : run_status::crashed;
-            const auto error = run.cancel_requested
-                                   ? make_error("taskkit::canceled_error", "the run was canceled", error_code::run_canceled)
-                                   : attempt_error;
+            const auto error = run.cancel_requested ? make_error("taskkit::canceled_error", "the run was canceled",
+                                                                 error_code::run_canceled)
+                                                    : attempt_error;
             writer_
                 ->prepare(R"sql(
 UPDATE runs SET status = ?2, error = ?3, finished_at = ?4, run_at = NULL, lease_owner = NULL, lease_token = NULL,
@@ -219,7 +223,8 @@ void store::wakeup_locked(connection& conn, std::string_view owner, std::optiona
     };
     consider("SELECT min(run_at) FROM runs INDEXED BY runs_due WHERE status IN ('delayed', 'retrying')", false);
     consider(
-        "SELECT min(expires_at) FROM runs INDEXED BY runs_ttl WHERE expires_at IS NOT NULL AND status IN ('queued', 'delayed') AND "
+        "SELECT min(expires_at) FROM runs INDEXED BY runs_ttl WHERE expires_at IS NOT NULL AND status IN ('queued', "
+        "'delayed') AND "
         "attempts_started = 0",
         false);
     // The leases of other processes (the caller renews its own): when one lapses, its run is rescued.
@@ -274,8 +279,7 @@ claim_result store::claim_locked(const claim_request& request) {
 }
 
 std::optional<claimed> store::pick_locked(std::string_view owner, std::span<const std::string> tasks, time_point now,
-                                          machine& free,
-                                          std::optional<time_point>& wake) {
+                                          machine& free, std::optional<time_point>& wake) {
     const auto now_ns = to_ns(now);
     std::optional<std::string> chosen;
     machine chosen_machine{0, 0};
@@ -321,7 +325,8 @@ FROM queues WHERE queued > 0 OR resuming > 0 ORDER BY turn)sql");
                 }
                 // The key's first run by rank (creation time minus priority), then FIFO.
                 auto head = writer_->prepare(
-                    "SELECT id, machine_cpu, machine_memory, task_id FROM runs WHERE queue = ?1 AND concurrency_key = ?2 "
+                    "SELECT id, machine_cpu, machine_memory, task_id FROM runs WHERE queue = ?1 AND concurrency_key = "
+                    "?2 "
                     "AND status = 'queued' ORDER BY rank, queue_order LIMIT 1");
                 head.bind(1, name).bind(2, key);
                 if (!head.step()) continue;
@@ -384,7 +389,11 @@ RETURNING attempts_started, budget_start, max_attempts, max_duration_ms, queue, 
     record_start_locked(queue, key, now);
     // Fair rotation: the key goes to the back of its queue's line, and the queue to the back of the queues'.
     const auto turn = next_seq();
-    writer_->prepare("UPDATE keys SET turn = ?3 WHERE queue = ?1 AND key = ?2").bind(1, queue).bind(2, key).bind(3, turn).run();
+    writer_->prepare("UPDATE keys SET turn = ?3 WHERE queue = ?1 AND key = ?2")
+        .bind(1, queue)
+        .bind(2, key)
+        .bind(3, turn)
+        .run();
     writer_->prepare("UPDATE queues SET turn = ?2 WHERE name = ?1").bind(1, queue).bind(2, turn).run();
     auto record = find_locked(*writer_, run_id);
     if (record) out.record = std::move(*record);
@@ -392,15 +401,23 @@ RETURNING attempts_started, budget_start, max_attempts, max_duration_ms, queue, 
 }
 
 void store::record_start_locked(std::string_view queue, std::string_view key, time_point now) {
-    auto st = writer_->prepare("SELECT rate_limit, rate_period_ns, key_rate_limit, key_rate_period_ns FROM queues WHERE name = ?1");
+    auto st = writer_->prepare(
+        "SELECT rate_limit, rate_period_ns, key_rate_limit, key_rate_period_ns FROM queues WHERE name = ?1");
     st.bind(1, queue);
     if (!st.step()) return;
     if (st.int64(0) <= 0 && st.int64(2) <= 0) return;  // no rate limit: nothing to count
     const auto longest = std::max(st.int64(0) > 0 ? st.int64(1) : 0, st.int64(2) > 0 ? st.int64(3) : 0);
     const auto now_ns = to_ns(now);
-    writer_->prepare("INSERT INTO rate_starts(queue, key, at) VALUES (?1, ?2, ?3)").bind(1, queue).bind(2, key).bind(3, now_ns).run();
+    writer_->prepare("INSERT INTO rate_starts(queue, key, at) VALUES (?1, ?2, ?3)")
+        .bind(1, queue)
+        .bind(2, key)
+        .bind(3, now_ns)
+        .run();
     // Starts outside every window of the queue count no more.
-    writer_->prepare("DELETE FROM rate_starts WHERE queue = ?1 AND at <= ?2").bind(1, queue).bind(2, now_ns - longest).run();
+    writer_->prepare("DELETE FROM rate_starts WHERE queue = ?1 AND at <= ?2")
+        .bind(1, queue)
+        .bind(2, now_ns - longest)
+        .run();
 }
 
 std::optional<claimed> store::claim_run(std::string_view run_id, std::string_view owner, time_point now, machine free) {
@@ -439,9 +456,10 @@ finish_result store::finish(const lease_info& lease, const outcome& result, time
         case run_status::timed_out:
             break;
         default:
-            throw options_error(fmt::format("an attempt cannot end {}: completed, failed, retrying, canceled or "
-                                            "timed_out",
-                                            to_string(result.status)));
+            throw options_error(
+                fmt::format("an attempt cannot end {}: completed, failed, retrying, canceled or "
+                            "timed_out",
+                            to_string(result.status)));
     }
     std::lock_guard lock(write_mutex_);
     return writer_->write("finishing an attempt", [&] {
@@ -492,9 +510,9 @@ WHERE id = ?1)sql");
         else
             st.bind(3, nullptr);
         if (is_terminal(status) && status != run_status::completed) {
-            const auto error = out.ended_between_attempts
-                                   ? make_error("taskkit::canceled_error", "the run was canceled", error_code::run_canceled)
-                                   : *attempt_error;
+            const auto error = out.ended_between_attempts ? make_error("taskkit::canceled_error",
+                                                                       "the run was canceled", error_code::run_canceled)
+                                                          : *attempt_error;
             st.bind(4, error_text(error));
         } else {
             st.bind(4, nullptr);
@@ -609,7 +627,8 @@ std::vector<std::string> store::grant_resumers(std::string_view owner, machine f
     });
 }
 
-void store::grant_resumers_locked(std::string_view owner, machine& free, time_point now, std::vector<std::string>& out) {
+void store::grant_resumers_locked(std::string_view owner, machine& free, time_point now,
+                                  std::vector<std::string>& out) {
     struct resumer {
         std::string id;
         std::string queue;
@@ -629,7 +648,8 @@ WHERE resume_requested IS NOT NULL AND status = 'waiting' AND lease_owner = ?1 O
         if (!v.key_has_slot() || !v.total_has_slot() || !fits(r.m, free)) continue;
         writer_
             ->prepare(
-                "UPDATE runs SET status = 'executing', wait = NULL, resume_requested = NULL, updated_at = ?2 WHERE id = "
+                "UPDATE runs SET status = 'executing', wait = NULL, resume_requested = NULL, updated_at = ?2 WHERE id "
+                "= "
                 "?1")
             .bind(1, r.id)
             .bind(2, to_ns(now))

@@ -51,10 +51,11 @@ std::string json_text(const nlohmann::json& value) {
 nlohmann::json parse_json(std::string_view text, const std::string& path, std::string_view what) {
     auto parsed = nlohmann::json::parse(text, nullptr, false);
     if (parsed.is_discarded())
-        throw sqlite_corrupt_error(0, path,
-                                   fmt::format("taskkit: the database '{}' holds {} that is not valid JSON: the file is "
-                                               "corrupt or was written by another program.",
-                                               path, what));
+        throw sqlite_corrupt_error(
+            0, path,
+            fmt::format("taskkit: the database '{}' holds {} that is not valid JSON: the file is "
+                        "corrupt or was written by another program.",
+                        path, what));
     return parsed;
 }
 

@@ -19,7 +19,8 @@ cancel_result store::cancel(std::string_view run_id, time_point now) {
 
 void store::cancel_locked(std::string_view run_id, time_point now, cancel_result& out) {
     const auto now_ns = to_ns(now);
-    const auto canceled = error_text(make_error("taskkit::canceled_error", "the run was canceled", error_code::run_canceled));
+    const auto canceled =
+        error_text(make_error("taskkit::canceled_error", "the run was canceled", error_code::run_canceled));
     // Iteratively, not recursively: a chain of runs triggering runs may be thousands deep. As in the
     // memory backend, the cascade stops at a run that had ended, and at one whose cancel was
     // requested already (its children were canceled then).
@@ -53,7 +54,10 @@ void store::cancel_locked(std::string_view run_id, time_point now, cancel_result
         if (is_root) out.changed = true;
         if (status == run_status::executing || status == run_status::waiting) {
             if (cancel_requested) continue;
-            writer_->prepare("UPDATE runs SET cancel_requested = 1, updated_at = ?2 WHERE id = ?1").bind(1, id).bind(2, now_ns).run();
+            writer_->prepare("UPDATE runs SET cancel_requested = 1, updated_at = ?2 WHERE id = ?1")
+                .bind(1, id)
+                .bind(2, now_ns)
+                .run();
             writer_
                 ->prepare(R"sql(
 INSERT INTO events(run_id, task_id, kind, status, attempt, owner, at)

@@ -22,7 +22,8 @@ void throw_sqlite(int rc, sqlite3* db, const std::string& path, std::string_view
                   std::chrono::milliseconds busy_timeout) {
     const int extended = db ? sqlite3_extended_errcode(db) : rc;
     const int code = (extended & 0xff) == (rc & 0xff) ? extended : rc;
-    const std::string detail = db && (sqlite3_errcode(db) & 0xff) == (rc & 0xff) ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    const std::string detail =
+        db && (sqlite3_errcode(db) & 0xff) == (rc & 0xff) ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     switch (rc & 0xff) {
         case SQLITE_BUSY:
         case SQLITE_LOCKED:
@@ -43,9 +44,10 @@ void throw_sqlite(int rc, sqlite3* db, const std::string& path, std::string_view
         case SQLITE_NOTADB:
             throw sqlite_corrupt_error(
                 code, path,
-                fmt::format("taskkit: the file '{}' is corrupt or not a taskkit database (SQLite: {}) while {}: restore "
-                            "it from a backup, or point sqlite_options::path at another file.",
-                            path, detail, what));
+                fmt::format(
+                    "taskkit: the file '{}' is corrupt or not a taskkit database (SQLite: {}) while {}: restore "
+                    "it from a backup, or point sqlite_options::path at another file.",
+                    path, detail, what));
         case SQLITE_READONLY:
             throw sqlite_readonly_error(
                 code, path,
@@ -252,8 +254,8 @@ bool connection::retry_state::again() {
     thread_local std::minstd_rand random(std::random_device{}());
     const auto half = delay_.count() / 2;
     auto wait = std::chrono::microseconds(half + static_cast<long>(random() % static_cast<unsigned>(half + 1)));
-    wait = std::min<std::chrono::microseconds>(
-        wait, std::chrono::duration_cast<std::chrono::microseconds>(deadline_ - now));
+    wait = std::min<std::chrono::microseconds>(wait,
+                                               std::chrono::duration_cast<std::chrono::microseconds>(deadline_ - now));
     std::this_thread::sleep_for(wait);
     delay_ = std::min<std::chrono::microseconds>(delay_ * 2, std::chrono::milliseconds(50));
     return true;

@@ -30,7 +30,8 @@ time_point from_ns(std::int64_t ns) noexcept {
 namespace {
 
 connection_options connection_options_of(const sqlite_options& options) {
-    return connection_options{.path = options.path, .read_only = options.read_only, .busy_timeout = options.busy_timeout};
+    return connection_options{
+        .path = options.path, .read_only = options.read_only, .busy_timeout = options.busy_timeout};
 }
 
 }  // namespace
@@ -55,7 +56,8 @@ store::~store() = default;
 
 std::int64_t store::next_seq() {
     auto st = writer_->prepare("UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value");
-    if (!st.step()) throw sqlite_corrupt_error(0, options_.path, "taskkit: the database's meta table lacks its 'seq' row");
+    if (!st.step())
+        throw sqlite_corrupt_error(0, options_.path, "taskkit: the database's meta table lacks its 'seq' row");
     return st.int64(0);
 }
 
@@ -289,13 +291,14 @@ std::optional<run_state_info> store::inspect_locked(connection& conn, std::strin
             for (const auto& id : *it)
                 if (id.is_string()) w.runs.push_back(id.get<std::string>());
         w.any = j.value("any", false);
-        if (auto it = j.find("until"); it != j.end() && it->is_number_integer()) w.until = from_ns(it->get<std::int64_t>());
+        if (auto it = j.find("until"); it != j.end() && it->is_number_integer())
+            w.until = from_ns(it->get<std::int64_t>());
         info.wait = std::move(w);
     }
     info.resume_requested = !st.is_null(col::resume_requested);
 
-    auto attempts = conn.prepare(
-        "SELECT number, started_at, finished_at, error FROM attempts WHERE run_id = ?1 ORDER BY number");
+    auto attempts =
+        conn.prepare("SELECT number, started_at, finished_at, error FROM attempts WHERE run_id = ?1 ORDER BY number");
     attempts.bind(1, run_id);
     while (attempts.step()) {
         attempt_record a;
@@ -305,8 +308,7 @@ std::optional<run_state_info> store::inspect_locked(connection& conn, std::strin
         if (!attempts.is_null(3)) a.error = parse_error(attempts.text_view(3), path);
         r.attempts.push_back(std::move(a));
     }
-    auto logs = conn.prepare(
-        "SELECT time, level, message, attributes, attempt FROM logs WHERE run_id = ?1 ORDER BY n");
+    auto logs = conn.prepare("SELECT time, level, message, attributes, attempt FROM logs WHERE run_id = ?1 ORDER BY n");
     logs.bind(1, run_id);
     while (logs.step()) {
         log_entry e;
@@ -429,7 +431,8 @@ void store::append_logs(std::string_view run_id, std::span<const log_entry> entr
         const std::int64_t first = end - static_cast<std::int64_t>(entries.size());
         std::int64_t dropped = 0;
         auto insert = writer_->prepare(
-            "INSERT INTO logs(run_id, n, time, level, message, attributes, attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+            "INSERT INTO logs(run_id, n, time, level, message, attributes, attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+            "?7)");
         for (std::size_t i = 0; i < entries.size(); ++i) {
             const auto n = first + static_cast<std::int64_t>(i);
             if (n < end - max) {  // beyond the bound already: never written
@@ -528,7 +531,8 @@ bool store::claim_schedule_fire(std::string_view schedule_id, time_point nominal
     return writer_->write("recording a schedule's fire", [&] {
         writer_
             ->prepare(
-                "INSERT OR IGNORE INTO schedule_fires(schedule_id, nominal_at, fired_at, owner) VALUES (?1, ?2, ?3, ?4)")
+                "INSERT OR IGNORE INTO schedule_fires(schedule_id, nominal_at, fired_at, owner) VALUES (?1, ?2, ?3, "
+                "?4)")
             .bind(1, schedule_id)
             .bind(2, to_ns(nominal))
             .bind(3, to_ns(now))
@@ -609,14 +613,18 @@ void store::prune_locked(time_point now) {
     const auto now_ns = to_ns(now);
     last_prune_ns_ = now_ns;
     claims_since_prune_ = 0;
-    const auto events_before = now_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(options_.event_retention).count();
-    auto through = writer_->prepare("SELECT seq FROM events INDEXED BY events_at WHERE at < ?1 ORDER BY at DESC LIMIT 1");
+    const auto events_before =
+        now_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(options_.event_retention).count();
+    auto through =
+        writer_->prepare("SELECT seq FROM events INDEXED BY events_at WHERE at < ?1 ORDER BY at DESC LIMIT 1");
     through.bind(1, events_before);
     if (through.step()) {
         const auto seq = through.int64(0);
         through.reset();
         writer_->prepare("DELETE FROM events WHERE seq <= ?1").bind(1, seq).run();
-        writer_->prepare("UPDATE meta SET value = max(value, ?1) WHERE key = 'events_pruned_through'").bind(1, seq).run();
+        writer_->prepare("UPDATE meta SET value = max(value, ?1) WHERE key = 'events_pruned_through'")
+            .bind(1, seq)
+            .run();
     }
     writer_->prepare("DELETE FROM idempotency WHERE expires_at <= ?1").bind(1, now_ns).run();
     writer_
@@ -626,7 +634,8 @@ DELETE FROM rate_starts WHERE at <= ?1 - coalesce((SELECT max(rate_period_ns, ke
         .bind(1, now_ns)
         .run();
     writer_->prepare("DELETE FROM schedule_fires WHERE fired_at < ?1")
-        .bind(1, now_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(options_.schedule_fire_retention).count())
+        .bind(1,
+              now_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(options_.schedule_fire_retention).count())
         .run();
 }
 

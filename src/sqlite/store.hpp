@@ -101,10 +101,10 @@ struct ended_run {
 
 /// What claim asks for.
 struct claim_request {
-    std::string_view owner;      ///< the claiming process's id (leases carry it)
+    std::string_view owner;  ///< the claiming process's id (leases carry it)
     time_point now;
-    machine free{0, 0};          ///< what is free of the caller's cpu/memory budget
-    std::size_t max_runs = 1;    ///< claims up to this many runs in the one transaction
+    machine free{0, 0};        ///< what is free of the caller's cpu/memory budget
+    std::size_t max_runs = 1;  ///< claims up to this many runs in the one transaction
     /// The tasks the caller can execute, sorted; empty: any. A key whose next run is of another
     /// task is passed over (its order kept): a process that defines the task takes it.
     std::span<const std::string> tasks;
@@ -112,14 +112,15 @@ struct claim_request {
 
 /// What claim answers.
 struct claim_result {
-    std::vector<claimed> runs;                ///< the claimed runs, in claim order
-    std::vector<std::string> resumed;         ///< the caller's waiting runs granted their slot back
-    std::vector<ended_run> ended;             ///< runs that ended by rescue or cancel and are owed hooks
-    std::optional<time_point> next_wakeup;    ///< when something may become claimable (due, ttl, another owner's lease, rate)
-    std::size_t released = 0;                 ///< delayed or retrying runs that became queued
-    std::size_t expired = 0;                  ///< runs that expired (ttl)
-    std::size_t rescued = 0;                  ///< runs whose lease expired, queued for a new attempt
-    std::size_t crashed = 0;                  ///< runs whose lease expired with no attempt left
+    std::vector<claimed> runs;         ///< the claimed runs, in claim order
+    std::vector<std::string> resumed;  ///< the caller's waiting runs granted their slot back
+    std::vector<ended_run> ended;      ///< runs that ended by rescue or cancel and are owed hooks
+    std::optional<time_point>
+        next_wakeup;           ///< when something may become claimable (due, ttl, another owner's lease, rate)
+    std::size_t released = 0;  ///< delayed or retrying runs that became queued
+    std::size_t expired = 0;   ///< runs that expired (ttl)
+    std::size_t rescued = 0;   ///< runs whose lease expired, queued for a new attempt
+    std::size_t crashed = 0;   ///< runs whose lease expired with no attempt left
 };
 
 /// How an attempt ended.
@@ -160,7 +161,7 @@ enum class resume_state {
 
 /// What cancel did.
 struct cancel_result {
-    bool changed = false;  ///< false: no such run, or it had ended (nothing canceled)
+    bool changed = false;               ///< false: no such run, or it had ended (nothing canceled)
     std::vector<std::string> canceled;  ///< runs that ended canceled (the run and its children)
     struct requested {
         std::string id;
@@ -184,8 +185,8 @@ struct event {
 
 struct event_batch {
     std::vector<event> events;
-    std::int64_t last_seq = 0;  ///< pass to the next call
-    bool missed = false;        ///< events after the given sequence were pruned: read the records again
+    std::int64_t last_seq = 0;        ///< pass to the next call
+    bool missed = false;              ///< events after the given sequence were pruned: read the records again
     std::int64_t pruned_through = 0;  ///< the last pruned event: a follower that missed events goes on after it
 };
 
@@ -301,8 +302,7 @@ public:
     // ------------------------------------------------------------------ schedules
 
     /// True for the one caller, across processes, that fires `schedule_id` at `nominal`.
-    bool claim_schedule_fire(std::string_view schedule_id, time_point nominal, std::string_view owner,
-                             time_point now);
+    bool claim_schedule_fire(std::string_view schedule_id, time_point nominal, std::string_view owner, time_point now);
 
     // ------------------------------------------------------------------ events
 
@@ -331,8 +331,7 @@ private:
     void maintain_locked(time_point now, claim_result& out);
     void grant_resumers_locked(std::string_view owner, machine& free, time_point now, std::vector<std::string>& out);
     std::optional<claimed> pick_locked(std::string_view owner, std::span<const std::string> tasks, time_point now,
-                                       machine& free,
-                                       std::optional<time_point>& next_wakeup);
+                                       machine& free, std::optional<time_point>& next_wakeup);
     claimed start_locked(std::string_view run_id, std::string_view owner, time_point now);
     void record_start_locked(std::string_view queue, std::string_view key, time_point now);
     void wakeup_locked(connection& conn, std::string_view owner, std::optional<time_point>& next_wakeup);

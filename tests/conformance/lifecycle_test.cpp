@@ -30,9 +30,9 @@ TEMPLATE_LIST_TEST_CASE("conformance: an idempotency key answers with the first 
     CHECK(by_id.id() == first.id());
     CHECK(runs == 1);
     // A failed run releases its key; the key also expires after its ttl.
-    taskkit::task<int> failing({.id = "idem-fail", .retry = {.max_attempts = 1},
-                                .run = [](const int&) { throw std::runtime_error("no"); }},
-                               reg);
+    taskkit::task<int> failing(
+        {.id = "idem-fail", .retry = {.max_attempts = 1}, .run = [](const int&) { throw std::runtime_error("no"); }},
+        reg);
     auto a = h.runtime().trigger(failing, 1, {.idempotency_key = "k"});
     a.wait();
     auto b = h.runtime().trigger(failing, 2, {.idempotency_key = "k"});
@@ -55,7 +55,8 @@ TEMPLATE_LIST_TEST_CASE("conformance: concurrent triggers with one idempotency k
         std::vector<std::string> ids(6);
         std::vector<std::thread> threads;
         for (int i = 0; i < 6; ++i)
-            threads.emplace_back([&, i] { ids[static_cast<std::size_t>(i)] = rt.trigger(t, i, {.idempotency_key = key}).id(); });
+            threads.emplace_back(
+                [&, i] { ids[static_cast<std::size_t>(i)] = rt.trigger(t, i, {.idempotency_key = key}).id(); });
         for (auto& thread : threads) thread.join();
         for (const auto& id : ids) CHECK(id == ids.front());
         REQUIRE(rt.handle(ids.front())->wait_for(deadline));
@@ -67,9 +68,8 @@ TEMPLATE_LIST_TEST_CASE("conformance: a delayed run starts at its time, can be r
                         "[conformance]", conformance::backends) {
     taskkit::registry reg;
     std::vector<taskkit::time_point> started;
-    taskkit::task<int> t({.id = "delayed",
-                          .run = [&](const int&, taskkit::run_context& ctx) { started.push_back(ctx.now()); }},
-                         reg);
+    taskkit::task<int> t(
+        {.id = "delayed", .run = [&](const int&, taskkit::run_context& ctx) { started.push_back(ctx.now()); }}, reg);
     taskkit::testing::harness h(conformance::harness<TestType>(reg));
     const auto t0 = h.clock().now();
     auto later = h.runtime().trigger(t, 1, {.delay = 10min});
@@ -93,13 +93,14 @@ TEMPLATE_LIST_TEST_CASE("conformance: a delayed run starts at its time, can be r
     CHECK_THROWS_AS(h.runtime().reschedule(later.id(), 1min), taskkit::state_error);  // not delayed any more
 }
 
-TEMPLATE_LIST_TEST_CASE("conformance: retries follow the formula's exact delays, then the run fails",
-                        "[conformance]", conformance::backends) {
+TEMPLATE_LIST_TEST_CASE("conformance: retries follow the formula's exact delays, then the run fails", "[conformance]",
+                        conformance::backends) {
     taskkit::registry reg;
-    taskkit::task<int> t({.id = "flaky",
-                          .retry = {.max_attempts = 4, .factor = 2, .min_timeout = 1s, .max_timeout = 3s, .randomize = false},
-                          .run = [](const int&) { throw std::runtime_error("down"); }},
-                         reg);
+    taskkit::task<int> t(
+        {.id = "flaky",
+         .retry = {.max_attempts = 4, .factor = 2, .min_timeout = 1s, .max_timeout = 3s, .randomize = false},
+         .run = [](const int&) { throw std::runtime_error("down"); }},
+        reg);
     auto setup = conformance::harness<TestType>(reg);
     auto run = [&] {
         taskkit::testing::harness h(std::move(setup));
@@ -175,6 +176,6 @@ TEMPLATE_LIST_TEST_CASE("conformance: retry() queues a failed run again with its
     CHECK(handle.get() == 5);
     const auto record = handle.snapshot();
     CHECK(record.attempts.size() == 3);
-    CHECK(record.attempts.back().number == 3);  // numbers keep counting
+    CHECK(record.attempts.back().number == 3);              // numbers keep counting
     CHECK_THROWS_AS(handle.retry(), taskkit::state_error);  // completed runs are not retried
 }

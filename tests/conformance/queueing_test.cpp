@@ -114,8 +114,8 @@ TEMPLATE_LIST_TEST_CASE("conformance: fair rotation between keys: a small key is
     CHECK(tenth < 21);
 }
 
-TEMPLATE_LIST_TEST_CASE("conformance: a queue rate limit: no window holds more starts than the limit",
-                        "[conformance]", conformance::backends) {
+TEMPLATE_LIST_TEST_CASE("conformance: a queue rate limit: no window holds more starts than the limit", "[conformance]",
+                        conformance::backends) {
     taskkit::registry reg;
     std::mutex mutex;
     std::vector<taskkit::time_point> starts;
@@ -168,8 +168,8 @@ TEMPLATE_LIST_TEST_CASE("conformance: priority starts a run ahead of runs trigge
                         "[conformance]", conformance::backends) {
     taskkit::registry reg;
     std::vector<int> order;
-    taskkit::task<int> t({.id = "prio", .queue = {.concurrency_limit = 1}, .run = [&](const int& n) { order.push_back(n); }},
-                         reg);
+    taskkit::task<int> t(
+        {.id = "prio", .queue = {.concurrency_limit = 1}, .run = [&](const int& n) { order.push_back(n); }}, reg);
     taskkit::testing::harness h(conformance::harness<TestType>(reg));
     (void)h.runtime().trigger(t, 1);
     h.clock().advance(1s);

@@ -13,7 +13,8 @@ TEMPLATE_LIST_TEST_CASE("conformance: parent, child and grandchild on one queue 
     const taskkit::queue_options serial{.name = "serial", .concurrency_limit = 1};
     taskkit::task<int, int> leaf({.id = "leaf", .queue = serial, .run = [](const int& n) { return n * 10; }}, reg);
     taskkit::task<int, int> mid(
-        {.id = "mid", .queue = serial, .run = [&](const int& n) { return leaf.trigger_and_wait(n).unwrap() + 1; }}, reg);
+        {.id = "mid", .queue = serial, .run = [&](const int& n) { return leaf.trigger_and_wait(n).unwrap() + 1; }},
+        reg);
     taskkit::task<int, int> top(
         {.id = "top", .queue = serial, .run = [&](const int& n) { return mid.trigger_and_wait(n).unwrap() + 1; }}, reg);
     taskkit::runtime rt(conformance::options<TestType>(reg, 1));
@@ -95,9 +96,8 @@ TEMPLATE_LIST_TEST_CASE("conformance: retrieve, list with filters and paging, re
                         conformance::backends) {
     taskkit::registry reg;
     taskkit::task<int, int> echo({.id = "echo", .run = [](const int& n) { return n; }}, reg);
-    taskkit::task<int> fail({.id = "fail", .retry = {.max_attempts = 1},
-                             .run = [](const int&) { throw std::runtime_error("bad"); }},
-                            reg);
+    taskkit::task<int> fail(
+        {.id = "fail", .retry = {.max_attempts = 1}, .run = [](const int&) { throw std::runtime_error("bad"); }}, reg);
     taskkit::testing::harness h(conformance::harness<TestType>(reg));
     auto& rt = h.runtime();
     std::vector<std::string> ids;
@@ -148,9 +148,8 @@ TEMPLATE_LIST_TEST_CASE("conformance: status events arrive in order for each run
     auto sub = h.runtime().subscribe([&](const taskkit::status_event& e) { events.emplace_back(e.status, e.attempt); });
     auto run = h.runtime().trigger(flaky, 0, {.delay = 1min});
     run.wait();
-    const std::vector<std::pair<run_status, int>> expected{{run_status::delayed, 0},   {run_status::queued, 0},
-                                                           {run_status::executing, 1}, {run_status::retrying, 1},
-                                                           {run_status::queued, 0},    {run_status::executing, 2},
-                                                           {run_status::completed, 2}};
+    const std::vector<std::pair<run_status, int>> expected{
+        {run_status::delayed, 0}, {run_status::queued, 0},    {run_status::executing, 1}, {run_status::retrying, 1},
+        {run_status::queued, 0},  {run_status::executing, 2}, {run_status::completed, 2}};
     CHECK(events == expected);
 }

@@ -71,8 +71,9 @@ TEMPLATE_LIST_TEST_CASE("conformance: a throwing step stores nothing, and a step
     CHECK(tries == 3);
 }
 
-TEMPLATE_LIST_TEST_CASE("conformance: a stored step result of another type is a payload_error, and an empty key is refused",
-                        "[conformance]", conformance::backends) {
+TEMPLATE_LIST_TEST_CASE(
+    "conformance: a stored step result of another type is a payload_error, and an empty key is refused",
+    "[conformance]", conformance::backends) {
     taskkit::registry reg;
     taskkit::task<int> typed({.id = "typed-step",
                               .retry = {.max_attempts = 2, .min_timeout = 1ms, .max_timeout = 1ms, .randomize = false},

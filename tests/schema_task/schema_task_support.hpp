@@ -48,5 +48,4 @@ inline json user_schema() {
     })");
 }
 
-
 }  // namespace schema_task_test

@@ -4,8 +4,8 @@
 #include <condition_variable>
 #include <fstream>
 #include <map>
-#include <set>
 #include <mutex>
+#include <set>
 
 #include <taskkit/taskkit.hpp>
 
@@ -113,7 +113,8 @@ public:
         return events_;
     }
     /// Waits (with a deadline) until `id` was reported with `status`.
-    bool wait_status(const std::string& id, run_status status, std::chrono::seconds timeout = std::chrono::seconds(20)) {
+    bool wait_status(const std::string& id, run_status status,
+                     std::chrono::seconds timeout = std::chrono::seconds(20)) {
         std::unique_lock lock(mutex_);
         return cv_.wait_for(lock, timeout, [&] {
             return std::any_of(events_.begin(), events_.end(),
@@ -180,7 +181,9 @@ taskkit::run_request request_of(const request_spec& spec, taskkit::time_point no
     r.queue = spec.queue;
     r.concurrency_key = spec.key;
     r.created_at = now;
-    if (spec.run_at) r.run_at = origin + std::chrono::duration_cast<taskkit::clock::duration>(std::chrono::duration<double>(*spec.run_at));
+    if (spec.run_at)
+        r.run_at =
+            origin + std::chrono::duration_cast<taskkit::clock::duration>(std::chrono::duration<double>(*spec.run_at));
     r.idempotency_key = spec.idempotency_key;
     r.idempotency_expires_at = now + std::chrono::hours(1);
     r.metadata = &spec.metadata;
@@ -230,8 +233,8 @@ std::shared_ptr<taskkit::virtual_clock> make_clock() { return std::make_shared<t
 struct tasks {
     taskkit::registry reg;
     taskkit::task<nlohmann::json> work{{.id = "work", .run = [](const nlohmann::json&) {}}, reg};
-    taskkit::task<nlohmann::json> one{{.id = "one", .queue = {.concurrency_limit = 1}, .run = [](const nlohmann::json&) {}},
-                                      reg};
+    taskkit::task<nlohmann::json> one{
+        {.id = "one", .queue = {.concurrency_limit = 1}, .run = [](const nlohmann::json&) {}}, reg};
 };
 
 taskkit::sqlite_options backend_options(const std::string& path) {
@@ -323,7 +326,8 @@ TEST_CASE("claims honour the runtime's machine budget, counting what this proces
     CHECK(c->record->id == "run_2");
 }
 
-TEST_CASE("a queue's limit from the task's definition holds, and a waiting run gives its slot back and takes it back first") {
+TEST_CASE(
+    "a queue's limit from the task's definition holds, and a waiting run gives its slot back and takes it back first") {
     temp_dir dir;
     tasks ts;
     process p(ts.reg, make_clock(), backend_options(dir.file()));

@@ -15,8 +15,8 @@
 #include "support/taskkit_test.hpp"
 
 using namespace std::chrono_literals;
-using taskkit::run_status;
 using sqlite_test::temp_dir;
+using taskkit::run_status;
 
 TEST_CASE("a worker whose finish meets a locked database logs it, carries on, and the run gets a new attempt") {
     temp_dir dir;

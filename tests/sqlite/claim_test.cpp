@@ -79,7 +79,8 @@ TEST_CASE("keys of a queue take turns: each key with queued runs starts one befo
     // Key a's runs are all older than b's and c's: rotation, not age, orders the keys.
     double when = 0;
     for (const char* k : {"a", "b", "c"})
-        for (int i = 1; i <= 3; ++i) create(s, {.id = std::string("run_") + k + std::to_string(i), .key = k, .created = when++});
+        for (int i = 1; i <= 3; ++i)
+            create(s, {.id = std::string("run_") + k + std::to_string(i), .key = k, .created = when++});
     CHECK(drain_one_by_one(s, 20) ==
           ids{"run_a1", "run_b1", "run_c1", "run_a2", "run_b2", "run_c2", "run_a3", "run_b3", "run_c3"});
 }
@@ -160,7 +161,7 @@ TEST_CASE("priority gives a run a head start of that many seconds, and equal ran
     declare(s, {.name = "q", .concurrency_limit = 1});
     create(s, {.id = "run_old", .created = 0});
     create(s, {.id = "run_newer", .created = 5});
-    create(s, {.id = "run_urgent", .priority = 10, .created = 8});   // rank -2: before both
+    create(s, {.id = "run_urgent", .priority = 10, .created = 8});    // rank -2: before both
     create(s, {.id = "run_bit_ahead", .priority = 2, .created = 6});  // rank 4: between them
     create(s, {.id = "run_same_1", .created = 7});
     create(s, {.id = "run_same_2", .created = 7});  // the same rank as run_same_1: after it

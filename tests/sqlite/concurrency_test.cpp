@@ -52,8 +52,10 @@ TEST_CASE("concurrent creates with one idempotency key, from several processes, 
     on_threads(processes, [&](int p) {
         store::store s(options(dir.file()));
         for (int i = 0; i < attempts; ++i) {
-            const auto made = create(s, {.id = fmt::format("run_{}_{}", p, i), .task = "charge",
-                                         .idempotency_key = "order-42", .payload = {{"p", p}}});
+            const auto made = create(s, {.id = fmt::format("run_{}_{}", p, i),
+                                         .task = "charge",
+                                         .idempotency_key = "order-42",
+                                         .payload = {{"p", p}}});
             if (!made.existing) ++created;
             std::lock_guard lock(mutex);
             answers.insert(made.id);
@@ -72,7 +74,8 @@ TEST_CASE("each run is claimed by exactly one of several processes, and every ru
         store::store init(options(dir.file()));
         std::vector<run_spec> specs;
         for (int i = 0; i < runs; ++i)
-            specs.push_back({.id = fmt::format("run_{:04}", i), .key = "k" + std::to_string(i % 7), .created = i * 1e-3});
+            specs.push_back(
+                {.id = fmt::format("run_{:04}", i), .key = "k" + std::to_string(i % 7), .created = i * 1e-3});
         std::vector<store::new_run> views;
         for (const auto& spec : specs) views.push_back(spec.view());
         init.create(views, t(0));
@@ -168,7 +171,8 @@ TEST_CASE("a queue's rate limit holds across processes") {
             store::store s(options(dir.file()));
             for (int i = 0; i < 5; ++i)
                 started += static_cast<int>(
-                    s.claim({.owner = "p" + std::to_string(p), .now = t(now), .free = {8, 8}, .max_runs = 3}).runs.size());
+                    s.claim({.owner = "p" + std::to_string(p), .now = t(now), .free = {8, 8}, .max_runs = 3})
+                        .runs.size());
         });
     }
     CHECK(started == 5);
@@ -184,7 +188,8 @@ TEST_CASE("a lease lost to another process is refused even when both race to fin
     temp_dir dir;
     {
         store::store init(options(dir.file()));
-        for (int i = 0; i < 30; ++i) create(init, {.id = fmt::format("run_{:04}", i), .created = i * 1e-3, .max_attempts = 5});
+        for (int i = 0; i < 30; ++i)
+            create(init, {.id = fmt::format("run_{:04}", i), .created = i * 1e-3, .max_attempts = 5});
     }
     // p1 claims everything and "hangs"; p2 rescues after the leases expire; then both finish.
     store::store p1(options(dir.file()));

@@ -56,8 +56,8 @@ TEST_CASE("the idempotency key of a failed, canceled, expired or crashed run is 
     REQUIRE(status_of(s, "run_crash") == run_status::crashed);
     for (const char* task : {"t1", "t2", "t3", "t4"}) {
         INFO(task);
-        const auto made = create(s, {.id = std::string("run_new_") + task, .task = task, .created = 101,
-                                     .idempotency_key = "k"});
+        const auto made =
+            create(s, {.id = std::string("run_new_") + task, .task = task, .created = 101, .idempotency_key = "k"});
         CHECK_FALSE(made.existing);
     }
 }
@@ -66,7 +66,8 @@ TEST_CASE("a batch of runs is created in one transaction") {
     temp_dir dir;
     store::store s(options(dir.file()));
     std::vector<run_spec> specs;
-    for (int i = 0; i < 50; ++i) specs.push_back({.id = "run_" + std::to_string(i), .created = i * 0.001, .batch = "b"});
+    for (int i = 0; i < 50; ++i)
+        specs.push_back({.id = "run_" + std::to_string(i), .created = i * 0.001, .batch = "b"});
     std::vector<store::new_run> views;
     for (const auto& spec : specs) views.push_back(spec.view());
     const auto made = s.create(views, t(1));
@@ -126,8 +127,8 @@ TEST_CASE("a chain thousands of runs deep is canceled without recursion") {
     store::store s(options(dir.file()));
     std::vector<run_spec> specs;
     for (int i = 0; i < 3000; ++i)
-        specs.push_back({.id = "run_" + std::to_string(i), .created = i * 1e-6,
-                         .parent = i ? "run_" + std::to_string(i - 1) : ""});
+        specs.push_back(
+            {.id = "run_" + std::to_string(i), .created = i * 1e-6, .parent = i ? "run_" + std::to_string(i - 1) : ""});
     std::vector<store::new_run> views;
     for (const auto& spec : specs) views.push_back(spec.view());
     s.create(views, t(1));
@@ -199,7 +200,8 @@ TEST_CASE("list filters by status, task, tag, queue and creation time, newest fi
         for (const auto& r : page.runs) paged.push_back(r.id);
         cursor = page.next_cursor;
         ++pages;
-        if (!cursor.empty()) CHECK(cursor == fmt::format("{}:{}", store::to_ns(page.runs.back().created_at), page.runs.back().id));
+        if (!cursor.empty())
+            CHECK(cursor == fmt::format("{}:{}", store::to_ns(page.runs.back().created_at), page.runs.back().id));
     } while (!cursor.empty() && pages < 10);
     CHECK(pages == 5);
     CHECK(paged == page_ids(all));
@@ -207,7 +209,8 @@ TEST_CASE("list filters by status, task, tag, queue and creation time, newest fi
     CHECK(page_ids(s.list({.statuses = {run_status::completed}})) == ids{"run_00"});
     CHECK(s.list({.tasks = {"odd"}}).runs.size() == 15);
     CHECK(s.list({.tasks = {"odd", "even"}}).runs.size() == 30);
-    CHECK(page_ids(s.list({.tags = {"five", "any"}})) == ids{"run_25", "run_20", "run_15", "run_10", "run_05", "run_00"});
+    CHECK(page_ids(s.list({.tags = {"five", "any"}})) ==
+          ids{"run_25", "run_20", "run_15", "run_10", "run_05", "run_00"});
     CHECK(s.list({.queue = "third"}).runs.size() == 10);
     CHECK(page_ids(s.list({.created_from = t(13), .created_to = t(14)})) == ids{"run_27", "run_26"});
     CHECK(page_ids(s.list({.statuses = {run_status::queued}, .tasks = {"odd"}, .queue = "third", .limit = 2})) ==
@@ -223,8 +226,11 @@ TEST_CASE("a run's log lines are bounded, keeping the most recent") {
     create(s, {.id = "run_a"});
     std::vector<taskkit::log_entry> lines;
     for (int i = 0; i < 4; ++i)
-        lines.push_back({.time = t(i), .level = taskkit::log_level::warn, .message = "line " + std::to_string(i),
-                         .attributes = {{"i", i}}, .attempt = 1});
+        lines.push_back({.time = t(i),
+                         .level = taskkit::log_level::warn,
+                         .message = "line " + std::to_string(i),
+                         .attributes = {{"i", i}},
+                         .attempt = 1});
     s.append_logs("run_a", lines);
     s.append_logs("run_a", std::span(lines).subspan(0, 1));
     auto r = s.find("run_a");
@@ -245,8 +251,10 @@ TEST_CASE("metadata and hook errors are stored with the run") {
     store::store s(options(dir.file()));
     create(s, {.id = "run_a"});
     s.set_metadata("run_a", {{"progress", 0.5}}, t(1));
-    s.add_hook_error("run_a", store::make_error("std::logic_error", "on_start threw", taskkit::error_code::aborted), t(1));
-    s.add_hook_error("run_a", store::make_error("std::logic_error", "cleanup threw", taskkit::error_code::aborted), t(1));
+    s.add_hook_error("run_a", store::make_error("std::logic_error", "on_start threw", taskkit::error_code::aborted),
+                     t(1));
+    s.add_hook_error("run_a", store::make_error("std::logic_error", "cleanup threw", taskkit::error_code::aborted),
+                     t(1));
     auto r = s.find("run_a");
     REQUIRE(r);
     CHECK(r->metadata == nlohmann::json{{"progress", 0.5}});

@@ -67,7 +67,8 @@ public:
                 buffer_.erase(0, nl + 1);
                 return line;
             }
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0) return std::nullopt;
             pollfd p{out_, POLLIN, 0};
             const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
@@ -124,8 +125,8 @@ taskkit::sqlite_options crash_options(const std::string& path) {
 /// which attempt it was.
 struct survivor_tasks {
     taskkit::registry reg;
-    taskkit::task<int, int> crashy{{.id = "crashy", .run = [](const int&, taskkit::run_context& ctx) { return ctx.attempt().number; }},
-                                   reg};
+    taskkit::task<int, int> crashy{
+        {.id = "crashy", .run = [](const int&, taskkit::run_context& ctx) { return ctx.attempt().number; }}, reg};
 };
 
 taskkit::runtime_options on_file(taskkit::registry& reg, const taskkit::sqlite_options& o, unsigned workers) {

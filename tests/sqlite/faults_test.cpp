@@ -131,7 +131,8 @@ TEST_CASE("a SQLite database of another application gives sqlite_corrupt_error, 
     temp_dir dir;
     {
         store::connection other({.path = dir.file()});
-        other.exec("CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER); INSERT INTO accounts VALUES (1, 10)");
+        other.exec(
+            "CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER); INSERT INTO accounts VALUES (1, 10)");
     }
     try {
         store::store s(options(dir.file()));

@@ -16,15 +16,18 @@ double per_second(std::size_t n, clock_type::duration d) {
 }
 
 void report(const std::string& what, std::size_t n, clock_type::duration d) {
-    fmt::print("  {:<58} {:>9.0f}/s  ({} in {:.2f} s)\n", what, per_second(n, d), n, std::chrono::duration<double>(d).count());
+    fmt::print("  {:<58} {:>9.0f}/s  ({} in {:.2f} s)\n", what, per_second(n, d), n,
+               std::chrono::duration<double>(d).count());
 }
 
 std::vector<run_spec> specs(int n, const std::string& prefix, int keys = 0) {
     std::vector<run_spec> out;
     out.reserve(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i)
-        out.push_back({.id = fmt::format("{}{:07}", prefix, i), .key = keys ? "k" + std::to_string(i % keys) : "",
-                       .created = i * 1e-6, .payload = {{"to", "someone@example.org"}, {"i", i}}});
+        out.push_back({.id = fmt::format("{}{:07}", prefix, i),
+                       .key = keys ? "k" + std::to_string(i % keys) : "",
+                       .created = i * 1e-6,
+                       .payload = {{"to", "someone@example.org"}, {"i", i}}});
     return out;
 }
 

@@ -237,10 +237,8 @@ TEST_CASE("a file at schema version 1 is migrated to the current version and kee
     // The migrated file works: the counts of version 1 hold the queue's slot (limit 1) for the
     // executing run, the idempotency key answers, the tag filters, events start.
     CHECK(claim_ids(s, 1).empty());
-    const auto again = s.create(run_spec{.id = "run_dup", .task = "send", .queue = "emails",
-                                         .idempotency_key = "welcome-a"}
-                                    .view(),
-                                t(0));
+    const auto again = s.create(
+        run_spec{.id = "run_dup", .task = "send", .queue = "emails", .idempotency_key = "welcome-a"}.view(), t(0));
     CHECK(again.existing);
     CHECK(again.id == "run_done");
     CHECK(s.list({.tags = {"vip"}}).runs.size() == 1);

@@ -54,7 +54,8 @@ inline taskkit::time_point t(double seconds) {
 
 /// Options for a test's store: short busy timeout, the default lease.
 inline taskkit::sqlite_options options(const std::string& path) {
-    return taskkit::sqlite_options{.path = path, .busy_timeout = 10s, .synchronous = taskkit::sqlite_synchronous::normal};
+    return taskkit::sqlite_options{
+        .path = path, .busy_timeout = 10s, .synchronous = taskkit::sqlite_synchronous::normal};
 }
 
 /// A run with everything a test may set, owning its strings (store::new_run holds views).

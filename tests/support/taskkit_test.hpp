@@ -3,8 +3,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <limits>
 #include <condition_variable>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>

@@ -91,8 +91,7 @@ public:
 
     /// Ends the attempt of `held` and gives its slot and machine back. With `claim_next`, also
     /// claims the next run at once (a worker's one trip to the backend between two runs).
-    virtual std::optional<claimed_run> finish(const lease& held, const attempt_outcome& outcome,
-                                              bool claim_next) = 0;
+    virtual std::optional<claimed_run> finish(const lease& held, const attempt_outcome& outcome, bool claim_next) = 0;
 
     /// Extends a lease, and says whether it is still held (a backend whose leases never expire
     /// answers held, or cancel_requested).

@@ -24,7 +24,7 @@ struct run_event {
     std::string_view run_id;
     std::string_view task_id;
     run_status status = run_status::queued;
-    int attempt = 0;                  ///< 0 before the first attempt
+    int attempt = 0;                   ///< 0 before the first attempt
     const local_run* local = nullptr;  ///< the run's object in this process, when there is one
 };
 

@@ -47,7 +47,7 @@ struct claimed_run {
 struct attempt_outcome {
     /// completed, failed, retrying, canceled or timed_out.
     run_status status = run_status::completed;
-    std::optional<error_info> error;    ///< unless completed
+    std::optional<error_info> error;     ///< unless completed
     std::optional<time_point> retry_at;  ///< when `status` is retrying
     /// The runtime shut down while the attempt ran (its stop token was requested). A backend in
     /// the process ends the run canceled; a durable backend may queue it again for another process.

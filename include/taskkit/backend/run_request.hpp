@@ -34,9 +34,9 @@ struct run_request {
     std::string_view idempotency_key;      ///< empty: none
     time_point idempotency_expires_at;     ///< when the key stops answering with this run
     std::span<const std::string> tags;
-    const nlohmann::json* metadata = nullptr;  ///< a JSON object, or null for none
-    taskkit::machine machine_spec;             ///< what it holds from the budget (machines::none: nothing)
-    int max_attempts = 1;                      ///< attempts counted against the retry policy
+    const nlohmann::json* metadata = nullptr;   ///< a JSON object, or null for none
+    taskkit::machine machine_spec;              ///< what it holds from the budget (machines::none: nothing)
+    int max_attempts = 1;                       ///< attempts counted against the retry policy
     std::chrono::milliseconds max_duration{0};  ///< per attempt; 0: no limit
     std::string_view parent_id;                 ///< the run that triggered it; empty for a root run
     std::string_view batch_id;                  ///< set for runs of a batch

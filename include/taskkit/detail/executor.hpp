@@ -211,9 +211,7 @@ private:
     /// run parks its thread and another worker takes the child (deep chains need threads, not stack).
     static constexpr int max_inline_depth = 24;
 
-    std::shared_ptr<executor> shared_executor() {
-        return std::static_pointer_cast<executor>(shared_from_this());
-    }
+    std::shared_ptr<executor> shared_executor() { return std::static_pointer_cast<executor>(shared_from_this()); }
 
     /// "<prefix><10 hex digits of this runtime's salt><10 hex digits of a counter>".
     [[nodiscard]] std::string make_id(std::string_view prefix, std::uint64_t n) const;
@@ -232,12 +230,12 @@ private:
     std::deque<std::function<void()>> jobs_;
     std::unordered_map<const local_run*, resume_ticket*> tickets_;
     std::atomic<std::uint64_t> work_epoch_{0};  // bumped when a run becomes claimable
-    std::atomic<int> idle_{0};                   // workers waiting on work_cv_
+    std::atomic<int> idle_{0};                  // workers waiting on work_cv_
     /// A worker going from run to run stops at the next one and comes back to the pool: jobs are
     /// waiting, the pool has a thread too many, or the runtime is shutting down (update_chain_break_locked).
     std::atomic<bool> chain_break_{false};
-    int woken_ = 0;                              // of those, already signaled and not yet awake
-    int target_ = 1;                             // worker threads to keep doing work; 0 when driven by hand
+    int woken_ = 0;   // of those, already signaled and not yet awake
+    int target_ = 1;  // worker threads to keep doing work; 0 when driven by hand
     bool manual_ = false;
     int active_ = 0;
     int parked_ = 0;

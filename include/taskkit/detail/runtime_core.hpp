@@ -36,7 +36,7 @@ struct exec_frame {
     runtime_core* core = nullptr;
     std::shared_ptr<run_state> run;
     exec_frame* previous = nullptr;
-    int depth = 0;                 ///< runs executing beneath this one on the thread (inline children)
+    int depth = 0;                ///< runs executing beneath this one on the thread (inline children)
     const lease* held = nullptr;  ///< the attempt's lease (null for hooks run outside an attempt)
     int children_triggered = 0;   ///< runs this attempt triggered so far (their position, for derived keys)
 };

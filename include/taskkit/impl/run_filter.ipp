@@ -22,7 +22,9 @@ TASKKIT_DECL auto run_filter::matches(const run_facts& run, run_status status) c
     return true;
 }
 
-TASKKIT_DECL auto page_cursor::of(const run_record& last) -> page_cursor { return page_cursor{last.created_at, last.id}; }
+TASKKIT_DECL auto page_cursor::of(const run_record& last) -> page_cursor {
+    return page_cursor{last.created_at, last.id};
+}
 
 TASKKIT_DECL auto page_cursor::parse(std::string_view text) -> page_cursor {
     const auto colon = text.find(':');

@@ -46,8 +46,10 @@ TASKKIT_DECL auto run_metadata::add_integer(std::string_view key, std::int64_t b
         if (slot.is_null()) slot = 0;
         if (!slot.is_number())
             throw options_error("metadata '" + std::string(key) + "' is not a number: cannot increment");
-        if (slot.is_number_integer()) slot = slot.get<std::int64_t>() + by;
-        else slot = slot.get<double>() + static_cast<double>(by);
+        if (slot.is_number_integer())
+            slot = slot.get<std::int64_t>() + by;
+        else
+            slot = slot.get<double>() + static_cast<double>(by);
     }
     changed();
     return *this;
@@ -72,8 +74,7 @@ TASKKIT_DECL auto run_metadata::append(std::string_view key, nlohmann::json valu
         std::lock_guard lock(run_->mutex);
         auto& slot = run_->extras().metadata[std::string(key)];
         if (slot.is_null()) slot = nlohmann::json(nlohmann::json::value_t::array);
-        if (!slot.is_array())
-            throw options_error("metadata '" + std::string(key) + "' is not an array: cannot append");
+        if (!slot.is_array()) throw options_error("metadata '" + std::string(key) + "' is not an array: cannot append");
         slot.push_back(std::move(value));
     }
     changed();

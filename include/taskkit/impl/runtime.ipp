@@ -36,9 +36,7 @@ TASKKIT_DECL auto runtime::handle(std::string_view run_id) const -> std::optiona
     return std::nullopt;
 }
 
-TASKKIT_DECL auto runtime::cancel(std::string_view run_id) -> bool {
-    return core_->runs().cancel({run_id, nullptr});
-}
+TASKKIT_DECL auto runtime::cancel(std::string_view run_id) -> bool { return core_->runs().cancel({run_id, nullptr}); }
 
 TASKKIT_DECL auto runtime::subscribe(std::function<void(const status_event&)> callback) -> subscription {
     return subscription(core_, core_->subscribe(std::move(callback)));

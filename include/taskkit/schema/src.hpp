@@ -6,7 +6,8 @@
 #pragma once
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
-#error "<taskkit/schema/src.hpp> is for separate compilation: define TASKKIT_SEPARATE_COMPILATION for every translation unit"
+#error \
+    "<taskkit/schema/src.hpp> is for separate compilation: define TASKKIT_SEPARATE_COMPILATION for every translation unit"
 #endif
 
 #include <taskkit/schema/json_schema.hpp>

@@ -55,7 +55,8 @@ TASKKIT_DECL auto runtime_core::create(runtime_options options) -> std::shared_p
 
 TASKKIT_DECL executor::executor(runtime_options options)
     : runtime_core(options.clock ? std::move(options.clock) : std::make_shared<real_clock>(),
-                   options.registry ? *options.registry : registry::global(), options.capacity.value_or(host_machine())),
+                   options.registry ? *options.registry : registry::global(),
+                   options.capacity.value_or(host_machine())),
       backend_(options.backend ? std::move(options.backend) : taskkit::memory_backend()),
       log_sink_(options.log_sink ? std::move(options.log_sink) : stderr_log_sink()),
       max_log_entries_(options.max_log_entries),
@@ -213,14 +214,21 @@ TASKKIT_DECL auto executor::apply_record(run_state& run, const run_record& recor
         const bool was_ended = run.ended.load(std::memory_order_acquire);
         run.status = record.status;
         run.attempts = record.attempts;
-        if (!record.attempts.empty()) run.attempts_started = std::max(run.attempts_started, record.attempts.back().number);
+        if (!record.attempts.empty())
+            run.attempts_started = std::max(run.attempts_started, record.attempts.back().number);
         if (record.started_at) run.started_at = *record.started_at;
-        if (record.finished_at) run.finished_at = *record.finished_at;
-        else run.finished_at.reset();
-        if (record.run_at) run.run_at = *record.run_at;
-        else run.run_at.reset();
-        if (record.error) run.extras().error = record.error;
-        else if (auto* extras = run.extras_if_any()) extras->error.reset();
+        if (record.finished_at)
+            run.finished_at = *record.finished_at;
+        else
+            run.finished_at.reset();
+        if (record.run_at)
+            run.run_at = *record.run_at;
+        else
+            run.run_at.reset();
+        if (record.error)
+            run.extras().error = record.error;
+        else if (auto* extras = run.extras_if_any())
+            extras->error.reset();
         if (record.metadata.is_object() && !record.metadata.empty()) run.extras().metadata = record.metadata;
         if (!record.hook_errors.empty()) run.extras().hook_errors = record.hook_errors;
         if (!record.children.empty()) run.extras().child_ids = record.children;
@@ -260,8 +268,10 @@ TASKKIT_DECL auto executor::mirror_changed(const run_event& event) -> void {
         auto record = backend_->find(event.run_id);
         if (!record) return;
         try {
-            if (!run) run = mirror_of(*record);
-            else apply_record(*run, *record);
+            if (!run)
+                run = mirror_of(*record);
+            else
+                apply_record(*run, *record);
         } catch (const std::exception&) {
             return;  // a task this process does not know, or a payload it cannot decode
         }
@@ -388,8 +398,8 @@ TASKKIT_DECL auto executor::resume_granted(const std::shared_ptr<local_run>& run
 // ------------------------------------------------------------------------------------ triggering
 
 TASKKIT_DECL auto executor::prepare(const std::shared_ptr<run_state>& run,
-                                    std::shared_ptr<const task_definition_base> task,
-                                    const trigger_options& options) -> void {
+                                    std::shared_ptr<const task_definition_base> task, const trigger_options& options)
+    -> void {
     options.validate();
     run->task = std::move(task);
     const auto& def = *run->task;
@@ -452,8 +462,8 @@ TASKKIT_DECL auto executor::commit(const std::shared_ptr<run_state>& run, const 
     request.expires_at = run->expires_at();
     request.idempotency_key = run->idempotency_key();
     if (!request.idempotency_key.empty())
-        request.idempotency_expires_at = saturating_add(
-            run->created_at, options.idempotency_key_ttl.value_or(std::chrono::hours(24 * 30)));
+        request.idempotency_expires_at =
+            saturating_add(run->created_at, options.idempotency_key_ttl.value_or(std::chrono::hours(24 * 30)));
     request.tags = run->tags();
     if (extras && !extras->metadata.is_null()) request.metadata = &extras->metadata;
     request.machine_spec = run->machine_spec;
@@ -505,7 +515,9 @@ TASKKIT_DECL auto executor::next_batch_id() -> std::string {
 
 // ------------------------------------------------------------------------------------ run control
 
-TASKKIT_DECL auto executor::cancel(const std::shared_ptr<run_state>& run) -> bool { return backend_->cancel({run->id, run}); }
+TASKKIT_DECL auto executor::cancel(const std::shared_ptr<run_state>& run) -> bool {
+    return backend_->cancel({run->id, run});
+}
 
 TASKKIT_DECL auto executor::retry(const std::shared_ptr<run_state>& run) -> void {
     if (stopping_) throw runtime_stopped_error();
@@ -540,8 +552,8 @@ TASKKIT_DECL auto executor::wait(const std::vector<std::shared_ptr<run_state>>& 
 }
 
 TASKKIT_DECL auto executor::drive_until(const std::function<bool()>& done,
-                                        std::optional<std::chrono::steady_clock::time_point> deadline,
-                                        bool until_idle) -> bool {
+                                        std::optional<std::chrono::steady_clock::time_point> deadline, bool until_idle)
+    -> bool {
     for (;;) {
         if (done()) return true;
         if (deadline && std::chrono::steady_clock::now() >= *deadline) return false;
@@ -650,8 +662,7 @@ TASKKIT_DECL auto executor::interrupt(run_state& run) -> void {
     std::stop_source stop;
     {
         std::lock_guard lock(run.mutex);
-        if ((run.status != run_status::executing && run.status != run_status::waiting) || run.cancel_requested)
-            return;
+        if ((run.status != run_status::executing && run.status != run_status::waiting) || run.cancel_requested) return;
         run.cancel_requested = true;
         stop = run.stop;
     }
@@ -876,8 +887,7 @@ TASKKIT_DECL auto executor::execute(claimed_run claimed, bool claim_next) -> std
     if (claimed.lease.run) {
         run = std::static_pointer_cast<run_state>(claimed.lease.run);
     } else {
-        if (!claimed.record)
-            throw state_error("the backend handed over a run without its object or its record");
+        if (!claimed.record) throw state_error("the backend handed over a run without its object or its record");
         try {
             run = start_mirrored(claimed);
         } catch (const std::exception&) {
@@ -929,8 +939,7 @@ TASKKIT_DECL auto executor::execute(claimed_run claimed, bool claim_next) -> std
     return backend_->finish(claimed.lease, outcome, claim_next && !chain_break_.load(std::memory_order_relaxed));
 }
 
-TASKKIT_DECL auto executor::run_terminal_hooks(const std::shared_ptr<run_state>& run, const error_info& error)
-    -> void {
+TASKKIT_DECL auto executor::run_terminal_hooks(const std::shared_ptr<run_state>& run, const error_info& error) -> void {
     int attempt = 0;
     int in_budget = 1;
     std::stop_token stop;

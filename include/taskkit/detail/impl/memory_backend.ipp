@@ -33,8 +33,7 @@ TASKKIT_DECL auto memory_backend::traits() const noexcept -> backend_traits {
 
 TASKKIT_DECL auto memory_backend::attach(backend_host& host) -> void {
     local_host_ = dynamic_cast<in_process_host*>(&host);
-    if (!local_host_)
-        throw options_error("the memory backend serves a taskkit::runtime in its own process only");
+    if (!local_host_) throw options_error("the memory backend serves a taskkit::runtime in its own process only");
     host_ = &host;
     detached_.store(false, std::memory_order_release);
     timers_ = &local_host_->timers();
@@ -151,7 +150,8 @@ TASKKIT_DECL auto memory_backend::deliver(const std::shared_ptr<run_state>& run,
     -> void {
     while (change) {
         if (is_terminal(change->status)) retire(run);
-        if (auto* host = this->host()) host->status_changed(run_event{run->id, run->task_id, change->status, change->attempt, run.get()});
+        if (auto* host = this->host())
+            host->status_changed(run_event{run->id, run->task_id, change->status, change->attempt, run.get()});
         std::lock_guard lock(run->mutex);
         auto* extras = run->extras_if_any();
         if (!extras || extras->unpublished.empty()) {
@@ -241,10 +241,10 @@ TASKKIT_DECL auto memory_backend::commit_new(const std::shared_ptr<run_state>& r
         std::lock_guard lock(run->mutex);
         if (is_terminal(run->status)) return;  // canceled by id or by its parent's cascade meanwhile
         if (parent_canceled) {
-            change =
-                end_locked(*run, run_status::canceled,
-                           make_error_info<canceled_error>("the run's parent was canceled before it triggered this run"),
-                           callbacks, clock_->now());
+            change = end_locked(
+                *run, run_status::canceled,
+                make_error_info<canceled_error>("the run's parent was canceled before it triggered this run"),
+                callbacks, clock_->now());
         } else {
             change = note_change_locked(*run, run->status, 0);
         }
@@ -575,7 +575,8 @@ TASKKIT_DECL auto memory_backend::finish(const lease& held, const attempt_outcom
         timers_->schedule(due, run_timer{.run = run, .generation = generation, .what = run_timer::kind::retry_due});
     } else {
         finish_publish(run, callbacks, change);
-        if (auto* host = this->host(); canceled_instead && host) host->ended_between_attempts(run, make_error_info<canceled_error>());
+        if (auto* host = this->host(); canceled_instead && host)
+            host->ended_between_attempts(run, make_error_info<canceled_error>());
     }
     // One critical section gives the slot back and takes the next run.
     std::shared_ptr<run_state> next;
@@ -670,14 +671,16 @@ TASKKIT_DECL auto memory_backend::cancel_run(const std::shared_ptr<run_state>& r
         } else {
             // Hooks run when an attempt of this cycle ran (waiting to retry, or queued again after the delay).
             terminal_hooks = run->attempts_started > run->budget_start;
-            change = end_locked(*run, run_status::canceled, make_error_info<canceled_error>(), callbacks, clock_->now());
+            change =
+                end_locked(*run, run_status::canceled, make_error_info<canceled_error>(), callbacks, clock_->now());
             ended_now = true;
         }
     }
     if (auto* host = this->host(); request_stop && host) host->cancel_requested(run);
     if (ended_now) finish_publish(run, callbacks, change);
     for (auto& child : children) cancel_run(child);
-    if (auto* host = this->host(); terminal_hooks && host) host->ended_between_attempts(run, make_error_info<canceled_error>());
+    if (auto* host = this->host(); terminal_hooks && host)
+        host->ended_between_attempts(run, make_error_info<canceled_error>());
     return true;
 }
 
@@ -694,7 +697,8 @@ TASKKIT_DECL auto memory_backend::cancel_unstarted(const std::shared_ptr<run_sta
         change = end_locked(*run, run_status::canceled, make_error_info<canceled_error>(), callbacks, clock_->now());
     }
     finish_publish(run, callbacks, change);
-    if (auto* host = this->host(); terminal_hooks && host) host->ended_between_attempts(run, make_error_info<canceled_error>());
+    if (auto* host = this->host(); terminal_hooks && host)
+        host->ended_between_attempts(run, make_error_info<canceled_error>());
     return true;
 }
 

@@ -172,6 +172,18 @@ connection::connection(connection_options options) : options_(std::move(options)
     }
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, static_cast<int>(options_.busy_timeout.count()));
+    // SQLite's temporary files (the sorts of ORDER BY and GROUP BY that no index serves, transient
+    // indexes, statement journals) in memory: none is created, written and deleted in the temporary
+    // folder by a query. A setting of the connection, not of the file: each connection sets it.
+    if (const int prc = sqlite3_exec(db_, "PRAGMA temp_store = MEMORY", nullptr, nullptr, nullptr); prc != SQLITE_OK) {
+        try {
+            throw_sqlite(prc, db_, options_.path, "setting temp_store", options_.busy_timeout);
+        } catch (...) {
+            sqlite3_close_v2(db_);
+            db_ = nullptr;
+            throw;
+        }
+    }
 }
 
 connection::~connection() {

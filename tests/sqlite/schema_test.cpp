@@ -27,6 +27,18 @@ TEST_CASE("a new file is created at the current schema version, in WAL mode, wit
     }
 }
 
+TEST_CASE("every connection keeps SQLite's temporary files in memory (temp_store = MEMORY)") {
+    temp_dir dir;
+    store::store s(options(dir.file()));
+    CHECK(s.writer().query_int("PRAGMA temp_store") == 2);  // 0 default, 1 file, 2 memory
+    auto read_only = options(dir.file());
+    read_only.read_only = true;
+    store::store reader(read_only);
+    CHECK(reader.writer().query_int("PRAGMA temp_store") == 2);
+    store::connection plain({.path = dir.file()});
+    CHECK(plain.query_int("PRAGMA temp_store") == 2);
+}
+
 TEST_CASE("synchronous is FULL by default: a commit is on disk before the call returns") {
     temp_dir dir;
     store::store s(taskkit::sqlite_options{.path = dir.file()});

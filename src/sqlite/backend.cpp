@@ -383,6 +383,14 @@ public:
         store_.set_metadata(run.run_id(), metadata, now());
     }
 
+    void hook_failed(const local_run& run, const error_info& error) override {
+        try {
+            store_.add_hook_error(run.run_id(), error, now());
+        } catch (const state_error&) {
+            // The run is not in the file (a test's object): the error stays on the object only.
+        }
+    }
+
     [[nodiscard]] std::optional<nlohmann::json> step_result(const local_run& run, std::string_view key) override {
         return store_.step_result(run.run_id(), key);
     }

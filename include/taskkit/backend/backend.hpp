@@ -138,6 +138,10 @@ public:
     virtual void logged(const local_run& run, const log_entry& entry) = 0;
     /// A run's metadata changed (already on its local object); a durable backend stores it.
     virtual void metadata_changed(const local_run& run, const nlohmann::json& metadata) = 0;
+    /// A lifecycle hook of a run (or the runtime's log sink, while the run logged) threw; the
+    /// error, its message naming the hook, is on the run's local object already. A durable
+    /// backend stores it with the run (run_record::hook_errors). Does nothing by default.
+    virtual void hook_failed(const local_run& /*run*/, const error_info& /*error*/) {}
 
     // ---------------------------------------------------------------- memoized steps
 

@@ -85,6 +85,7 @@ public:
     TASKKIT_DECL void save_step(run_state& run, std::string_view key, const nlohmann::json& result) override;
     TASKKIT_DECL void logged(run_state& run, const log_entry& entry) override;
     TASKKIT_DECL void metadata_changed(run_state& run) override;
+    TASKKIT_DECL void hook_failed(run_state& run, const error_info& error) override;
 
     // ---------------------------------------------------------------- backend_host
 

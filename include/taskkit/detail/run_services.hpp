@@ -27,10 +27,12 @@ public:
     /// Stores a step's result for later attempts of the run.
     virtual void save_step(run_state& run, std::string_view key, const nlohmann::json& result) = 0;
 
-    /// For runs whose backend stores logs and metadata itself (run_state::recorder): a line the run
-    /// wrote, and its metadata after a change.
+    /// For runs whose backend stores logs, metadata and hook errors itself (run_state::recorder): a
+    /// line the run wrote, its metadata after a change, and a hook's error.
     virtual void logged(run_state& run, const log_entry& entry) = 0;
     virtual void metadata_changed(run_state& run) = 0;
+    /// An error a hook (or the log sink) of the run threw, already in its hook_errors.
+    virtual void hook_failed(run_state& run, const error_info& error) = 0;
 };
 
 }  // namespace taskkit::detail

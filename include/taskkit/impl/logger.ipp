@@ -64,8 +64,11 @@ TASKKIT_DECL auto logger::log(log_level level, std::string message, const nlohma
         if (!run) return;
         auto e = detail::describe_exception(std::current_exception());
         e.message = "log_sink threw: " + e.message;
-        std::lock_guard lock(run->mutex);
-        run->extras().hook_errors.push_back(std::move(e));
+        {
+            std::lock_guard lock(run->mutex);
+            run->extras().hook_errors.push_back(e);
+        }
+        if (run->recorder) run->recorder->hook_failed(*run, e);
     }
 }
 

@@ -321,6 +321,14 @@ TASKKIT_DECL auto executor::logged(run_state& run, const log_entry& entry) -> vo
     }
 }
 
+TASKKIT_DECL auto executor::hook_failed(run_state& run, const error_info& error) -> void {
+    try {
+        backend_->hook_failed(run, error);
+    } catch (const std::exception&) {
+        // An error the backend could not store stays on the run's object; the run goes on.
+    }
+}
+
 TASKKIT_DECL auto executor::metadata_changed(run_state& run) -> void {
     nlohmann::json metadata;
     {
@@ -876,8 +884,12 @@ TASKKIT_DECL auto executor::make_env(const std::shared_ptr<run_state>& run, int 
     env.hook_failed = [this, state = run.get()](std::string_view hook, error_info e) {
         e.message = fmt::format("{} threw: {}", hook, e.message);
         logger(logger::target{state, &log_sink_, clock_.get(), max_log_entries_, 0}).log(log_level::error, e.message);
-        std::lock_guard lock(state->mutex);
-        state->extras().hook_errors.push_back(std::move(e));
+        {
+            std::lock_guard lock(state->mutex);
+            state->extras().hook_errors.push_back(e);
+        }
+        // A backend that stores runs itself keeps it with the run (outside the lock: it writes).
+        if (state->recorder) state->recorder->hook_failed(*state, e);
     };
     return env;
 }

@@ -391,6 +391,15 @@ public:
         }
     }
 
+    // ---------------------------------------------------------------- scheduled tasks
+
+    bool claim_schedule_fire(std::string_view schedule_id, time_point nominal) override {
+        // Decided in the file (a row per schedule and nominal time): one process wins.
+        return store_.claim_schedule_fire(schedule_id, nominal, owner_, now());
+    }
+
+    // ---------------------------------------------------------------- memoized steps
+
     [[nodiscard]] std::optional<nlohmann::json> step_result(const local_run& run, std::string_view key) override {
         return store_.step_result(run.run_id(), key);
     }

@@ -14,3 +14,14 @@ target_link_libraries(test_sqlite_crash_child PRIVATE taskkit::sqlite)
 taskkit_project_target(test_sqlite_crash_child)
 add_dependencies(${target} test_sqlite_crash_child)
 target_compile_definitions(${target} PRIVATE "TASKKIT_SQLITE_CRASH_CHILD=\"$<TARGET_FILE:test_sqlite_crash_child>\"")
+
+# The processes of the scheduled-task test (tests/sqlite/helpers/schedule_child.cpp), which needs
+# the schedule integration (taskkit::cron_compiled, date/tz): without it that test is left out.
+if(TARGET taskkit::cron_compiled)
+  add_executable(test_sqlite_schedule_child ${CMAKE_CURRENT_SOURCE_DIR}/sqlite/helpers/schedule_child.cpp)
+  target_link_libraries(test_sqlite_schedule_child PRIVATE taskkit::sqlite taskkit::cron_compiled)
+  taskkit_project_target(test_sqlite_schedule_child)
+  add_dependencies(${target} test_sqlite_schedule_child)
+  target_compile_definitions(${target}
+    PRIVATE "TASKKIT_SQLITE_SCHEDULE_CHILD=\"$<TARGET_FILE:test_sqlite_schedule_child>\"")
+endif()

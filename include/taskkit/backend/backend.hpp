@@ -143,6 +143,16 @@ public:
     /// backend stores it with the run (run_record::hook_errors). Does nothing by default.
     virtual void hook_failed(const local_run& /*run*/, const error_info& /*error*/) {}
 
+    // ---------------------------------------------------------------- scheduled tasks
+
+    /// Claims the fire of schedule `schedule_id` at its nominal time `nominal`: true for exactly
+    /// one caller across every process (and runtime) that shares what this backend stores, which
+    /// then triggers the fire's run; false for every other, which skips that fire. A backend whose
+    /// runs live in one process answers true, which leaves each runtime's schedules firing on their
+    /// own. Throws when the claim cannot be decided (the fire is then skipped and its error kept
+    /// as the schedule's last_error).
+    virtual bool claim_schedule_fire(std::string_view /*schedule_id*/, time_point /*nominal*/) { return true; }
+
     // ---------------------------------------------------------------- memoized steps
 
     /// The stored result of step `key` of the run, if an earlier attempt completed it.

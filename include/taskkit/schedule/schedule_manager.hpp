@@ -107,6 +107,12 @@ TASKKIT_DECL void to_json(nlohmann::json& j, const schedule_info& s);
 /// nominal time that has passed; the skipped times are not replayed. A deactivated schedule does
 /// not fire; activating it resumes with the first nominal time after now (missed times are not
 /// replayed either).
+///
+/// Several processes on one durable backend (SQLite): every process keeps time for its
+/// schedules, and each nominal time of a declarative schedule, or of an imperative one created
+/// with a deduplication key, triggers one run among all of them — the first process to claim it
+/// in the backend (backend::claim_schedule_fire); the others skip that fire. An imperative
+/// schedule without a deduplication key belongs to the runtime that created it and fires there.
 class schedule_manager : public std::enable_shared_from_this<schedule_manager> {
 public:
     /// Made by the schedule integration (through taskkit::schedules(rt)); not for users.
@@ -178,6 +184,9 @@ private:
     struct fire_plan {
         std::string task;
         schedule_payload payload;
+        /// The name its nominal time is claimed under across processes (the runtime's backend,
+        /// backend::claim_schedule_fire); empty for a schedule of this runtime only.
+        std::string claim_id;
     };
 
     TASKKIT_DECL void validate_task(const std::string& task_id) const;

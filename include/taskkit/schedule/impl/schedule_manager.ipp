@@ -282,7 +282,18 @@ TASKKIT_DECL auto schedule_manager::fire(const std::string& id, std::uint64_t ge
             // fires once per process.
             const bool fires_here =
                 e.type == schedule_type::imperative || core->tasks().default_core().get() == core.get();
-            if (fires_here) plan = fire_plan{e.task, std::move(payload)};
+            if (fires_here) {
+                // A declarative schedule is the same in every process on a shared backend, and
+                // so is an imperative one upserted on a deduplication key: each of their nominal
+                // times fires in one process. Any other imperative schedule exists in this
+                // runtime only (its id is this runtime's counter): it fires here, unclaimed.
+                std::string claim_id;
+                if (e.type == schedule_type::declarative)
+                    claim_id = e.id;
+                else if (e.deduplication_key)
+                    claim_id = "key:" + *e.deduplication_key;
+                plan = fire_plan{e.task, std::move(payload), std::move(claim_id)};
+            }
         } catch (const cron_error& failure) {
             e.last_error = failure.what();
             e.next.reset();
@@ -292,7 +303,9 @@ TASKKIT_DECL auto schedule_manager::fire(const std::string& id, std::uint64_t ge
     if (!plan) return;
     std::optional<std::string> failure;
     try {
-        trigger_fire(*core, *plan);
+        // Right before the run is made: a fire another process claimed first is skipped here.
+        if (plan->claim_id.empty() || core->runs().claim_schedule_fire(plan->claim_id, plan->payload.timestamp.time()))
+            trigger_fire(*core, *plan);
     } catch (const std::exception& ex) {
         failure = ex.what();
     } catch (...) {

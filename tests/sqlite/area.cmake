@@ -15,6 +15,13 @@ taskkit_project_target(test_sqlite_crash_child)
 add_dependencies(${target} test_sqlite_crash_child)
 target_compile_definitions(${target} PRIVATE "TASKKIT_SQLITE_CRASH_CHILD=\"$<TARGET_FILE:test_sqlite_crash_child>\"")
 
+# The worker processes of the crash test at scale (tests/sqlite/helpers/worker_child.cpp).
+add_executable(test_sqlite_worker_child ${CMAKE_CURRENT_SOURCE_DIR}/sqlite/helpers/worker_child.cpp)
+target_link_libraries(test_sqlite_worker_child PRIVATE taskkit::sqlite)
+taskkit_project_target(test_sqlite_worker_child)
+add_dependencies(${target} test_sqlite_worker_child)
+target_compile_definitions(${target} PRIVATE "TASKKIT_SQLITE_WORKER_CHILD=\"$<TARGET_FILE:test_sqlite_worker_child>\"")
+
 # The processes of the scheduled-task test (tests/sqlite/helpers/schedule_child.cpp), which needs
 # the schedule integration (taskkit::cron_compiled, date/tz): without it that test is left out.
 if(TARGET taskkit::cron_compiled)

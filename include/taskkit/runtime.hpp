@@ -212,6 +212,14 @@ private:
 
 }  // namespace taskkit
 
+namespace taskkit::detail {
+
+/// The built-in default runtime's core, for triggers outside any run (see builtin_default_core).
+inline std::shared_ptr<runtime_core> make_builtin_core() { return runtime::default_runtime().core(); }
+inline const bool builtin_core_installed = (builtin_core.store(&make_builtin_core, std::memory_order_release), true);
+
+}  // namespace taskkit::detail
+
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
 #include <taskkit/impl/runtime.ipp>
 #endif

@@ -24,6 +24,7 @@
 /// See docs/scheduled-tasks.md.
 #pragma once
 
+#include <taskkit/runtime.hpp>  // an entry header: a one-file program needs nothing else
 #include <taskkit/schedule/cron.hpp>
 #include <taskkit/schedule/schedule_manager.hpp>
 #include <taskkit/schedule/schedule_payload.hpp>

@@ -7,4 +7,5 @@
 /// docs/schema-tasks.md.
 #pragma once
 
+#include <taskkit/runtime.hpp>  // an entry header: a one-file program needs nothing else
 #include <taskkit/schema/schema_task.hpp>

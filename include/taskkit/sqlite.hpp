@@ -4,6 +4,7 @@
 /// <taskkit/taskkit.hpp> does not include it. See docs/durable-runs.md.
 #pragma once
 
+#include <taskkit/runtime.hpp>  // an entry header: a one-file program needs nothing else
 #include <taskkit/sqlite/sqlite_backend.hpp>
 #include <taskkit/sqlite/sqlite_error.hpp>
 #include <taskkit/sqlite/sqlite_options.hpp>

@@ -17,11 +17,14 @@
 #include <taskkit/backend/impl/memory_backend.ipp>
 #include <taskkit/backend/impl/run_request.ipp>
 
+#include <taskkit/detail/attempt.hpp>
 #include <taskkit/detail/executor.hpp>
+#include <taskkit/detail/impl/attempt.ipp>
 #include <taskkit/detail/impl/decode_failure.ipp>
 #include <taskkit/detail/impl/exception_info.ipp>
 #include <taskkit/detail/impl/executor.ipp>
 #include <taskkit/detail/impl/memory_backend.ipp>
+#include <taskkit/detail/impl/payload_decoding.ipp>
 #include <taskkit/detail/impl/queue_state.ipp>
 #include <taskkit/detail/impl/run_index.ipp>
 #include <taskkit/detail/impl/run_state.ipp>

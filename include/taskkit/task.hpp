@@ -16,7 +16,6 @@
 #include <taskkit/registry.hpp>
 #include <taskkit/result.hpp>
 #include <taskkit/run_handle.hpp>
-#include <taskkit/runtime.hpp>
 #include <taskkit/task_options.hpp>
 #include <taskkit/trigger_options.hpp>
 
@@ -139,7 +138,7 @@ private:
     std::shared_ptr<detail::runtime_core> current_core() const {
         if (detail::current_frame) return detail::current_frame->core->shared_from_this();
         if (auto core = registry_->default_core()) return core;
-        return runtime::default_runtime().core();
+        return detail::builtin_default_core();
     }
 
     std::shared_ptr<detail::task_definition<P, R>> definition_;

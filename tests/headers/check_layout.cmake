@@ -5,7 +5,8 @@
 #     include/taskkit/ with its own src.hpp (schedule/ for date/tz, schema/ for RE2; see
 #     docs/integration.md), and the folders reserved for the integrations to come (http/,
 #     sqlite/, postgres/). A front door is a top-level header that includes integration headers
-#     only (<taskkit/cron.hpp>, <taskkit/schedule.hpp>, …). No core file (every other file under
+#     and, of the core, at most <taskkit/runtime.hpp> (<taskkit/cron.hpp>, <taskkit/schedule.hpp>,
+#     …; an entry header brings the runtime, so that a one-file program needs nothing else). No core file (every other file under
 #     include/taskkit/, detail/ and impl/ included) includes an integration folder's header or a
 #     front door: the core, and the umbrella taskkit.hpp, compile without date/tz or RE2.
 # (b) Definitions files (.ipp) sit in impl/ folders only (impl/, detail/impl/, schedule/impl/, …).
@@ -54,7 +55,8 @@ function(taskkit_includes file out)
   set(${out} "${result}" PARENT_SCOPE)
 endfunction()
 
-# Front doors: top-level headers that include integration headers and nothing else of taskkit.
+# Front doors: top-level headers that include integration headers and, of the core, at most the
+# runtime's header.
 set(front_doors "")
 foreach(file IN LISTS files)
   if(NOT file MATCHES "^taskkit/[^/]+\\.hpp$")
@@ -65,12 +67,15 @@ foreach(file IN LISTS files)
     continue()
   endif()
   set(only_integrations ON)
+  set(any_integration OFF)
   foreach(header IN LISTS included)
-    if(NOT header MATCHES "^taskkit/(${folders_regex})/")
+    if(header MATCHES "^taskkit/(${folders_regex})/")
+      set(any_integration ON)
+    elseif(NOT header STREQUAL "taskkit/runtime.hpp")
       set(only_integrations OFF)
     endif()
   endforeach()
-  if(only_integrations)
+  if(only_integrations AND any_integration)
     list(APPEND front_doors ${file})
   endif()
 endforeach()

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <exception>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -14,6 +16,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include <taskkit/detail/payload_type.hpp>
 
 namespace taskkit::detail {
 
@@ -34,20 +38,7 @@ std::string plain_decode_message(std::string_view what, std::string* path = null
 std::optional<std::string> missing_key_in(std::string_view message);
 
 /// Tries to decode a JSON value into the payload type: nullopt when it decodes, else the error.
-using decode_trial = std::optional<std::string> (*)(const nlohmann::json&);
-
-/// decode_trial for P.
-template <class P>
-std::optional<std::string> try_decode(const nlohmann::json& j) {
-    try {
-        (void)j.template get<P>();
-        return std::nullopt;
-    } catch (const std::exception& e) {
-        return std::string(e.what());
-    } catch (...) {
-        return std::string("an exception that is not a std::exception");
-    }
-}
+using decode_trial = std::function<std::optional<std::string>(const nlohmann::json&)>;
 
 /// Locates why `payload` does not decode into a payload type P, member by member; `decode` tries
 /// P, `reference` is a value of P as JSON (nullopt when none can be made).
@@ -63,24 +54,14 @@ std::optional<std::string> try_decode(const nlohmann::json& j) {
 /// JSON_DIAGNOSTICS (when enabled) or from a "key 'x' not found" message; otherwise the problem is
 /// at the root.
 std::vector<decode_problem> locate_decode_problems(const nlohmann::json& payload, const std::string& error,
-                                                   decode_trial decode, const std::optional<nlohmann::json>& reference,
+                                                   const decode_trial& decode,
+                                                   const std::optional<nlohmann::json>& reference,
                                                    std::size_t max_probes = 256);
 
-/// Locates why `payload` does not decode into P (see the overload above). Only the reference and
-/// the trial decode depend on P: the search itself is compiled once, not once per payload type.
-template <class P>
+/// Locates why `payload` does not decode into the type (see the overload above); the reference is
+/// the type's (payload_type_ops::reference) and each trial decodes with payload_type_ops::decode.
 std::vector<decode_problem> locate_decode_problems(const nlohmann::json& payload, const std::string& error,
-                                                   std::size_t max_probes = 256) {
-    std::optional<nlohmann::json> reference;
-    if constexpr (std::is_default_constructible_v<P>) {
-        try {
-            reference = nlohmann::json(P{});
-        } catch (...) {
-            reference.reset();
-        }
-    }
-    return locate_decode_problems(payload, error, &try_decode<P>, reference, max_probes);
-}
+                                                   const payload_type_ops& type, std::size_t max_probes = 256);
 
 /// A payload does not decode into its type: what() says where and why (every problem, each with
 /// its JSON Pointer, as describe_decode_failure does).
@@ -117,74 +98,35 @@ std::vector<decode_problem> number_problems(const nlohmann::json& input, const n
 /// `problems` as one line: "/a: ...; /b/0: ..." ("(root)" for the payload itself).
 std::string describe_problems(const std::vector<decode_problem>& problems);
 
-/// Decodes `payload` into P as `payload.get<P>()` does, but refuses a number its member cannot
-/// hold instead of letting the conversion wrap or truncate it: 1e30 or 4294967296 into an `int`,
-/// -1 into an `unsigned`, 1.5 into an `int` (a fraction would be lost), 1e300 into a `float`.
-/// Throws decode_error naming each offending member's JSON Pointer (for numbers and for any other
-/// decode failure, located by describe_decode_failure).
+/// Decodes `payload` as `payload.get<P>()` does, but refuses a number its member cannot hold
+/// instead of letting the conversion wrap or truncate it: 1e30 or 4294967296 into an `int`, -1 into
+/// an `unsigned`, 1.5 into an `int` (a fraction would be lost), 1e300 into a `float`. Returns what
+/// `type.decode` made; throws decode_error naming each offending member's JSON Pointer (for numbers
+/// and for any other decode failure, located by describe_decode_failure).
 ///
 /// Cost: one decode, one conversion of the result back to JSON and one walk over both. A payload
 /// with floats outside (-1, 128) is first decoded once with stand-ins for those floats, to learn
 /// which land in integer members, so that an out-of-range float is not converted to an integer
 /// (undefined behaviour, not just a wrong value). When that decode fails at a stand-in (a custom
 /// from_json that checks the value), the payload is decoded as it is.
-template <class P>
-P decode_exact(const nlohmann::json& payload);
+std::shared_ptr<void> decode_exact(const nlohmann::json& payload, const payload_type_ops& type);
 
-/// Why `payload` does not decode into P, naming the JSON Pointer of each offending member, e.g.
-/// `/age: type must be number, but is string; /email: the member is missing`. `e` is what the
-/// failed decode threw. See locate_decode_problems for how the paths are found and their limits.
-template <class P>
-std::string describe_decode_failure(const nlohmann::json& payload, const std::exception& e) {
-    return describe_problems(locate_decode_problems<P>(payload, e.what()));
-}
-
+/// decode_exact for a P.
 template <class P>
 P decode_exact(const nlohmann::json& payload) {
-    using json = nlohmann::json;
-    auto decode = [](const json& source) -> P {
-        try {
-            return source.template get<P>();
-        } catch (const std::exception& e) {  // also a custom from_json's own exceptions
-            throw decode_error(describe_decode_failure<P>(source, e));
-        }
-    };
-    // The decoded value as JSON again, or nullopt when its to_json throws (then nothing is checked).
-    auto written_back = [](const P& value) -> std::optional<json> {
-        try {
-            return json(value);
-        } catch (...) {
-            return std::nullopt;
-        }
-    };
-    std::optional<json> adjusted;
-    if (has_risky_floats(payload)) {
-        // Which members the risky floats land in, learnt from a decode with stand-ins in their place.
-        const json probe = stand_in_risky_floats(payload);
-        std::optional<P> probe_value;
-        try {
-            probe_value.emplace(probe.template get<P>());
-        } catch (const std::exception& e) {
-            auto problems = locate_decode_problems<P>(probe, e.what());
-            // A member that fails without a stand-in in it fails the same way in the payload.
-            if (!problems_touch_risky_floats(payload, problems)) throw decode_error(describe_problems(problems));
-            // Otherwise a custom from_json may have refused a stand-in's value: decode the payload
-            // as it is, as nlohmann would (the numbers are still checked below).
-        }
-        if (probe_value) {
-            if (const auto back = written_back(*probe_value)) {
-                adjusted = payload;
-                risky_floats_to_integers(*adjusted, *back);
-            }
-        }
-    }
-    const json& source = adjusted ? *adjusted : payload;
-    P value = decode(source);
-    if (const auto back = written_back(value)) {
-        const auto problems = number_problems(source, *back);
-        if (!problems.empty()) throw decode_error(describe_problems(problems));
-    }
-    return value;
+    return std::move(*std::static_pointer_cast<P>(decode_exact(payload, payload_ops_of<P>())));
+}
+
+/// Why `payload` does not decode into the type, naming the JSON Pointer of each offending member,
+/// e.g. `/age: type must be number, but is string; /email: the member is missing`. `error` is what
+/// the failed decode threw. See locate_decode_problems for how the paths are found and their limits.
+std::string describe_decode_failure(const nlohmann::json& payload, const std::string& error,
+                                    const payload_type_ops& type);
+
+/// describe_decode_failure for a P; `e` is what the failed decode threw.
+template <class P>
+std::string describe_decode_failure(const nlohmann::json& payload, const std::exception& e) {
+    return describe_decode_failure(payload, e.what(), payload_ops_of<P>());
 }
 
 }  // namespace taskkit::detail

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include <taskkit/backend/backend.hpp>
+#include <taskkit/detail/attempt.hpp>
 #include <taskkit/detail/in_process_host.hpp>
 #include <taskkit/detail/run_state.hpp>
 #include <taskkit/detail/runtime_core.hpp>
@@ -32,8 +33,23 @@
 
 namespace taskkit::detail {
 
+/// A stand-in run that a timer ends: what ctx.wait_for waits on.
+struct alarm_state final : run_state {
+    [[nodiscard]] nlohmann::json payload_json() const override { return nullptr; }
+    [[nodiscard]] nlohmann::json output_json_locked() const override { return nullptr; }
+    bool set_output_json_locked(const nlohmann::json&) override { return true; }
+    void reset_output_locked() override {}
+};
+
+/// Ends an alarm, waking whoever waits on it.
+void ring(run_state& alarm);
+
+/// This machine's cores and memory: the default machine budget.
+machine host_machine();
+
 /// The thread-pool runtime behind taskkit::runtime. Made by runtime_core::create; included by
-/// runtime_core.hpp in header-only mode and by src.hpp under separate compilation.
+/// <taskkit/runtime.hpp> in header-only mode (so that files which only define and trigger tasks do
+/// not compile it) and by src.hpp under separate compilation.
 class executor final : public runtime_core, public in_process_host {
 public:
     explicit executor(runtime_options options);

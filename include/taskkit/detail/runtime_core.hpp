@@ -42,21 +42,8 @@ struct exec_frame {
 };
 inline thread_local exec_frame* current_frame = nullptr;
 
-/// A stand-in run that a timer ends: what ctx.wait_for waits on.
-struct alarm_state final : run_state {
-    [[nodiscard]] nlohmann::json payload_json() const override { return nullptr; }
-    [[nodiscard]] nlohmann::json output_json_locked() const override { return nullptr; }
-    bool set_output_json_locked(const nlohmann::json&) override { return true; }
-    void reset_output_locked() override {}
-};
-
-/// Ends an alarm, waking whoever waits on it.
-void ring(run_state& alarm);
-
 /// How many of a set of runs must end before a wait returns.
 enum class wait_mode { all, any };
-
-machine host_machine();
 
 /// What the rest of taskkit asks of a runtime: run handles, tasks, batches, waits and the
 /// integrations call these. The engine that does the work (queues, slots, machine budget, workers,
@@ -191,8 +178,19 @@ protected:
     std::atomic<bool> stopping_{false};  // written under the pool's lock; read without it on the trigger path
 };
 
-}  // namespace taskkit::detail
+/// What a trigger outside any run falls back on when its registry has no default runtime: the
+/// core of runtime::default_runtime(). <taskkit/runtime.hpp> supplies it (header-only, the engine's
+/// code comes with that header, so files that only define and trigger tasks do not compile it);
+/// before any file of the program includes that header, a trigger has no runtime to go to.
+using builtin_core_maker = std::shared_ptr<runtime_core> (*)();
+inline std::atomic<builtin_core_maker> builtin_core{nullptr};
 
-#if !defined(TASKKIT_SEPARATE_COMPILATION)
-#include <taskkit/detail/executor.hpp>
-#endif
+/// The built-in default runtime's core; throws state_error when the program has no runtime.
+inline std::shared_ptr<runtime_core> builtin_default_core() {
+    if (const auto make = builtin_core.load(std::memory_order_acquire)) return make();
+    throw state_error(
+        "no taskkit runtime to trigger on: this program never includes <taskkit/runtime.hpp> (or "
+        "<taskkit/taskkit.hpp>); include it where the program creates its taskkit::runtime");
+}
+
+}  // namespace taskkit::detail

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include <taskkit/clock.hpp>
+#include <taskkit/detail/payload_type.hpp>
+#include <taskkit/fwd.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/queue_options.hpp>
 #include <taskkit/retry.hpp>
@@ -22,20 +24,17 @@ namespace taskkit::detail {
 
 struct run_state;
 
-/// What the runtime tells an attempt about its place in the run.
-struct attempt_env {
-    int attempt_in_budget = 1;                        ///< 1 for the first attempt counted against max_attempts
-    bool first_attempt = true;                        ///< on_start runs only then
-    const std::function<double()>* random = nullptr;  ///< uniform in [0, 1), for randomized retry delays
-    const clock* time = nullptr;
-    std::function<void(std::string_view hook, error_info)> hook_failed;  ///< records a hook's exception
-};
-
-/// How an attempt ended, and what comes next.
-struct attempt_result {
-    run_status next = run_status::completed;               ///< completed, retrying, failed, canceled or timed_out
-    std::optional<std::chrono::milliseconds> retry_delay;  ///< set when next == retrying
-    std::optional<error_info> error;                       ///< set unless completed
+/// The points of an attempt where a task's own code runs besides its run function, in the order
+/// an attempt reaches them (detail/attempt.hpp runs them).
+enum class hook_point : unsigned {
+    middleware,    ///< wraps init, on_start and run
+    init,          ///< every attempt, before on_start
+    on_start,      ///< the first attempt only
+    on_success,    ///< after a completed attempt
+    handle_error,  ///< after a failed attempt: may change the retry plan
+    on_failure,    ///< once the run has failed (no attempts left, canceled, timed out)
+    on_complete,   ///< once the run has ended, either way
+    cleanup,       ///< after every attempt
 };
 
 /// A task definition without its payload and result types.
@@ -53,16 +52,41 @@ struct task_definition_base {
     /// Checks a payload (as JSON) before any run is created; throws to refuse it. Empty: none.
     std::function<void(const nlohmann::json&)> validate_payload;
 
-    /// A new run whose payload is decoded from JSON; throws payload_error when it does not decode.
-    [[nodiscard]] virtual std::shared_ptr<run_state> make_run_from_json(const nlohmann::json& payload) const = 0;
+    /// The payload type's conversions: `decode` makes a new run (a run_state) from JSON, `encode`
+    /// writes a run's payload back. Runs from JSON are made with make_run_from_json
+    /// (detail/payload_decoding.hpp), which checks them strictly with these.
+    payload_type_ops payload_type;
+    /// True when the payload type is nlohmann::json itself (nothing to decode).
+    bool payload_is_json = false;
+    /// For a typed task with a payload validator: validates a typed payload as JSON and checks it
+    /// decodes back (set with the validator; see task_definition::set_payload_validation).
+    std::function<void(const nlohmann::json&)> check_typed_payload;
     /// A new run with a copy of `run`'s payload (for replay).
     [[nodiscard]] virtual std::shared_ptr<run_state> clone_run(const run_state& run) const = 0;
-    /// Runs one attempt: middleware, init, on_start, run, then the hooks its outcome calls for.
-    virtual attempt_result execute_attempt(run_state& run, run_context& ctx, const attempt_env& env) const = 0;
-    /// Runs on_failure and on_complete for a run that ended without an attempt executing
-    /// (canceled while waiting to retry, say).
-    virtual void run_terminal_hooks(run_state& run, run_context& ctx, const error_info& error,
-                                    const attempt_env& env) const = 0;
+
+    /// Whether the task defines the hook.
+    [[nodiscard]] bool defines(hook_point hook) const noexcept { return (hooks_ >> static_cast<unsigned>(hook)) & 1U; }
+
+    // What an attempt calls (detail/attempt.hpp); only these know the payload and result types.
+
+    /// Calls the run function with the run's payload, keeping its output on the run.
+    virtual void call_run(run_state& run, run_context& ctx) const = 0;
+    /// Calls the middleware around `next`.
+    virtual void call_middleware(run_state& run, run_context& ctx, const std::function<void()>& next) const = 0;
+    /// Calls a hook (not middleware, not handle_error); on_complete and on_failure are told how the
+    /// run ended (`status`, and `error` unless it completed).
+    virtual void call_hook(hook_point hook, run_state& run, run_context& ctx, run_status status,
+                           const error_info* error) const = 0;
+    /// Calls handle_error.
+    virtual error_decision call_handle_error(run_state& run, run_context& ctx, const error_info& error) const = 0;
+
+protected:
+    void define(hook_point hook, bool present) noexcept {
+        if (present) hooks_ |= 1U << static_cast<unsigned>(hook);
+    }
+
+private:
+    unsigned hooks_ = 0;
 };
 
 }  // namespace taskkit::detail

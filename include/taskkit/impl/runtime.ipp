@@ -5,6 +5,11 @@
 
 #include <taskkit/runtime.hpp>
 
+// The engine: header-only, it comes with this header and no other, so that files which only define
+// and trigger tasks do not compile it.
+#include <taskkit/detail/executor.hpp>
+#include <taskkit/detail/payload_decoding.hpp>
+
 namespace taskkit {
 
 TASKKIT_DECL runtime::runtime(runtime_options options) {
@@ -22,7 +27,7 @@ TASKKIT_DECL auto runtime::default_runtime() -> runtime& {
 TASKKIT_DECL auto runtime::trigger(std::string_view task_id, const nlohmann::json& payload, trigger_options options)
     -> run_handle<nlohmann::json> {
     auto definition = core_->tasks().at(task_id);
-    auto run = definition->make_run_from_json(payload);
+    auto run = detail::make_run_from_json(*definition, payload);
     auto answer = core_->submit(run, std::move(definition), options);
     return run_handle<nlohmann::json>(answer, answer != run);
 }

@@ -144,11 +144,24 @@ private:
         // the definition then decodes what passed, typed payloads included, and refuses what does
         // not decode with its paths, so a typed payload is accepted exactly when its JSON would be
         // accepted by id (and a trigger by id decodes once).
-        definition->set_payload_validation(
-            std::move(document), [compiled = std::move(checker), id](const nlohmann::json& payload) {
-                auto violations = compiled.validate(payload);
-                if (!violations.empty()) throw validation_error(std::move(violations), "payload of task '" + id + "'");
-            });
+        auto validate = [compiled = std::make_shared<const json_schema>(std::move(checker)),
+                         id](const nlohmann::json& payload) {
+            auto violations = compiled->validate(payload);
+            if (!violations.empty()) throw validation_error(std::move(violations), "payload of task '" + id + "'");
+        };
+        // A typed payload is validated as JSON, then decoded back (its numbers came from P: no
+        // range check is needed), naming the paths that do not decode.
+        auto check_typed = [validate, id](const nlohmann::json& as_json) {
+            validate(as_json);
+            detail::check_payload_depth(id, as_json);
+            try {
+                (void)as_json.get<P>();
+            } catch (const std::exception& e) {
+                throw payload_error("payload for task '" + id + "' matches its schema but does not decode: " +
+                                    detail::describe_decode_failure<P>(as_json, e));
+            }
+        };
+        definition->set_payload_validation(std::move(document), std::move(validate), std::move(check_typed));
         return definition;
     }
 };

@@ -52,7 +52,7 @@ TASKKIT_DECL std::optional<std::string> missing_key_in(std::string_view message)
 }
 
 TASKKIT_DECL std::vector<decode_problem> locate_decode_problems(const nlohmann::json& payload, const std::string& error,
-                                                                decode_trial decode,
+                                                                const decode_trial& decode,
                                                                 const std::optional<nlohmann::json>& reference,
                                                                 std::size_t max_probes) {
     using json = nlohmann::json;
@@ -329,6 +329,73 @@ TASKKIT_DECL std::string describe_problems(const std::vector<decode_problem>& pr
         text += (problem.path.empty() ? std::string("(root)") : problem.path) + ": " + problem.message;
     }
     return text;
+}
+
+TASKKIT_DECL std::vector<decode_problem> locate_decode_problems(const nlohmann::json& payload, const std::string& error,
+                                                                const payload_type_ops& type, std::size_t max_probes) {
+    const decode_trial trial = [&type](const nlohmann::json& j) -> std::optional<std::string> {
+        try {
+            (void)type.decode(j);
+            return std::nullopt;
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        } catch (...) {
+            return std::string("an exception that is not a std::exception");
+        }
+    };
+    return locate_decode_problems(payload, error, trial, type.reference(), max_probes);
+}
+
+TASKKIT_DECL std::string describe_decode_failure(const nlohmann::json& payload, const std::string& error,
+                                                 const payload_type_ops& type) {
+    return describe_problems(locate_decode_problems(payload, error, type));
+}
+
+TASKKIT_DECL std::shared_ptr<void> decode_exact(const nlohmann::json& payload, const payload_type_ops& type) {
+    using json = nlohmann::json;
+    auto decode = [&type](const json& source) {
+        try {
+            return type.decode(source);
+        } catch (const std::exception& e) {  // also a custom from_json's own exceptions
+            throw decode_error(describe_decode_failure(source, e.what(), type));
+        }
+    };
+    // The decoded value as JSON again, or nullopt when its to_json throws (then nothing is checked).
+    auto written_back = [&type](const void* value) -> std::optional<json> {
+        try {
+            return type.encode(value);
+        } catch (...) {
+            return std::nullopt;
+        }
+    };
+    std::optional<json> adjusted;
+    if (has_risky_floats(payload)) {
+        // Which members the risky floats land in, learnt from a decode with stand-ins in their place.
+        const json probe = stand_in_risky_floats(payload);
+        std::shared_ptr<void> probe_value;
+        try {
+            probe_value = type.decode(probe);
+        } catch (const std::exception& e) {
+            auto problems = locate_decode_problems(probe, e.what(), type);
+            // A member that fails without a stand-in in it fails the same way in the payload.
+            if (!problems_touch_risky_floats(payload, problems)) throw decode_error(describe_problems(problems));
+            // Otherwise a custom from_json may have refused a stand-in's value: decode the payload
+            // as it is, as nlohmann would (the numbers are still checked below).
+        }
+        if (probe_value) {
+            if (const auto back = written_back(probe_value.get())) {
+                adjusted = payload;
+                risky_floats_to_integers(*adjusted, *back);
+            }
+        }
+    }
+    const json& source = adjusted ? *adjusted : payload;
+    auto value = decode(source);
+    if (const auto back = written_back(value.get())) {
+        const auto problems = number_problems(source, *back);
+        if (!problems.empty()) throw decode_error(describe_problems(problems));
+    }
+    return value;
 }
 
 }  // namespace taskkit::detail

@@ -17,6 +17,7 @@
 
 #include <taskkit/backend/memory_backend.hpp>
 #include <taskkit/detail/exception_info.hpp>
+#include <taskkit/detail/payload_decoding.hpp>
 #include <taskkit/detail/run_index.hpp>
 #include <taskkit/detail/time_math.hpp>
 
@@ -173,7 +174,7 @@ TASKKIT_DECL auto executor::unfollow(std::string_view run_id) -> void {
 TASKKIT_DECL auto executor::mirror_of(const run_record& record) -> std::shared_ptr<run_state> {
     if (auto run = followed(record.id)) return run;
     auto def = registry_->at(record.task_id);
-    auto run = def->make_run_from_json(record.payload);
+    auto run = make_run_from_json(*def, record.payload);
     // Not published yet: the fixed fields are written without the lock.
     run->id = record.id;
     run->task = def;
@@ -932,7 +933,7 @@ TASKKIT_DECL auto executor::execute(claimed_run claimed, bool claim_next) -> std
     exec_frame frame{this, run, current_frame, current_frame ? current_frame->depth + 1 : 0, &claimed.lease};
     current_frame = &frame;
     auto ctx = make_context(run, attempt, started, stop);
-    const attempt_result result = run->task->execute_attempt(*run, ctx, make_env(run, claimed.attempt_in_budget));
+    const attempt_result result = execute_attempt(*run->task, *run, ctx, make_env(run, claimed.attempt_in_budget));
     current_frame = frame.previous;
 
     attempt_outcome outcome;
@@ -964,7 +965,7 @@ TASKKIT_DECL auto executor::run_terminal_hooks(const std::shared_ptr<run_state>&
     exec_frame frame{this, run, current_frame, current_frame ? current_frame->depth + 1 : 0, nullptr};
     current_frame = &frame;
     auto ctx = make_context(run, attempt, clock_->now(), stop);
-    run->task->run_terminal_hooks(*run, ctx, error, make_env(run, in_budget));
+    detail::run_terminal_hooks(*run->task, *run, ctx, error, make_env(run, in_budget));
     current_frame = frame.previous;
 }
 

@@ -17,10 +17,4 @@ TASKKIT_DECL void check_payload_depth(std::string_view task_id, const nlohmann::
                         where + "; it is refused before it is copied");
 }
 
-TASKKIT_DECL bool never_retried(const error_info& e) {
-    return e.code && (*e.code == error_code::aborted || *e.code == error_code::invalid_payload ||
-                      *e.code == error_code::validation_failed || *e.code == error_code::run_canceled ||
-                      *e.code == error_code::run_timed_out);
-}
-
 }  // namespace taskkit::detail

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <taskkit/detail/payload_decoding.hpp>
 #include <taskkit/detail/runtime_core.hpp>
 #include <taskkit/detail/task_definition.hpp>
 #include <taskkit/registry.hpp>
@@ -321,7 +322,7 @@ TASKKIT_DECL auto schedule_manager::trigger_fire(detail::runtime_core& core, con
     if (auto typed = std::dynamic_pointer_cast<const detail::task_definition<schedule_payload, void>>(definition)) {
         run = typed->make_run(plan.payload);
     } else {
-        run = definition->make_run_from_json(nlohmann::json(plan.payload));
+        run = detail::make_run_from_json(*definition, nlohmann::json(plan.payload));
     }
     trigger_options options;
     std::string tag = "schedule:" + plan.payload.schedule_id;

@@ -126,7 +126,9 @@ TEST_CASE("10,000 runs on one file end once each while their worker processes ar
     std::set<pid_t> killed;
     std::set<pid_t> all_pids;
     for (const auto& w : live) all_pids.insert(w.process->pid());
-    /// For each kill, the attempts its process had begun and not ended when it was killed.
+    /// For each kill that landed in the middle of an attempt, the attempts its process had begun
+    /// and not ended when it was killed. (A kill is aimed at a process whose journal shows an
+    /// attempt open, but that attempt may end between the look and the kill.)
     std::map<pid_t, std::set<std::pair<std::string, int>>> cut_short;
 
     const auto deadline = triggered + work_deadline;
@@ -140,7 +142,7 @@ TEST_CASE("10,000 runs on one file end once each while their worker processes ar
         // Kill the process that is due, while it executes a run (its journal shows an attempt
         // begun and not ended), and start its replacement. Kills stop while there is still work
         // left, so that each one lands in the middle of it.
-        if (static_cast<int>(killed.size()) < wanted_kills && ended < total_runs * 8 / 10) {
+        if (static_cast<int>(cut_short.size()) < wanted_kills && ended < total_runs * 8 / 10) {
             for (auto& w : live) {
                 if (now < w.kill_at) continue;
                 const auto journal = journals / fmt::format("{}.log", w.process->pid());
@@ -148,7 +150,7 @@ TEST_CASE("10,000 runs on one file end once each while their worker processes ar
                 const pid_t pid = w.process->pid();
                 w.process->kill();
                 killed.insert(pid);
-                cut_short[pid] = open_attempts(read_journal(journal));
+                if (auto open = open_attempts(read_journal(journal)); !open.empty()) cut_short[pid] = std::move(open);
                 w = start_worker();
                 all_pids.insert(w.process->pid());
                 break;
@@ -170,7 +172,7 @@ TEST_CASE("10,000 runs on one file end once each while their worker processes ar
         CHECK(WIFEXITED(*status));
         CHECK(WEXITSTATUS(*status) == 0);
     }
-    REQUIRE(static_cast<int>(killed.size()) >= 20);
+    REQUIRE(static_cast<int>(cut_short.size()) >= 20);  // kills in the middle of an attempt
 
     // ---------------------------------------------------------------- what the file says
     store::connection file({.path = db});
@@ -288,13 +290,11 @@ TEST_CASE("10,000 runs on one file end once each while their worker processes ar
     CHECK(bad_output == 0);
     CHECK(bad_steps == 0);
 
-    // Each kill cut at least one attempt short, and each of those runs got an extra attempt; the
-    // attempt cut short is recorded crashed.
+    // Each run whose attempt a kill cut short got an extra attempt; the attempt cut short is
+    // recorded crashed, in the killed process.
     int cut = 0;
     int cut_without_extra = 0;
     for (const auto& [pid, open] : cut_short) {
-        INFO("process " << pid);
-        CHECK_FALSE(open.empty());
         for (const auto& [run, attempt] : open) {
             ++cut;
             const auto& as = attempts[run];
@@ -306,13 +306,14 @@ TEST_CASE("10,000 runs on one file end once each while their worker processes ar
         }
     }
     CHECK(cut_without_extra == 0);
-    CHECK(cut >= static_cast<int>(killed.size()));
+    CHECK(cut >= static_cast<int>(cut_short.size()));
     CHECK(memoized_rescues > 0);  // the case the steps check is for happened
 
     const auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
     fmt::print(
-        "crash at scale: {} runs, {} processes killed ({} started), {} attempts cut short, {} runs rescued ({} after "
-        "their step was stored), {} attempts lapsed in live processes; triggered in {:.1f} s, worked in {:.1f} s\n",
-        total_runs, killed.size(), all_pids.size(), cut, rescued, memoized_rescues, lapsed_in_live,
+        "crash at scale: {} runs, {} processes killed ({} in the middle of an attempt, {} started), {} attempts cut "
+        "short, {} runs rescued ({} after their step was stored), {} attempts lapsed in live processes; triggered in "
+        "{:.1f} s, worked in {:.1f} s\n",
+        total_runs, killed.size(), cut_short.size(), all_pids.size(), cut, rescued, memoized_rescues, lapsed_in_live,
         seconds(triggered - started), seconds(done - triggered));
 }

@@ -51,6 +51,11 @@ public:
     /// Every status change of every run, in the order the changes were made for each run. May be
     /// called with no lock of the backend held only.
     virtual void status_changed(const run_event& event) = 0;
+    /// Whether anything observes status changes now (a subscription; a run this runtime follows
+    /// from a backend's records). While false, a backend may skip status_changed for runs whose
+    /// objects it keeps (nothing would read the event); it may change at any time, and a change
+    /// made while it was false need not be reported later.
+    [[nodiscard]] virtual bool observes_status() const noexcept { return true; }
     /// A run's cancel was requested while it executes or waits here: request its stop token.
     virtual void cancel_requested(const std::shared_ptr<local_run>& run) = 0;
     /// A run of which an attempt of this cycle ran ended without an attempt (canceled while

@@ -111,6 +111,7 @@ public:
     TASKKIT_DECL void schedule(time_point at, std::function<void()> fn) override;
     TASKKIT_DECL void work_available() override;
     TASKKIT_DECL void status_changed(const run_event& event) override;
+    TASKKIT_DECL bool observes_status() const noexcept override;
     TASKKIT_DECL void cancel_requested(const std::shared_ptr<local_run>& run) override;
     TASKKIT_DECL void ended_between_attempts(const std::shared_ptr<local_run>& run, const error_info& error) override;
     TASKKIT_DECL void resume_granted(const std::shared_ptr<local_run>& run) override;
@@ -146,6 +147,8 @@ private:
     }
 
     void worker_main();
+    /// After a worker ran dry: whether a run became claimable (the epoch moved) within a few yields.
+    [[nodiscard]] bool work_appears_soon(std::uint64_t epoch) const;
 
     /// Runs posted jobs (terminal hooks of runs canceled between attempts); true when one ran.
     bool run_one_job();
@@ -238,7 +241,10 @@ private:
     std::size_t max_log_entries_;
     std::chrono::milliseconds shutdown_grace_;
     std::uint64_t id_salt_ = 0;
-    std::atomic<std::uint64_t> id_counter_{0};
+    // The counters that triggers write sit on cache lines of their own, apart from what workers
+    // read on every run (false sharing made each trigger steal the workers' line).
+    static constexpr std::size_t cache_line = 64;
+    alignas(cache_line) std::atomic<std::uint64_t> id_counter_{0};
 
     mutable std::mutex mutex_;  // the pool: threads, idle and parked workers, jobs, resume tickets
     std::condition_variable work_cv_;
@@ -246,8 +252,8 @@ private:
     std::condition_variable drained_cv_;
     std::deque<std::function<void()>> jobs_;
     std::unordered_map<const local_run*, resume_ticket*> tickets_;
-    std::atomic<std::uint64_t> work_epoch_{0};  // bumped when a run becomes claimable
-    std::atomic<int> idle_{0};                  // workers waiting on work_cv_
+    alignas(cache_line) std::atomic<std::uint64_t> work_epoch_{0};  // bumped when a run becomes claimable
+    alignas(cache_line) std::atomic<int> idle_{0};                  // workers waiting on work_cv_
     /// A worker going from run to run stops at the next one and comes back to the pool: jobs are
     /// waiting, the pool has a thread too many, or the runtime is shutting down (update_chain_break_locked).
     std::atomic<bool> chain_break_{false};

@@ -97,7 +97,9 @@ private:
     /// thread must deliver it (no other thread is delivering this run's events); otherwise the
     /// thread that is delivering them delivers this one after the earlier ones. Either way the
     /// events of one run reach the host in the order the changes were made.
-    static std::optional<noted_change> note_change_locked(run_state& run, run_status status, int attempt);
+    /// When nothing observes status changes (backend_host::observes_status), the change is quiet:
+    /// delivering it only retires a run that ended.
+    std::optional<noted_change> note_change_locked(run_state& run, run_status status, int attempt) const;
 
     /// Delivers `change` (if any) to the host, then every change noted meanwhile, in order. Call
     /// without the run's lock.
@@ -167,10 +169,10 @@ private:
 
     /// Starts the attempt of a run that holds its slot: status executing, attempt counted. Nothing
     /// when the run was canceled or expired on the way (the caller gives its slot back).
-    std::optional<claimed_run> start(const std::shared_ptr<run_state>& run);
+    std::optional<claimed_run> start(const std::shared_ptr<run_state>& run, time_point now);
 
     /// next_locked then start, until a run starts or none may.
-    std::optional<claimed_run> claim_next(std::shared_ptr<run_state> first);
+    std::optional<claimed_run> claim_next(std::shared_ptr<run_state> first, time_point now);
 
     /// Status executing again for a waiting run that got its slot back.
     void resumed(const std::shared_ptr<run_state>& run);
@@ -201,7 +203,10 @@ private:
     machine capacity_;
     std::atomic<bool> stopping_{false};
 
-    mutable std::mutex mutex_;  // the scheduler lock: queues, slots, machine budget, resumers
+    // The two locks every run takes (the scheduler's, the records') on cache lines of their own: a
+    // trigger holding one does not slow a worker taking the other.
+    static constexpr std::size_t cache_line = 64;
+    alignas(cache_line) mutable std::mutex mutex_;  // the scheduler lock: queues, slots, machine budget, resumers
     std::unordered_map<std::string, std::unique_ptr<queue_state>, string_hash, std::equal_to<>> queues_;
     std::uint64_t queue_tokens_ = 0;
     std::deque<queue_state*> ready_;
@@ -215,7 +220,7 @@ private:
     std::mutex idempotency_mutex_;
     std::unordered_map<std::string, idempotency_entry> idempotency_;
 
-    mutable std::mutex store_mutex_;  // the records
+    alignas(cache_line) mutable std::mutex store_mutex_;  // the records
     struct finished_entry {
         std::uint64_t digest;
         const run_state* run;

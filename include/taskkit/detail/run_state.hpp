@@ -65,6 +65,7 @@ private:
 struct noted_change {
     run_status status;
     int attempt;
+    bool quiet = false;  ///< nothing observed status changes when it was made: no event to deliver
 };
 
 /// The parts of a run that most runs never use, allocated on first use so a queued run stays

@@ -370,6 +370,10 @@ TASKKIT_DECL auto executor::work_available() -> void {
     }
 }
 
+TASKKIT_DECL auto executor::observes_status() const noexcept -> bool {
+    return !keeps_local_ || subscriber_count_.load(std::memory_order_acquire) > 0;
+}
+
 TASKKIT_DECL auto executor::status_changed(const run_event& event) -> void {
     if (!event.local) {
         if (!keeps_local_) mirror_changed(event);
@@ -844,6 +848,9 @@ TASKKIT_DECL auto executor::worker_main() -> void {
             report_backend_failure(std::current_exception());
             backend_failed = true;
         }
+        // Ran dry: a run triggered right behind the last one is picked up without either side
+        // paying for a wake-up (a futex call each), as long as it comes within a few yields.
+        const bool again = worked || (!backend_failed && work_appears_soon(epoch));
         lock.lock();
         --executing_;
         if (stopping_ && executing_ == 0) drained_cv_.notify_all();
@@ -851,7 +858,7 @@ TASKKIT_DECL auto executor::worker_main() -> void {
             work_cv_.wait_for(lock, std::chrono::milliseconds(100));
             continue;
         }
-        if (worked) continue;
+        if (again) continue;
         // Nothing was claimable: announce this worker idle, then look at the epoch once more (see
         // work_available), and sleep only when no work appeared meanwhile.
         idle_.fetch_add(1, std::memory_order_seq_cst);
@@ -859,6 +866,17 @@ TASKKIT_DECL auto executor::worker_main() -> void {
         idle_.fetch_sub(1, std::memory_order_relaxed);
         if (woken_ > 0) --woken_;
     }
+}
+
+TASKKIT_DECL auto executor::work_appears_soon(std::uint64_t epoch) const -> bool {
+    // Yields rather than spins: on a machine with fewer cores than threads, the thread that
+    // triggers may be the one waiting for this core. About 20 µs on an idle machine.
+    constexpr int yields = 32;
+    for (int i = 0; i < yields; ++i) {
+        if (work_epoch_.load(std::memory_order_acquire) != epoch) return true;
+        std::this_thread::yield();
+    }
+    return work_epoch_.load(std::memory_order_acquire) != epoch;
 }
 
 // ------------------------------------------------------------------------------------ executing

@@ -136,9 +136,11 @@ TASKKIT_DECL auto memory_backend::list(const run_filter& filter) const -> run_pa
 
 // ------------------------------------------------------------------------------------ events
 
-TASKKIT_DECL auto memory_backend::note_change_locked(run_state& run, run_status status, int attempt)
+TASKKIT_DECL auto memory_backend::note_change_locked(run_state& run, run_status status, int attempt) const
     -> std::optional<noted_change> {
     if (!run.publishing) {
+        // No subscriber: no event, so no order to keep, and no second trip to the run's lock.
+        if (const auto* h = host(); !h || !h->observes_status()) return noted_change{status, attempt, true};
         run.publishing = true;
         return noted_change{status, attempt};
     }
@@ -148,6 +150,10 @@ TASKKIT_DECL auto memory_backend::note_change_locked(run_state& run, run_status 
 
 TASKKIT_DECL auto memory_backend::deliver(const std::shared_ptr<run_state>& run, std::optional<noted_change> change)
     -> void {
+    if (change && change->quiet) {
+        if (is_terminal(change->status)) retire(run);
+        return;
+    }
     while (change) {
         if (is_terminal(change->status)) retire(run);
         if (auto* host = this->host())
@@ -483,8 +489,8 @@ TASKKIT_DECL auto memory_backend::grant_resumers_locked() -> void {
 
 // ------------------------------------------------------------------------------------ claiming
 
-TASKKIT_DECL auto memory_backend::start(const std::shared_ptr<run_state>& run) -> std::optional<claimed_run> {
-    const auto now = clock_->now();
+TASKKIT_DECL auto memory_backend::start(const std::shared_ptr<run_state>& run, time_point now)
+    -> std::optional<claimed_run> {
     claimed_run claimed;
     std::optional<noted_change> change;
     {
@@ -506,9 +512,10 @@ TASKKIT_DECL auto memory_backend::start(const std::shared_ptr<run_state>& run) -
     return claimed;
 }
 
-TASKKIT_DECL auto memory_backend::claim_next(std::shared_ptr<run_state> first) -> std::optional<claimed_run> {
+TASKKIT_DECL auto memory_backend::claim_next(std::shared_ptr<run_state> first, time_point now)
+    -> std::optional<claimed_run> {
     for (auto run = std::move(first); run;) {
-        if (auto claimed = start(run)) return claimed;
+        if (auto claimed = start(run, now)) return claimed;
         scheduler_lock lock(*this);  // it was canceled on the way: its slot goes to the next run
         release_locked(*run);
         run.reset();
@@ -523,7 +530,7 @@ TASKKIT_DECL auto memory_backend::claim() -> std::optional<claimed_run> {
         scheduler_lock lock(*this);
         if (!next_locked(run)) return std::nullopt;
     }
-    return claim_next(std::move(run));
+    return claim_next(std::move(run), clock_->now());
 }
 
 TASKKIT_DECL auto memory_backend::claim(const std::shared_ptr<local_run>& wanted) -> std::optional<claimed_run> {
@@ -533,7 +540,7 @@ TASKKIT_DECL auto memory_backend::claim(const std::shared_ptr<local_run>& wanted
         scheduler_lock lock(*this);
         if (!take_locked(run)) return std::nullopt;
     }
-    if (auto claimed = start(run)) return claimed;
+    if (auto claimed = start(run, clock_->now())) return claimed;
     scheduler_lock lock(*this);
     release_locked(*run);
     return std::nullopt;
@@ -586,7 +593,7 @@ TASKKIT_DECL auto memory_backend::finish(const lease& held, const attempt_outcom
         if (claim_next_run) next_locked(next);
     }
     if (!next) return std::nullopt;
-    return claim_next(std::move(next));
+    return claim_next(std::move(next), now);  // the attempt ended and the next one starts at the same time
 }
 
 TASKKIT_DECL auto memory_backend::renew(const lease& held) -> lease_state {

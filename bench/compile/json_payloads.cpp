@@ -2,32 +2,14 @@
 // converted to and from JSON with nlohmann alone, a JSON document parsed and written, and a line
 // formatted with fmt: what a file costs that uses those types with the two libraries as tasks.cpp
 // does, before any taskkit code (timed by bench/run).
-#include <map>
 #include <string>
-#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "payloads.hpp"
+
 namespace fixture {
-
-struct signup {
-    std::string name;
-    int age = 0;
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(signup, name, age)
-
-struct basket {
-    std::vector<std::string> items;
-    double total = 0;
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(basket, items, total)
-
-struct tally {
-    std::string user;
-    std::map<std::string, int> counts;
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(tally, user, counts)
 
 template <class T>
 std::string round_trip(const T& value) {

@@ -1,33 +1,13 @@
-// Compile-time fixture: what a user's task file usually holds, three tasks over payload structs that
-// nlohmann/json converts, triggered and awaited. It includes <taskkit/task.hpp>, as a file that defines
-// and triggers tasks does; the runtime is created in main.cpp, the program's other file (timed by
+// Compile-time fixture: what a user's task file usually holds, three tasks over the payload structs
+// of payloads.hpp, triggered and awaited. It includes <taskkit/task.hpp>, as a file that defines and
+// triggers tasks does; the runtime is created in main.cpp, the program's other file (timed by
 // bench/run, and built and linked with the benchmarks, header-only and separately compiled, so that
 // it keeps compiling).
-#include <map>
-#include <string>
-#include <vector>
-
 #include <taskkit/task.hpp>
 
+#include "payloads.hpp"
+
 namespace fixture {
-
-struct signup {
-    std::string name;
-    int age = 0;
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(signup, name, age)
-
-struct basket {
-    std::vector<std::string> items;
-    double total = 0;
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(basket, items, total)
-
-struct tally {
-    std::string user;
-    std::map<std::string, int> counts;
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(tally, user, counts)
 
 inline const taskkit::task<signup, int> welcome({
     .id = "fixture-welcome",

@@ -1,8 +1,14 @@
 // Crashes at scale: 10,000 runs on one file, worked by processes that are killed with SIGKILL while
-// they execute runs and replaced by new ones, until every run has ended. Then the file (and the
+// they execute runs and replaced by new ones, until every run has ended. The runs fail and are
+// retried meanwhile, as a plan decided from each payload and attempt number says
+// (tests/sqlite/helpers/crash_scale_plan.hpp): 10% throw on their first attempt, 10% on their
+// first two, 2% on every attempt, so they end failed once out of attempts. Then the file (and the
 // journals the processes wrote, tests/sqlite/helpers/worker_child.cpp) must show every run ended
-// once, completed; none lost, none duplicated; an extra attempt for each run whose attempt a kill
-// cut short; and no memoized step executed again once an attempt stored its result.
+// once, as its plan and the crashes it met say (completed, or failed for the runs that always
+// fail); none lost, none duplicated; at most max_attempts attempts that did not crash, and no more
+// crashed attempts than kills that cut an attempt of the run short; an extra attempt for each run
+// whose attempt a kill cut short; and no memoized step executed again once an attempt stored its
+// result, except in an attempt a kill cut short before it stored it.
 //
 // Bounded: the work must be done within a deadline, else the test fails (and its processes are
 // killed). Leases are short (1.5 s), so a killed process's runs are rescued quickly.
@@ -22,6 +28,7 @@
 #include <taskkit/taskkit.hpp>
 
 #include "child_process.hpp"
+#include "helpers/crash_scale_plan.hpp"
 #include "sqlite_test_support.hpp"
 #include "support/taskkit_test.hpp"
 
@@ -39,7 +46,7 @@ constexpr auto work_deadline = std::chrono::seconds(100);  // under the suite's 
 
 /// One line of a worker's journal.
 struct journal_line {
-    std::string what;  ///< begin, step, end
+    std::string what;  ///< begin, step, fail, end
     std::string run;
     int attempt = 0;
 };
@@ -55,13 +62,13 @@ std::vector<journal_line> read_journal(const std::filesystem::path& file) {
     return lines;
 }
 
-/// The attempts a journal shows begun and not ended: the ones a kill cut short (once the
-/// process is dead).
+/// The attempts a journal shows begun and neither ended nor failing: the ones a kill cut short
+/// (once the process is dead).
 std::set<std::pair<std::string, int>> open_attempts(const std::vector<journal_line>& lines) {
     std::set<std::pair<std::string, int>> open;
     for (const auto& l : lines) {
         if (l.what == "begin") open.emplace(l.run, l.attempt);
-        if (l.what == "end") open.erase({l.run, l.attempt});
+        if (l.what == "end" || l.what == "fail") open.erase({l.run, l.attempt});
     }
     return open;
 }
@@ -76,8 +83,10 @@ struct worker {
 
 }  // namespace
 
-TEST_CASE("10,000 runs on one file end once each while their worker processes are killed and replaced",
-          "[sqlite-crash-scale]") {
+TEST_CASE(
+    "10,000 runs on one file, failing and retried by plan, end once each while their worker processes are "
+    "killed and replaced",
+    "[sqlite-crash-scale]") {
     temp_dir dir;
     const auto db = dir.file();
     const auto journals = dir.path() / "journals";
@@ -87,8 +96,11 @@ TEST_CASE("10,000 runs on one file end once each while their worker processes ar
     // Trigger every run first, from a runtime that runs nothing (its own registry, as a process).
     {
         taskkit::registry reg;
-        taskkit::task<int, nlohmann::json> work(
-            {.id = "work", .retry = {.max_attempts = 20}, .run = [](const int&) { return nlohmann::json(); }}, reg);
+        // A run's max_attempts is its triggering definition's: the same as the workers'.
+        taskkit::task<int, nlohmann::json> work({.id = "work",
+                                                 .retry = {.max_attempts = crash_scale::max_attempts},
+                                                 .run = [](const int&) { return nlohmann::json(); }},
+                                                reg);
         auto o = options(db);
         o.lease_duration = lease;
         auto r = taskkit_test::options(reg, 0);
@@ -181,16 +193,19 @@ TEST_CASE("10,000 runs on one file end once each while their worker processes ar
         std::string status;
         int attempts = 0;
         nlohmann::json output;
+        std::string error_message;
     };
     std::map<std::string, run_row> runs;
     {
-        auto st = file.prepare("SELECT id, status, payload, output, attempts_started FROM runs");
+        auto st = file.prepare(
+            "SELECT id, status, payload, output, attempts_started, json_extract(error, '$.message') FROM runs");
         while (st.step()) {
             run_row r;
             r.status = std::string(st.text_view(1));
             r.n = nlohmann::json::parse(st.text_view(2)).get<int>();
             if (!st.is_null(3)) r.output = nlohmann::json::parse(st.text_view(3));
             r.attempts = static_cast<int>(st.int64(4));
+            if (!st.is_null(5)) r.error_message = std::string(st.text_view(5));
             runs.emplace(std::string(st.text_view(0)), std::move(r));
         }
     }
@@ -202,29 +217,33 @@ TEST_CASE("10,000 runs on one file end once each while their worker processes ar
     CHECK(*payloads.begin() == 0);
     CHECK(*payloads.rbegin() == total_runs - 1);
 
-    // Ended once: one completed status change per run in the file's event log.
-    std::map<std::string, int> completions;
+    // Ended once: one terminal status change per run in the file's event log (its status).
+    std::map<std::string, std::vector<std::string>> terminal_events;
     {
         auto st = file.prepare(
-            "SELECT run_id, count(*) FROM events WHERE kind = 'status' AND status = 'completed' GROUP BY run_id");
-        while (st.step()) completions[std::string(st.text_view(0))] = static_cast<int>(st.int64(1));
+            "SELECT run_id, status FROM events WHERE kind = 'status' AND status IN ('completed', 'failed', "
+            "'canceled', 'crashed', 'timed_out', 'expired')");
+        while (st.step()) terminal_events[std::string(st.text_view(0))].emplace_back(st.text_view(1));
     }
 
-    // Each run's attempts: numbered 1..n, the last one without error, every earlier one crashed.
+    // Each run's attempts, numbered from 1: each one crashed, failed as planned, or completed.
     struct attempt_row {
         int number = 0;
-        std::string error_code;  ///< empty: none
+        std::string error_code;     ///< empty: none
+        std::string error_message;  ///< empty: no error
         pid_t pid = 0;
     };
     std::map<std::string, std::vector<attempt_row>> attempts;
     {
         auto st = file.prepare(
-            "SELECT run_id, number, json_extract(error, '$.code'), owner FROM attempts ORDER BY run_id, number");
+            "SELECT run_id, number, json_extract(error, '$.code'), json_extract(error, '$.message'), owner FROM "
+            "attempts ORDER BY run_id, number");
         while (st.step()) {
             attempt_row a;
             a.number = static_cast<int>(st.int64(1));
             if (!st.is_null(2)) a.error_code = std::string(st.text_view(2));
-            a.pid = pid_of_owner(std::string(st.text_view(3)));
+            if (!st.is_null(3)) a.error_message = std::string(st.text_view(3));
+            a.pid = pid_of_owner(std::string(st.text_view(4)));
             attempts[std::string(st.text_view(0))].push_back(std::move(a));
         }
     }
@@ -235,58 +254,124 @@ TEST_CASE("10,000 runs on one file end once each while their worker processes ar
     }
 
     // What the processes did, from their journals.
-    std::map<std::string, std::vector<int>> step_executions;  // attempts that executed the step
-    std::map<std::pair<std::string, int>, pid_t> ended_by;    // (run, attempt) whose code returned
+    struct step_execution {
+        int attempt = 0;
+        pid_t pid = 0;
+    };
+    std::map<std::string, std::vector<step_execution>> step_executions;
+    std::map<std::pair<std::string, int>, std::pair<pid_t, std::string>> returned;  // (run, attempt): end or fail
     for (const auto& entry : std::filesystem::directory_iterator(journals)) {
         const auto pid = static_cast<pid_t>(std::stol(entry.path().stem().string()));
         for (const auto& l : read_journal(entry.path())) {
-            if (l.what == "step") step_executions[l.run].push_back(l.attempt);
-            if (l.what == "end") ended_by[{l.run, l.attempt}] = pid;
+            if (l.what == "step") step_executions[l.run].push_back({l.attempt, pid});
+            if (l.what == "end" || l.what == "fail") returned[{l.run, l.attempt}] = {pid, l.what};
         }
     }
 
-    int bad_status = 0, bad_completions = 0, bad_attempts = 0, bad_output = 0, bad_steps = 0;
-    int rescued = 0;           // runs with more than one attempt
-    int memoized_rescues = 0;  // rescued runs whose step was stored before the attempt that completed them
-    int lapsed_in_live = 0;    // attempts crashed in a process that was not killed (its lease lapsed)
+    const auto planned_message = [](int attempt) { return fmt::format("planned failure of attempt {}", attempt); };
+    int bad_status = 0, bad_events = 0, bad_attempts = 0, bad_budget = 0, bad_crashes = 0, bad_output = 0;
+    int bad_steps = 0;
+    int completed = 0, failed = 0, crashed_out = 0;
+    int retried = 0;             // runs that failed an attempt and had another
+    int planned_failures = 0;    // attempts that failed as planned
+    int outcome_by_crashes = 0;  // runs whose crashes took the attempts their plan needed
+    int crashed_attempts = 0;
+    int crashed_in_live = 0;   // crashed attempts of processes that were not killed (a lapsed lease)
+    int memoized_rescues = 0;  // crashed attempts after the run's step was stored
     for (const auto& [id, r] : runs) {
-        if (r.status != "completed") ++bad_status;
-        if (completions[id] != 1) ++bad_completions;
+        const auto plan = crash_scale::plan_of(r.n);
         const auto& as = attempts[id];
+        // The attempts as the plan and the crashes say, and the status they lead to: the last
+        // attempt completed, failed as planned with none left, or crashed with none left
+        // (crashed attempts count against max_attempts).
         bool attempts_ok = r.attempts >= 1 && static_cast<int>(as.size()) == r.attempts;
+        std::string expected_status;
+        int not_crashed = 0;
+        int crashed = 0;
+        std::set<pid_t> killed_owners;  // the kills that cut an attempt of this run short
+        bool had_failure = false;
         for (std::size_t i = 0; attempts_ok && i < as.size(); ++i) {
-            attempts_ok = as[i].number == static_cast<int>(i) + 1;
+            const auto& a = as[i];
             const bool last = i + 1 == as.size();
-            if (last && !as[i].error_code.empty()) attempts_ok = false;
-            if (!last && as[i].error_code != "run_crashed") attempts_ok = false;
-            if (!last && !killed.contains(as[i].pid)) ++lapsed_in_live;
+            attempts_ok = a.number == static_cast<int>(i) + 1 && all_pids.contains(a.pid);
+            if (a.error_code == "run_crashed") {
+                ++crashed;
+                if (killed.contains(a.pid))
+                    killed_owners.insert(a.pid);
+                else
+                    ++crashed_in_live;
+                if (last) expected_status = a.number == crash_scale::max_attempts ? "crashed" : "";
+                if (const auto s = reserved_in.find(id); s != reserved_in.end() && s->second < a.number)
+                    ++memoized_rescues;
+                continue;
+            }
+            ++not_crashed;
+            // The attempt's code returned (or threw) in the process that held it.
+            const auto ret = returned.find({id, a.number});
+            const bool fails = plan.fails(a.number);
+            if (ret == returned.end() || ret->second.first != a.pid || ret->second.second != (fails ? "fail" : "end"))
+                attempts_ok = false;
+            if (fails) {
+                ++planned_failures;
+                had_failure = true;
+                if (!a.error_code.empty() || a.error_message != planned_message(a.number)) attempts_ok = false;
+                if (last) expected_status = a.number == crash_scale::max_attempts ? "failed" : "";
+            } else {
+                if (!a.error_message.empty() || !last) attempts_ok = false;  // a success ends the run
+                expected_status = "completed";
+            }
         }
-        if (attempts_ok && !all_pids.contains(as.back().pid)) attempts_ok = false;
-        // The attempt that completed the run returned in the process that held it.
-        if (attempts_ok) {
-            auto it = ended_by.find({id, r.attempts});
-            attempts_ok = it != ended_by.end() && it->second == as.back().pid;
-        }
-        if (!attempts_ok) ++bad_attempts;
-        if (r.attempts > 1) ++rescued;
-        // The output: the payload, the attempt that completed it, and the step's stored result.
+        if (!attempts_ok || expected_status.empty()) ++bad_attempts;
+        // The plan decides the outcome (completed, or failed for a run that always fails) unless
+        // crashes took the attempts the run needed.
+        const std::string by_plan = plan.always ? "failed" : "completed";
+        if (r.status != expected_status || (r.status != by_plan && crashed == 0)) ++bad_status;
+        if (terminal_events[id] != std::vector<std::string>{r.status}) ++bad_events;
+        // Never more attempts than the budget: max_attempts that did not crash, and one crashed
+        // attempt per kill that cut one of the run's attempts short at most (crashed attempts
+        // count against max_attempts too, so all of them fit in it).
+        if (not_crashed > crash_scale::max_attempts || r.attempts > crash_scale::max_attempts) ++bad_budget;
+        if (crashed > static_cast<int>(killed_owners.size())) ++bad_crashes;
+        crashed_attempts += crashed;
+        if (had_failure && r.attempts > 1) ++retried;
+        if (r.status != by_plan) ++outcome_by_crashes;
+        if (r.status == "completed") ++completed;
+        if (r.status == "failed") ++failed;
+        if (r.status == "crashed") ++crashed_out;
+
+        // The output: the payload, the attempt that completed it, and the step's stored result;
+        // a failed run keeps its last attempt's error.
         const auto stored = reserved_in.find(id);
-        if (stored == reserved_in.end() || r.output.value("n", -1) != r.n ||
-            r.output.value("attempt", 0) != r.attempts || r.output.value("reserved_in", 0) != stored->second)
+        if (r.status == "completed" &&
+            (stored == reserved_in.end() || r.output.value("n", -1) != r.n ||
+             r.output.value("attempt", 0) != r.attempts || r.output.value("reserved_in", 0) != stored->second))
             ++bad_output;
+        if (r.status == "failed" && r.error_message != planned_message(r.attempts)) ++bad_output;
+        // Every attempt that did not crash went past the step: its result is stored.
+        if (not_crashed > 0 && stored == reserved_in.end()) ++bad_steps;
         // The step executed in the attempt that stored its result, once, and in no later attempt;
-        // an earlier execution belongs to an attempt cut short before its result was stored.
+        // an earlier execution belongs to an attempt a kill cut short before its result was stored.
         if (stored != reserved_in.end()) {
+            for (const auto& ex : step_executions[id]) {
+                if (ex.attempt > stored->second) ++bad_steps;
+                if (ex.attempt < stored->second) {
+                    const auto cut = static_cast<std::size_t>(ex.attempt) - 1;
+                    if (ex.attempt < 1 || cut >= as.size() || as[cut].error_code != "run_crashed" ||
+                        as[cut].pid != ex.pid || !killed.contains(ex.pid))
+                        ++bad_steps;
+                }
+            }
             const auto& ex = step_executions[id];
-            const auto in_stored = std::count(ex.begin(), ex.end(), stored->second);
-            const bool later = std::any_of(ex.begin(), ex.end(), [&](int a) { return a > stored->second; });
-            if (in_stored != 1 || later) ++bad_steps;
-            if (stored->second < r.attempts) ++memoized_rescues;
+            if (std::count_if(ex.begin(), ex.end(), [&](const auto& e) { return e.attempt == stored->second; }) != 1)
+                ++bad_steps;
         }
     }
     CHECK(bad_status == 0);
-    CHECK(bad_completions == 0);
+    CHECK(bad_events == 0);
     CHECK(bad_attempts == 0);
+    CHECK(bad_budget == 0);
+    CHECK(bad_crashes == 0);
+    CHECK(crashed_in_live == 0);
     CHECK(bad_output == 0);
     CHECK(bad_steps == 0);
 
@@ -298,22 +383,28 @@ TEST_CASE("10,000 runs on one file end once each while their worker processes ar
         for (const auto& [run, attempt] : open) {
             ++cut;
             const auto& as = attempts[run];
-            const bool extra = runs[run].attempts > attempt && attempt >= 1 &&
-                               static_cast<std::size_t>(attempt) <= as.size() &&
-                               as[static_cast<std::size_t>(attempt) - 1].error_code == "run_crashed" &&
-                               as[static_cast<std::size_t>(attempt) - 1].pid == pid;
-            if (!extra) ++cut_without_extra;
+            const bool recorded = attempt >= 1 && static_cast<std::size_t>(attempt) <= as.size() &&
+                                  as[static_cast<std::size_t>(attempt) - 1].error_code == "run_crashed" &&
+                                  as[static_cast<std::size_t>(attempt) - 1].pid == pid;
+            // An extra attempt, unless the attempt cut short was the run's last one allowed.
+            const bool extra = runs[run].attempts > attempt || attempt == crash_scale::max_attempts;
+            if (!recorded || !extra) ++cut_without_extra;
         }
     }
     CHECK(cut_without_extra == 0);
     CHECK(cut >= static_cast<int>(cut_short.size()));
-    CHECK(memoized_rescues > 0);  // the case the steps check is for happened
+    // The cases the checks are for happened: retries, runs out of attempts, crashes after a stored step.
+    CHECK(retried > total_runs / 10);
+    CHECK(failed > 0);
+    CHECK(memoized_rescues > 0);
 
     const auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
     fmt::print(
-        "crash at scale: {} runs, {} processes killed ({} in the middle of an attempt, {} started), {} attempts cut "
-        "short, {} runs rescued ({} after their step was stored), {} attempts lapsed in live processes; triggered in "
+        "crash at scale: {} runs ({} completed, {} failed, {} crashed; {} changed by crashes), {} retried, {} planned "
+        "failures; {} processes killed ({} in the middle of an attempt, {} started), {} attempts open in a journal "
+        "when killed, {} crashed attempts ({} after their step was stored, {} in live processes); triggered in "
         "{:.1f} s, worked in {:.1f} s\n",
-        total_runs, killed.size(), cut_short.size(), all_pids.size(), cut, rescued, memoized_rescues, lapsed_in_live,
+        total_runs, completed, failed, crashed_out, outcome_by_crashes, retried, planned_failures, killed.size(),
+        cut_short.size(), all_pids.size(), cut, crashed_attempts, memoized_rescues, crashed_in_live,
         seconds(triggered - started), seconds(done - triggered));
 }

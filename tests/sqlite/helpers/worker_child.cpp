@@ -6,7 +6,11 @@
 //
 //   begin <run id> <attempt>     the attempt started
 //   step <run id> <attempt>      the memoized step "reserve" executed (its result not stored yet)
+//   fail <run id> <attempt>      the attempt is about to throw, as its run's plan says
+//                                (tests/sqlite/helpers/crash_scale_plan.hpp; its outcome not stored yet)
 //   end <run id> <attempt>       the attempt's code returned (its outcome not stored yet)
+//
+// An attempt that fails does so after its step, so a retry finds the step's result stored.
 //
 // It prints "ready" once its runtime runs, and shuts down and exits when its stdin closes.
 #include <fcntl.h>
@@ -19,10 +23,14 @@
 #include <string>
 #include <thread>
 
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 #include <taskkit/sqlite.hpp>
 #include <taskkit/taskkit.hpp>
+
+#include "crash_scale_plan.hpp"
 
 namespace {
 
@@ -54,24 +62,32 @@ int main(int argc, char** argv) {
         return 2;
     }
     taskkit::registry reg;
-    taskkit::task<int, work_result> work({.id = "work",
-                                          .retry = {.max_attempts = 20},
-                                          .run =
-                                              [](const int& n, taskkit::run_context& ctx) {
-                                                  const std::string id(ctx.run().id);
-                                                  const int attempt = ctx.attempt().number;
-                                                  note("begin", id, attempt);
-                                                  const int reserved_in = ctx.step("reserve", [&] {
-                                                      note("step", id, attempt);
-                                                      return attempt;
-                                                  });
-                                                  // The run's work, after its step: a crash here
-                                                  // finds the step stored.
-                                                  std::this_thread::sleep_for(std::chrono::milliseconds(4));
-                                                  note("end", id, attempt);
-                                                  return work_result{n, reserved_in, attempt};
-                                              }},
-                                         reg);
+    taskkit::task<int, work_result> work(
+        {.id = "work",
+         .retry = {.max_attempts = crash_scale::max_attempts,
+                   .factor = crash_scale::retry_factor,
+                   .min_timeout = crash_scale::retry_min_timeout,
+                   .max_timeout = crash_scale::retry_max_timeout,
+                   .randomize = false},
+         .run =
+             [](const int& n, taskkit::run_context& ctx) {
+                 const std::string id(ctx.run().id);
+                 const int attempt = ctx.attempt().number;
+                 note("begin", id, attempt);
+                 const int reserved_in = ctx.step("reserve", [&] {
+                     note("step", id, attempt);
+                     return attempt;
+                 });
+                 // The run's work, after its step: a crash here finds the step stored.
+                 std::this_thread::sleep_for(std::chrono::milliseconds(4));
+                 if (crash_scale::plan_of(n).fails(attempt)) {
+                     note("fail", id, attempt);
+                     throw std::runtime_error(fmt::format("planned failure of attempt {}", attempt));
+                 }
+                 note("end", id, attempt);
+                 return work_result{n, reserved_in, attempt};
+             }},
+        reg);
     taskkit::sqlite_options options{.path = argv[1],
                                     .busy_timeout = std::chrono::seconds(30),
                                     .synchronous = taskkit::sqlite_synchronous::normal,

@@ -1,8 +1,9 @@
 // Durable runs on SQLite (taskkit::sqlite_backend), beside the memory backend in the same run:
 //   - triggers per second into a file, one at a time (each trigger commits before it returns) and
 //     in batches of 100 (task.batch_trigger), with synchronous = full and = normal, on a runtime
-//     that executes nothing (`.workers = 0`), so that only the triggers are measured. (The backend
-//     interface creates runs one by one: a batch is as many commits as it has runs.);
+//     that executes nothing (`.workers = 0`), so that only the triggers are measured. (A batch is
+//     one call to the backend, backend::create_batch, which the SQLite backend commits as one
+//     transaction.);
 //   - burn-down: 100,000 no-op runs already in the file (written once, timed as burn_down/fill,
 //     then copied), worked to completion by 1 process and by 2 processes sharing the file (this
 //     program re-executed with --burn-down-worker), 2 workers each; runs/s from the start of the

@@ -120,24 +120,29 @@ std::vector<batch_item<P>> to_batch_items(Items&& items) {
 }
 
 /// Triggers a batch: every item is checked first (payload and options), so a bad item starts
-/// nothing; then every run is created, in order.
+/// nothing; then every run is created, in order, in one call to the backend (one transaction on
+/// a database: all of the batch is committed, or none of it).
 template <class P, class R>
 batch_handle<R> trigger_batch(runtime_core& core, const std::shared_ptr<task_definition<P, R>>& definition,
                               std::vector<batch_item<P>> items) {
     batch_handle<R> batch;
     batch.id = core.next_batch_id();
     std::vector<std::shared_ptr<run_state>> runs;
+    std::vector<trigger_options> options;
     runs.reserve(items.size());
+    options.reserve(items.size());
     for (auto& item : items) {
         auto run = definition->make_run(std::move(item.payload));
         run->extras().batch_id = batch.id;  // not yet published
         core.prepare(run, definition, item.options);
         runs.push_back(std::move(run));
+        options.push_back(std::move(item.options));  // prepare copied what the run keeps
     }
+    auto answers = core.commit_batch(runs, options);
     batch.runs.reserve(runs.size());
     for (std::size_t i = 0; i < runs.size(); ++i) {
-        auto answer = core.commit(runs[i], items[i].options);
-        batch.runs.emplace_back(answer, answer != runs[i]);
+        const bool cached = answers[i] != runs[i];
+        batch.runs.emplace_back(std::move(answers[i]), cached);
     }
     return batch;
 }

@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <random>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -150,36 +151,39 @@ public:
 
     created_run create(const run_request& request) override {
         if (stopping_.load()) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
-        if (request.id.empty()) throw options_error("a run to create needs an id");
-        if (request.task_id.empty()) throw options_error("run " + std::string(request.id) + " names no task");
-        if (request.queue.empty()) throw options_error("run " + std::string(request.id) + " names no queue");
-        if (request.metadata && !request.metadata->is_object() && !request.metadata->is_null())
-            throw options_error("run " + std::string(request.id) + ": metadata must be a JSON object");
+        check_request(request);
         declare_for(request);
         const nlohmann::json payload = request.payload();
-        new_run run;
-        run.id = request.id;
-        run.task_id = request.task_id;
-        run.queue = request.queue;
-        run.concurrency_key = request.concurrency_key;
-        run.priority = request.priority;
-        run.created_at = request.created_at;
-        run.run_at = request.run_at;
-        run.expires_at = request.expires_at;
-        run.idempotency_key = request.idempotency_key;
-        run.idempotency_expires_at = request.idempotency_expires_at;
-        run.tags = request.tags;
-        run.payload = &payload;
-        run.metadata = request.metadata;
-        run.machine_spec = request.machine_spec;
-        run.max_attempts = request.max_attempts;
-        run.max_duration = request.max_duration;
-        run.parent_id = request.parent_id;
-        run.batch_id = request.batch_id;
-        const auto made = store_.create(run, now());
+        const auto made = store_.create(to_new_run(request, payload), now());
         if (!made.existing && request.local) remember(made.id, request.local);
         publish();
         return created_run{made.id, made.existing, nullptr};
+    }
+
+    /// The whole batch in one write transaction: every run of it is committed, or none (a throw
+    /// rolls back every item). Each item's idempotency key is looked up inside the transaction,
+    /// after the items before it were inserted, so keys behave as for triggers one at a time.
+    std::vector<created_run> create_batch(std::span<const run_request> requests) override {
+        if (stopping_.load()) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
+        std::vector<created_run> out;
+        if (requests.empty()) return out;
+        for (const auto& request : requests) check_request(request);
+        // What can throw before the transaction does: the queues' declarations, the payloads as JSON.
+        for (const auto& request : requests) declare_for(request);
+        std::vector<nlohmann::json> payloads;
+        payloads.reserve(requests.size());
+        for (const auto& request : requests) payloads.push_back(request.payload());
+        std::vector<new_run> runs;
+        runs.reserve(requests.size());
+        for (std::size_t i = 0; i < requests.size(); ++i) runs.push_back(to_new_run(requests[i], payloads[i]));
+        auto made = store_.create(std::span<const new_run>(runs), now());
+        out.reserve(made.size());
+        for (std::size_t i = 0; i < made.size(); ++i) {
+            if (!made[i].existing && requests[i].local) remember(made[i].id, requests[i].local);
+            out.push_back(created_run{std::move(made[i].id), made[i].existing, nullptr});
+        }
+        publish();
+        return out;
     }
 
     // ---------------------------------------------------------------- claiming
@@ -453,6 +457,39 @@ private:
     }
 
     // ---------------------------------------------------------------- queues
+
+    /// Throws options_error for a request the store cannot take.
+    static void check_request(const run_request& request) {
+        if (request.id.empty()) throw options_error("a run to create needs an id");
+        if (request.task_id.empty()) throw options_error("run " + std::string(request.id) + " names no task");
+        if (request.queue.empty()) throw options_error("run " + std::string(request.id) + " names no queue");
+        if (request.metadata && !request.metadata->is_object() && !request.metadata->is_null())
+            throw options_error("run " + std::string(request.id) + ": metadata must be a JSON object");
+    }
+
+    /// The store's view of a request, with `payload` its payload as JSON (both must outlive it).
+    static new_run to_new_run(const run_request& request, const nlohmann::json& payload) {
+        new_run run;
+        run.id = request.id;
+        run.task_id = request.task_id;
+        run.queue = request.queue;
+        run.concurrency_key = request.concurrency_key;
+        run.priority = request.priority;
+        run.created_at = request.created_at;
+        run.run_at = request.run_at;
+        run.expires_at = request.expires_at;
+        run.idempotency_key = request.idempotency_key;
+        run.idempotency_expires_at = request.idempotency_expires_at;
+        run.tags = request.tags;
+        run.payload = &payload;
+        run.metadata = request.metadata;
+        run.machine_spec = request.machine_spec;
+        run.max_attempts = request.max_attempts;
+        run.max_duration = request.max_duration;
+        run.parent_id = request.parent_id;
+        run.batch_id = request.batch_id;
+        return run;
+    }
 
     void declare_for(const run_request& request) {
         const queue_options* task_queue = nullptr;

@@ -8,7 +8,9 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -77,6 +79,22 @@ public:
     /// idempotency key (atomically: concurrent creates with one key create one run). Throws
     /// runtime_stopped_error after shutdown().
     virtual created_run create(const run_request& request) = 0;
+
+    /// Creates the runs of a batch, in order, answering for each what create() would (so an
+    /// item's idempotency key may be held by an earlier run, or by an earlier item of the same
+    /// batch, which then answers for it). A backend that can creates them all in one transaction,
+    /// so that either every run of the batch is durable or none is, and another process never sees
+    /// part of it; the default calls create() for each request and promises neither: when one
+    /// throws, the runs before it stay created. Throws runtime_stopped_error after shutdown().
+    /// @code
+    /// std::vector<created_run> created = backend.create_batch(requests);  // created[i] answers requests[i]
+    /// @endcode
+    virtual std::vector<created_run> create_batch(std::span<const run_request> requests) {
+        std::vector<created_run> created;
+        created.reserve(requests.size());
+        for (const auto& request : requests) created.push_back(create(request));
+        return created;
+    }
 
     // ---------------------------------------------------------------- claiming
 

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -70,6 +71,8 @@ public:
                               const trigger_options& options) override;
     TASKKIT_DECL std::shared_ptr<run_state> commit(const std::shared_ptr<run_state>& run,
                                                    const trigger_options& options) override;
+    TASKKIT_DECL std::vector<std::shared_ptr<run_state>> commit_batch(
+        std::span<const std::shared_ptr<run_state>> runs, std::span<const trigger_options> options) override;
     TASKKIT_DECL std::shared_ptr<run_state> submit(const std::shared_ptr<run_state>& run,
                                                    std::shared_ptr<const task_definition_base> task,
                                                    const trigger_options& options) override;
@@ -157,6 +160,18 @@ private:
 
     /// A backend call of a worker threw: the line goes to the log sink, the worker carries on.
     void report_backend_failure(std::exception_ptr failure);
+
+    // ---------------------------------------------------------------- triggering
+
+    /// What commit and commit_batch hand to the backend for a prepared run: gives the run its id
+    /// and parent, fills `request` (its views point into the run, and into `derived_key`, which
+    /// receives the key derived for a child of a run on a durable backend), and follows the run
+    /// when the backend keeps no objects.
+    void make_request(const std::shared_ptr<run_state>& run, const trigger_options& options, run_request& request,
+                      std::string& derived_key);
+
+    /// The run that answers the trigger of `run`, from what the backend answered for its request.
+    std::shared_ptr<run_state> answer_of(const std::shared_ptr<run_state>& run, const created_run& created);
 
     // ---------------------------------------------------------------- executing
 

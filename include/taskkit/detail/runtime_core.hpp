@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -96,6 +97,13 @@ public:
     /// earlier run instead when one holds the key (and starts nothing).
     virtual std::shared_ptr<run_state> commit(const std::shared_ptr<run_state>& run,
                                               const trigger_options& options) = 0;
+
+    /// commit for the prepared runs of a batch, `options[i]` being the options of `runs[i]`, with
+    /// one call to the backend (backend::create_batch: one transaction on a database). Returns
+    /// the run that answers each item, in order (an earlier run, or an earlier item of the
+    /// batch, for a key already held). Throws options_error when the two spans differ in size.
+    virtual std::vector<std::shared_ptr<run_state>> commit_batch(std::span<const std::shared_ptr<run_state>> runs,
+                                                                 std::span<const trigger_options> options) = 0;
 
     /// prepare + commit. Returns the run that answers the trigger (an earlier one for a cached
     /// idempotency key).

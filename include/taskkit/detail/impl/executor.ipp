@@ -456,15 +456,13 @@ TASKKIT_DECL auto executor::prepare(const std::shared_ptr<run_state>& run,
     }
 }
 
-TASKKIT_DECL auto executor::commit(const std::shared_ptr<run_state>& run, const trigger_options& options)
-    -> std::shared_ptr<run_state> {
-    if (stopping_.load()) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
+TASKKIT_DECL auto executor::make_request(const std::shared_ptr<run_state>& run, const trigger_options& options,
+                                         run_request& request, std::string& derived_key) -> void {
     // Not published yet: the fixed fields are written without the lock.
     if (current_frame && current_frame->core == this && current_frame->run)
         run->extras().parent_id = current_frame->run->id;
     run->id = make_id("run_", id_counter_.fetch_add(1, std::memory_order_relaxed) + 1);
     const run_extras* extras = run->extras_if_any();
-    run_request request;
     request.id = run->id;
     request.task_id = run->task_id;
     request.queue = run->queue_name;
@@ -487,7 +485,6 @@ TASKKIT_DECL auto executor::commit(const std::shared_ptr<run_state>& run, const 
     // A durable backend may execute a parent again (a new attempt after a crash): its children get
     // a key derived from the parent and their position, so the parent finds the children it
     // started instead of starting them twice.
-    std::string derived_key;
     if (durable_ && request.idempotency_key.empty() && current_frame && current_frame->core == this &&
         current_frame->run && current_frame->held) {
         derived_key = fmt::format("taskkit:child:{}:{}", current_frame->run->id, ++current_frame->children_triggered);
@@ -499,13 +496,10 @@ TASKKIT_DECL auto executor::commit(const std::shared_ptr<run_state>& run, const 
         run->recorder = this;
         follow(run);
     }
-    created_run created;
-    try {
-        created = backend_->create(request);
-    } catch (...) {
-        if (!keeps_local_) unfollow(run->id);
-        throw;
-    }
+}
+
+TASKKIT_DECL auto executor::answer_of(const std::shared_ptr<run_state>& run, const created_run& created)
+    -> std::shared_ptr<run_state> {
     if (!created.existing) return run;
     if (created.local) return std::static_pointer_cast<run_state>(created.local);
     if (!keeps_local_) {
@@ -513,6 +507,54 @@ TASKKIT_DECL auto executor::commit(const std::shared_ptr<run_state>& run, const 
         if (auto earlier = local(created.id)) return earlier;
     }
     throw state_error("the backend answered with run " + created.id + ", which this process cannot follow");
+}
+
+TASKKIT_DECL auto executor::commit(const std::shared_ptr<run_state>& run, const trigger_options& options)
+    -> std::shared_ptr<run_state> {
+    if (stopping_.load()) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
+    run_request request;
+    std::string derived_key;
+    make_request(run, options, request, derived_key);
+    created_run created;
+    try {
+        created = backend_->create(request);
+    } catch (...) {
+        if (!keeps_local_) unfollow(run->id);
+        throw;
+    }
+    return answer_of(run, created);
+}
+
+TASKKIT_DECL auto executor::commit_batch(std::span<const std::shared_ptr<run_state>> runs,
+                                         std::span<const trigger_options> options)
+    -> std::vector<std::shared_ptr<run_state>> {
+    if (runs.size() != options.size())
+        throw options_error(fmt::format("a batch of {} runs came with {} trigger options: give one per run",
+                                        runs.size(), options.size()));
+    std::vector<std::shared_ptr<run_state>> answers;
+    if (runs.empty()) return answers;
+    if (stopping_.load()) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
+    std::vector<run_request> requests(runs.size());
+    std::vector<std::string> derived_keys(runs.size());  // not resized: the requests' views stay valid
+    for (std::size_t i = 0; i < runs.size(); ++i) make_request(runs[i], options[i], requests[i], derived_keys[i]);
+    auto unfollow_all = [&] {
+        if (!keeps_local_)
+            for (const auto& run : runs) unfollow(run->id);
+    };
+    std::vector<created_run> created;
+    try {
+        created = backend_->create_batch(requests);
+    } catch (...) {
+        unfollow_all();
+        throw;
+    }
+    if (created.size() != runs.size()) {
+        unfollow_all();
+        throw state_error(fmt::format("the backend answered {} runs for a batch of {}", created.size(), runs.size()));
+    }
+    answers.reserve(runs.size());
+    for (std::size_t i = 0; i < runs.size(); ++i) answers.push_back(answer_of(runs[i], created[i]));
+    return answers;
 }
 
 TASKKIT_DECL auto executor::submit(const std::shared_ptr<run_state>& run,

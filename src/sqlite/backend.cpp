@@ -469,25 +469,8 @@ private:
 
     /// The store's view of a request, with `payload` its payload as JSON (both must outlive it).
     static new_run to_new_run(const run_request& request, const nlohmann::json& payload) {
-        new_run run;
-        run.id = request.id;
-        run.task_id = request.task_id;
-        run.queue = request.queue;
-        run.concurrency_key = request.concurrency_key;
-        run.priority = request.priority;
-        run.created_at = request.created_at;
-        run.run_at = request.run_at;
-        run.expires_at = request.expires_at;
-        run.idempotency_key = request.idempotency_key;
-        run.idempotency_expires_at = request.idempotency_expires_at;
-        run.tags = request.tags;
-        run.payload = &payload;
-        run.metadata = request.metadata;
-        run.machine_spec = request.machine_spec;
-        run.max_attempts = request.max_attempts;
-        run.max_duration = request.max_duration;
-        run.parent_id = request.parent_id;
-        run.batch_id = request.batch_id;
+        new_run run{request};
+        run.payload_json = &payload;
         return run;
     }
 

@@ -172,7 +172,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?
         .bind(6, run.priority)
         .bind(7, rank)
         .bind(8, status == run_status::queued ? next_seq() : std::int64_t{0})
-        .bind(9, run.payload ? json_text(*run.payload) : std::string("null"));
+        .bind(9, run.payload_json ? json_text(*run.payload_json) : std::string("null"));
     if (parent_canceled)
         st.bind(10, error_text(make_error("taskkit::canceled_error",
                                           "the run's parent was canceled before it triggered this run",

@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <taskkit/backend/run_request.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/queue_options.hpp>
 #include <taskkit/run_filter.hpp>
@@ -42,27 +43,10 @@ class connection;
 [[nodiscard]] std::int64_t to_ns(time_point t) noexcept;
 [[nodiscard]] time_point from_ns(std::int64_t ns) noexcept;
 
-/// A run to create: every option resolved to a value (what backend::create receives as a
-/// run_request). The views must stay valid during the call.
-struct new_run {
-    std::string_view id;
-    std::string_view task_id;
-    std::string_view queue;
-    std::string_view concurrency_key;  ///< empty: the queue's default key
-    int priority = 0;                  ///< seconds of head start
-    time_point created_at;
-    std::optional<time_point> run_at;      ///< not runnable before (delayed when later than now)
-    std::optional<time_point> expires_at;  ///< ttl: expires when not started by then
-    std::string_view idempotency_key;      ///< empty: none
-    time_point idempotency_expires_at = time_point::max();
-    std::span<const std::string> tags;
-    const nlohmann::json* payload = nullptr;   ///< null: JSON null
-    const nlohmann::json* metadata = nullptr;  ///< null: an empty object
-    machine machine_spec = machines::none;     ///< 0/0: not budgeted
-    int max_attempts = 1;
-    std::chrono::milliseconds max_duration{0};
-    std::string_view parent_id;  ///< empty: a root run
-    std::string_view batch_id;
+/// A run to create: what backend::create receives, with its payload as JSON (a run_request's
+/// payload() converts a typed one; the store writes JSON). The views must stay valid during the call.
+struct new_run : run_request {
+    const nlohmann::json* payload_json = nullptr;  ///< null: JSON null
 };
 
 /// What create answers.

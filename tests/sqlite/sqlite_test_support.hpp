@@ -90,7 +90,7 @@ struct run_spec {
         r.idempotency_key = idempotency_key;
         r.idempotency_expires_at = t(created + idempotency_ttl);
         r.tags = tags;
-        r.payload = &payload;
+        r.payload_json = &payload;
         r.machine_spec = machine;
         r.max_attempts = max_attempts;
         r.parent_id = parent;

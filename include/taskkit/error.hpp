@@ -28,6 +28,7 @@ enum class error_code {
     validation_failed,  ///< a payload failed its task's schema
     invalid_cron,       ///< a cron expression or time zone is invalid
     store_failure,      ///< a run store could not read or write
+    unknown_queue,      ///< no queue with that name is declared or used
 };
 
 /// The name of an error code, e.g. "unknown_task".
@@ -65,6 +66,8 @@ enum class error_code {
             return "invalid_cron";
         case error_code::store_failure:
             return "store_failure";
+        case error_code::unknown_queue:
+            return "unknown_queue";
     }
     return "unknown";
 }
@@ -84,6 +87,12 @@ private:
 class unknown_task_error : public error {
 public:
     explicit unknown_task_error(std::string_view id);
+};
+
+/// No queue with the given name is declared in the runtime's registry or used by one of its runs.
+class unknown_queue_error : public error {
+public:
+    explicit unknown_queue_error(std::string_view name);
 };
 
 /// A second task was defined with an id that is already registered.

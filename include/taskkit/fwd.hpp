@@ -37,6 +37,12 @@ struct rate_limit;
 struct queue_options;
 class queue;
 
+// queue_stats.hpp, queue_controls.hpp, task_description.hpp
+struct queue_key_stats;
+struct queue_stats;
+class queue_controls;
+struct task_description;
+
 // clock.hpp, logger.hpp, run_metadata.hpp, run_context.hpp
 class clock;
 class real_clock;

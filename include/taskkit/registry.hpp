@@ -23,6 +23,7 @@
 #include <taskkit/error.hpp>
 #include <taskkit/fwd.hpp>
 #include <taskkit/queue_options.hpp>
+#include <taskkit/task_description.hpp>
 
 namespace taskkit {
 
@@ -52,6 +53,9 @@ public:
     /// The merged options of a declared queue, if any task or queue declares it.
     [[nodiscard]] std::optional<queue_options> queue(std::string_view name) const;
 
+    /// The merged options of every declared queue, by name.
+    [[nodiscard]] std::vector<queue_options> queues() const;
+
     /// Removes the definition registered under `id`, if it is `definition`.
     void remove(std::string_view id, const detail::task_definition_base* definition);
 
@@ -65,6 +69,11 @@ public:
 
     /// Every registered id, sorted.
     [[nodiscard]] std::vector<std::string> ids() const;
+
+    /// What every registered task declares, sorted by id.
+    [[nodiscard]] std::vector<task_description> describe() const;
+    /// What the task registered under `id` declares, if there is one.
+    [[nodiscard]] std::optional<task_description> describe(std::string_view id) const;
 
     /// The JSON Schema of a task's payload (null when the task declares none). Throws
     /// unknown_task_error for an unknown id.

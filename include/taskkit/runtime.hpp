@@ -18,6 +18,7 @@
 #include <taskkit/batch.hpp>
 #include <taskkit/detail/runtime_core.hpp>
 #include <taskkit/fwd.hpp>
+#include <taskkit/queue_controls.hpp>
 #include <taskkit/registry.hpp>
 #include <taskkit/result.hpp>
 #include <taskkit/run_filter.hpp>
@@ -165,6 +166,16 @@ public:
     /// Cancels the run with this id and its children; false when unknown or already ended.
     bool cancel(std::string_view run_id);
 
+    /// Queues the failed, canceled or timed-out run with this id again, keeping its id, with a
+    /// fresh attempt budget. Throws state_error for a run in another status or an unknown id.
+    void retry(std::string_view run_id);
+
+    /// The runtime's queues: their counts and limits, pause and resume, limit overrides.
+    /// @code
+    /// rt.queues().pause("emails");
+    /// @endcode
+    [[nodiscard]] queue_controls queues() const { return queue_controls(core_); }
+
     /// Calls `callback` on every status change of every run, on the thread that made the
     /// change, as it happens. Calls to one subscriber never overlap. Keep the callback short.
     [[nodiscard]] subscription subscribe(std::function<void(const status_event&)> callback);
@@ -200,6 +211,8 @@ public:
     [[nodiscard]] const std::shared_ptr<taskkit::clock>& clock() const noexcept { return core_->time(); }
     [[nodiscard]] taskkit::registry& registry() const noexcept { return core_->tasks(); }
     [[nodiscard]] const machine& capacity() const noexcept { return core_->capacity(); }
+    /// The worker threads it was created with (0 for a runtime driven by hand).
+    [[nodiscard]] std::size_t workers() const noexcept { return core_->worker_count(); }
 
     /// The engine (for taskkit's own headers).
     [[nodiscard]] const std::shared_ptr<detail::runtime_core>& core() const noexcept { return core_; }

@@ -35,6 +35,7 @@
 #include <taskkit/impl/error.ipp>
 #include <taskkit/impl/logger.ipp>
 #include <taskkit/impl/queue.ipp>
+#include <taskkit/impl/queue_controls.ipp>
 #include <taskkit/impl/queue_options.ipp>
 #include <taskkit/impl/registry.ipp>
 #include <taskkit/impl/retry.ipp>

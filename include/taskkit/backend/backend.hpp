@@ -17,6 +17,8 @@
 #include <taskkit/backend/backend_host.hpp>
 #include <taskkit/backend/lease.hpp>
 #include <taskkit/backend/run_request.hpp>
+#include <taskkit/error.hpp>
+#include <taskkit/queue_stats.hpp>
 #include <taskkit/run_filter.hpp>
 #include <taskkit/run_record.hpp>
 
@@ -140,6 +142,29 @@ public:
 
     /// Moves a delayed run's start to `at`. Throws state_error for a run that is not delayed.
     virtual void reschedule(const run_target& run, time_point at) = 0;
+
+    // ---------------------------------------------------------------- queues
+    // A backend that shares its runs between processes keeps a queue's pause and limit override
+    // where every process sees them. The defaults throw state_error: a backend without queue
+    // controls says so instead of pretending.
+
+    /// Every queue known (declared in the runtime's registry or used by a run), by name, with its
+    /// counts and the limits in force.
+    [[nodiscard]] virtual std::vector<queue_stats> queues() const {
+        throw state_error("this backend does not report its queues");
+    }
+
+    /// Pauses (no attempt starts from the queue) or resumes a queue. Throws unknown_queue_error
+    /// for a queue it does not know.
+    virtual void pause_queue(std::string_view /*name*/, bool /*paused*/) {
+        throw state_error("this backend cannot pause queues");
+    }
+
+    /// Overrides a queue's concurrency limit (at least 1), or goes back to the declared one
+    /// (nullopt). Throws unknown_queue_error for a queue it does not know.
+    virtual void set_queue_limit(std::string_view /*name*/, std::optional<int> /*limit*/) {
+        throw state_error("this backend cannot change queue limits");
+    }
 
     // ---------------------------------------------------------------- reading
 

@@ -67,6 +67,7 @@ public:
 
     TASKKIT_DECL void schedule_timer(time_point at, std::function<void()> fn, bool background = false) override;
     [[nodiscard]] TASKKIT_DECL std::size_t thread_count() const override;
+    [[nodiscard]] std::size_t worker_count() const noexcept override { return static_cast<std::size_t>(target_); }
     TASKKIT_DECL void prepare(const std::shared_ptr<run_state>& run, std::shared_ptr<const task_definition_base> task,
                               const trigger_options& options) override;
     TASKKIT_DECL std::shared_ptr<run_state> commit(const std::shared_ptr<run_state>& run,

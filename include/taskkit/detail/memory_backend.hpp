@@ -60,6 +60,9 @@ public:
     [[nodiscard]] TASKKIT_DECL std::optional<nlohmann::json> step_result(const local_run& run,
                                                                          std::string_view key) override;
     TASKKIT_DECL void save_step(const local_run& run, std::string_view key, const nlohmann::json& result) override;
+    [[nodiscard]] TASKKIT_DECL std::vector<queue_stats> queues() const override;
+    TASKKIT_DECL void pause_queue(std::string_view name, bool paused) override;
+    TASKKIT_DECL void set_queue_limit(std::string_view name, std::optional<int> limit) override;
 
     /// How many runs are held (every unfinished run and the most recent finished ones).
     [[nodiscard]] std::size_t size() const;
@@ -130,6 +133,9 @@ private:
     // ---------------------------------------------------------------- queues and slots
 
     queue_state* queue_for_locked(std::string_view name, const queue_options& task_queue);
+    /// The queue a control call names: one in use, or one the registry declares (created now).
+    /// Throws unknown_queue_error for any other name.
+    queue_state& known_queue_locked(std::string_view name);
 
     [[nodiscard]] machine free_locked() const noexcept;
     void take_machine_locked(const machine& m);

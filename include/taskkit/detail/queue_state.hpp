@@ -115,6 +115,9 @@ struct queue_state {
     int limit = 0;        ///< per key (the whole queue when no keys are used); 0 = unbounded
     int total_limit = 0;  ///< across keys; 0 = no cap
     int running = 0;
+    int declared_limit = 0;         ///< `limit` as declared (set_queue_limit may override it)
+    bool limit_overridden = false;
+    bool paused = false;  ///< no run starts from it (a paused queue never enters the ready list)
     std::optional<rate_limit> key_rate;
     std::optional<rate_window> rate;
     bool rate_timer_armed = false;

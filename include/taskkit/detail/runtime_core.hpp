@@ -85,6 +85,8 @@ public:
 
     /// Threads the pool has started so far (workers plus spares started for blocked waits).
     [[nodiscard]] virtual std::size_t thread_count() const = 0;
+    /// The worker threads the runtime was created with (0 for a runtime driven by hand).
+    [[nodiscard]] virtual std::size_t worker_count() const noexcept = 0;
 
     // ---------------------------------------------------------------- triggering
 

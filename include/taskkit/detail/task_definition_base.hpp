@@ -42,6 +42,9 @@ struct task_definition_base {
     virtual ~task_definition_base() = default;
 
     std::string id;
+    /// What kind of task defined it: "task", or the integration's ("schema", "scheduled",
+    /// "webhook"), set before the definition is registered.
+    std::string kind = "task";
     std::string description;
     retry_options retry;
     queue_options queue;  ///< name always set (the task id when the user gave none)

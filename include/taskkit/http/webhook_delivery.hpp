@@ -55,4 +55,15 @@ struct webhook_response {
 /// Returns nullopt when no webhook task has that path. Never throws for a bad request.
 [[nodiscard]] std::optional<webhook_response> deliver_webhook(runtime& rt, const webhook_request& req);
 
+/// A webhook task's endpoint, as a server or a tool lists it.
+struct webhook_endpoint {
+    std::string path;                ///< e.g. "/webhooks/github"
+    std::string task_id;             ///< the webhook task's id
+    std::string scheme;              ///< its verifier's: "github", "stripe", "hmac", "unverified", "custom"…
+    std::string delivery_id_header;  ///< empty when it has none
+};
+
+/// The webhook endpoints registered in `reg`, by path.
+[[nodiscard]] std::vector<webhook_endpoint> webhook_endpoints(registry& reg);
+
 }  // namespace taskkit::http

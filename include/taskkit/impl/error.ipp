@@ -21,6 +21,9 @@ TASKKIT_DECL payload_error::payload_error(const std::string& message) : error(er
 
 TASKKIT_DECL options_error::options_error(const std::string& message) : error(error_code::invalid_options, message) {}
 
+TASKKIT_DECL unknown_queue_error::unknown_queue_error(std::string_view name)
+    : error(error_code::unknown_queue, "no queue named '" + std::string(name) + "' is declared or used") {}
+
 TASKKIT_DECL state_error::state_error(const std::string& message) : error(error_code::invalid_state, message) {}
 
 TASKKIT_DECL machine_error::machine_error(const std::string& message) : error(error_code::machine_too_large, message) {}

@@ -39,6 +39,14 @@ TASKKIT_DECL auto registry::queue(std::string_view name) const -> std::optional<
     return it->second.options;
 }
 
+TASKKIT_DECL auto registry::queues() const -> std::vector<queue_options> {
+    std::shared_lock lock(mutex_);
+    std::vector<queue_options> out;
+    out.reserve(queues_.size());
+    for (const auto& entry : queues_) out.push_back(entry.second.options);
+    return out;
+}
+
 TASKKIT_DECL auto registry::remove(std::string_view id, const detail::task_definition_base* definition) -> void {
     std::unique_lock lock(mutex_);
     auto it = tasks_.find(id);
@@ -65,6 +73,33 @@ TASKKIT_DECL auto registry::ids() const -> std::vector<std::string> {
     out.reserve(tasks_.size());
     for (const auto& entry : tasks_) out.push_back(entry.first);
     return out;
+}
+
+namespace detail {
+inline task_description describe_definition(const task_definition_base& d) {
+    return task_description{.id = d.id,
+                            .kind = d.kind,
+                            .description = d.description,
+                            .queue = d.queue,
+                            .retry = d.retry,
+                            .machine_spec = d.machine_spec,
+                            .max_duration = d.max_duration,
+                            .payload_schema = d.payload_schema};
+}
+}  // namespace detail
+
+TASKKIT_DECL auto registry::describe() const -> std::vector<task_description> {
+    std::shared_lock lock(mutex_);
+    std::vector<task_description> out;
+    out.reserve(tasks_.size());
+    for (const auto& entry : tasks_) out.push_back(detail::describe_definition(*entry.second));
+    return out;
+}
+
+TASKKIT_DECL auto registry::describe(std::string_view id) const -> std::optional<task_description> {
+    auto definition = find(id);
+    if (!definition) return std::nullopt;
+    return detail::describe_definition(*definition);
 }
 
 TASKKIT_DECL auto registry::extensions_snapshot() const -> std::vector<std::shared_ptr<detail::registry_extension>> {

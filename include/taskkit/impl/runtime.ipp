@@ -43,6 +43,8 @@ TASKKIT_DECL auto runtime::handle(std::string_view run_id) const -> std::optiona
 
 TASKKIT_DECL auto runtime::cancel(std::string_view run_id) -> bool { return core_->runs().cancel({run_id, nullptr}); }
 
+TASKKIT_DECL auto runtime::retry(std::string_view run_id) -> void { core_->retry(find_or_throw(run_id)); }
+
 TASKKIT_DECL auto runtime::subscribe(std::function<void(const status_event&)> callback) -> subscription {
     return subscription(core_, core_->subscribe(std::move(callback)));
 }

@@ -138,6 +138,7 @@ private:
         nlohmann::json document = std::move(o.schema);
         // Task options are checked first, so a missing .id or .run is reported as such.
         auto definition = std::make_shared<detail::task_definition<P, R>>(detail::to_task_options<P, R>(std::move(o)));
+        definition->kind = "schema";
         const std::string& id = definition->id;
         json_schema checker = detail::compile_task_schema(id, document);
         // The payload is validated by reference (never copied). The schema may be looser than P:

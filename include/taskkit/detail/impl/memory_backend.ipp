@@ -6,6 +6,7 @@
 #include <taskkit/detail/memory_backend.hpp>
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -296,6 +297,96 @@ TASKKIT_DECL auto memory_backend::queue_for_locked(std::string_view name, const 
     return raw;
 }
 
+TASKKIT_DECL auto memory_backend::known_queue_locked(std::string_view name) -> queue_state& {
+    if (auto it = queues_.find(name); it != queues_.end()) return *it->second;
+    auto declared = registry_->queue(name);
+    if (!declared) throw unknown_queue_error(name);
+    return *queue_for_locked(name, *declared);
+}
+
+TASKKIT_DECL auto memory_backend::pause_queue(std::string_view name, bool paused) -> void {
+    scheduler_lock lock(*this);
+    queue_state& q = known_queue_locked(name);
+    if (q.paused == paused) return;
+    q.paused = paused;
+    // Its keys stay in its rotation while it is paused; resuming puts it back in the ready list.
+    if (!paused) refresh_queue_locked(q);
+}
+
+TASKKIT_DECL auto memory_backend::set_queue_limit(std::string_view name, std::optional<int> limit) -> void {
+    if (limit && *limit < 1)
+        throw options_error("queue '" + std::string(name) + "': a concurrency limit must be at least 1, got " +
+                            std::to_string(*limit));
+    scheduler_lock lock(*this);
+    queue_state& q = known_queue_locked(name);
+    q.limit = limit.value_or(q.declared_limit);
+    q.limit_overridden = limit.has_value();
+    // A raised limit lets keys that were full start runs now; a lowered one lets executing runs
+    // finish (claims check the limit).
+    q.keys.for_each([&](const std::shared_ptr<key_state>& k) { refresh_key_locked(q, *k); });
+}
+
+TASKKIT_DECL auto memory_backend::queues() const -> std::vector<queue_stats> {
+    std::map<std::string, queue_stats, std::less<>> by_name;
+    auto stats_of = [](const queue_options& o) {
+        return queue_stats{.name = o.name,
+                           .limit = o.concurrency_limit,
+                           .declared_limit = o.concurrency_limit,
+                           .total_limit = o.total_concurrency_limit,
+                           .rate = o.rate_limit,
+                           .key_rate = o.key_rate_limit};
+    };
+    for (const auto& declared : registry_->queues()) by_name.emplace(declared.name, stats_of(declared));
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [name, q] : queues_) {
+            auto& stats = by_name.try_emplace(name).first->second;
+            stats.name = name;
+            stats.limit = q->limit;
+            stats.declared_limit = q->declared_limit;
+            stats.limit_overridden = q->limit_overridden;
+            stats.total_limit = q->total_limit;
+            stats.paused = q->paused;
+            stats.key_rate = q->key_rate;
+        }
+    }
+    // The counts come from the runs' statuses (no counter on the hot path keeps them).
+    std::map<std::string, std::map<std::string, queue_key_stats, std::less<>>, std::less<>> keys;
+    {
+        std::lock_guard lock(store_mutex_);
+        runs_.for_each([&](const std::shared_ptr<run_state>& run) {
+            const run_status status = run->current_status();
+            if (status != run_status::queued && status != run_status::executing && status != run_status::waiting)
+                return;
+            auto it = by_name.find(run->queue_name);
+            if (it == by_name.end()) it = by_name.emplace(std::string(run->queue_name), queue_stats{}).first;
+            queue_stats& q = it->second;
+            q.name = it->first;
+            const int queued = status == run_status::queued ? 1 : 0;
+            const int executing = status == run_status::executing ? 1 : 0;
+            q.queued += queued;
+            q.executing += executing;
+            q.waiting += status == run_status::waiting ? 1 : 0;
+            if (const auto key = run->concurrency_key(); !key.empty() && (queued || executing)) {
+                auto& per_key = keys[it->first];
+                auto k = per_key.find(key);
+                if (k == per_key.end())
+                    k = per_key.emplace(std::string(key), queue_key_stats{.key = std::string(key)}).first;
+                k->second.queued += queued;
+                k->second.executing += executing;
+            }
+        });
+    }
+    std::vector<queue_stats> out;
+    out.reserve(by_name.size());
+    for (auto& [name, q] : by_name) {
+        if (auto k = keys.find(name); k != keys.end())
+            for (auto& [key, stats] : k->second) q.keys.push_back(std::move(stats));
+        out.push_back(std::move(q));
+    }
+    return out;
+}
+
 TASKKIT_DECL auto memory_backend::free_locked() const noexcept -> machine {
     return machine{capacity_.cpu - used_.cpu, capacity_.memory - used_.memory};
 }
@@ -317,7 +408,7 @@ TASKKIT_DECL auto memory_backend::refresh_key_locked(queue_state& q, key_state& 
 }
 
 TASKKIT_DECL auto memory_backend::refresh_queue_locked(queue_state& q) -> void {
-    if (q.in_ready || q.rotation.empty() || !q.total_has_slot()) return;
+    if (q.paused || q.in_ready || q.rotation.empty() || !q.total_has_slot()) return;
     if (q.rate && !q.rate->allows(clock_->now())) {
         arm_queue_rate_timer_locked(q);
         return;
@@ -393,6 +484,7 @@ TASKKIT_DECL auto memory_backend::next_locked(std::shared_ptr<run_state>& out) -
         queue_state& q = *ready_.front();
         ready_.pop_front();
         q.in_ready = false;
+        if (q.paused) continue;             // back in the ready list when it is resumed
         if (!q.total_has_slot()) continue;  // back in the ready list when a slot frees
         if (q.rate && !q.rate->allows(clock_->now())) {
             arm_queue_rate_timer_locked(q);
@@ -437,7 +529,7 @@ TASKKIT_DECL auto memory_backend::next_locked(std::shared_ptr<run_state>& out) -
 TASKKIT_DECL auto memory_backend::take_locked(const std::shared_ptr<run_state>& run) -> bool {
     queue_state* q = run->queue;
     key_state* k = run->key;
-    if (stopping_ || !q || !k || run->queue_token == 0 || !q->key_has_slot(*k) || !q->total_has_slot() ||
+    if (stopping_ || !q || !k || q->paused || run->queue_token == 0 || !q->key_has_slot(*k) || !q->total_has_slot() ||
         k->resumers_waiting > 0 || !run->machine_spec.fits_in(free_locked()))
         return false;
     if ((q->rate && !q->rate->allows(clock_->now())) || (k->rate && !k->rate->allows(clock_->now()))) return false;

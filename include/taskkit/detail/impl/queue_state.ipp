@@ -88,6 +88,7 @@ TASKKIT_DECL queue_state::queue_state(const queue_options& options)
     : name(options.name),
       limit(options.concurrency_limit),
       total_limit(options.total_concurrency_limit),
+      declared_limit(options.concurrency_limit),
       key_rate(options.key_rate_limit) {
     if (options.rate_limit) rate.emplace(*options.rate_limit);
 }

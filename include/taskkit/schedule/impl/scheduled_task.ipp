@@ -15,7 +15,14 @@ namespace taskkit {
 
 TASKKIT_DECL scheduled_task::scheduled_task(scheduled_task_options options, taskkit::registry& reg)
     : declared_(declare(options)),
-      task_(detail::to_task_options<schedule_payload, void>(std::move(options)), reg),
+      task_(
+          [&] {
+              auto definition = std::make_shared<detail::task_definition<schedule_payload, void>>(
+                  detail::to_task_options<schedule_payload, void>(std::move(options)));
+              definition->kind = "scheduled";
+              return definition;
+          }(),
+          reg),
       registry_(&reg) {
     declared_.task_id = task_.id();
     reg.extension<detail::schedule_extension>().add_task(declared_);

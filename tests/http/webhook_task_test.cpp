@@ -432,3 +432,89 @@ TEST_CASE("deliveries from many threads at once on a runtime with workers create
     }
     CHECK(f.runs.load() == per_thread);
 }
+
+namespace {
+struct new_user {
+    std::string name;
+    int age = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(new_user, name, age)
+
+nlohmann::json user_schema() {
+    return R"({"type": "object",
+               "properties": {"name": {"type": "string", "minLength": 1},
+                              "age": {"type": "integer", "minimum": 0, "maximum": 150}},
+               "required": ["name", "age"]})"_json;
+}
+
+/// A webhook task with a schema, or null when taskkit::http was built without taskkit::schema.
+std::unique_ptr<taskkit::webhook_task<new_user>> user_hook(taskkit::registry& reg, std::atomic<int>& runs) {
+    try {
+        return std::make_unique<taskkit::webhook_task<new_user>>(
+            taskkit::webhook_task_options<new_user>{.id = "user-created",
+                                                    .schema = user_schema(),
+                                                    .path = "/webhooks/users",
+                                                    .verify = taskkit::http::unverified(),
+                                                    .run = [&runs](const new_user&) { ++runs; }},
+            reg);
+    } catch (const taskkit::options_error& e) {
+        if (std::string(e.what()).find("built without taskkit::schema") == std::string::npos) throw;
+        return nullptr;
+    }
+}
+}  // namespace
+
+TEST_CASE("a webhook task with a schema answers a violating body 400 with each violation's JSON Pointer") {
+    taskkit::registry reg;
+    std::atomic<int> runs{0};
+    auto hook = user_hook(reg, runs);
+    if (!hook) {
+        WARN("taskkit::http is built without taskkit::schema: schema validation not tested");
+        return;
+    }
+    CHECK(reg.schema("user-created") == user_schema());
+    CHECK(hook->definition()->kind == "webhook");
+    taskkit::runtime rt(idle_options(reg));
+    const auto bad =
+        deliver_webhook(rt, {.method = "POST", .path = "/webhooks/users", .body = R"({"name": "", "age": 200})"});
+    REQUIRE(bad.has_value());
+    CHECK(bad->status == 400);
+    CHECK(code_of(*bad) == "validation_failed");
+    const auto& errors = bad->body["error"]["details"]["errors"];
+    REQUIRE(errors.size() == 2);
+    std::set<std::string> paths;
+    for (const auto& e : errors) paths.insert(e["path"].get<std::string>());
+    CHECK(paths == std::set<std::string>{"/name", "/age"});
+    for (const auto& e : errors) {
+        if (e["path"] == "/age") {
+            CHECK(e["keyword"] == "maximum");
+            CHECK(e["schema_path"] == "/properties/age/maximum");
+        }
+    }
+    const auto good =
+        deliver_webhook(rt, {.method = "POST", .path = "/webhooks/users", .body = R"({"name": "Ada", "age": 36})"});
+    REQUIRE(good.has_value());
+    CHECK(good->status == 202);
+    rt.run_until_idle();
+    CHECK(runs.load() == 1);
+    CHECK(rt.list().runs.size() == 1);
+    // A typed trigger is checked against the schema too.
+    CHECK_THROWS_AS(hook->trigger({.name = "", .age = 1}), taskkit::error);
+}
+
+TEST_CASE("a webhook task with a schema that is not valid draft-07 registers nothing") {
+    taskkit::registry reg;
+    try {
+        taskkit::webhook_task<new_user> t({.id = "bad-schema",
+                                           .schema = R"({"type": "no-such-type"})"_json,
+                                           .path = "/webhooks/bad",
+                                           .verify = taskkit::http::unverified(),
+                                           .run = [](const new_user&) {}},
+                                          reg);
+        FAIL("the task was defined");
+    } catch (const taskkit::error& e) {
+        CHECK(e.code() == taskkit::error_code::invalid_options);
+    }
+    CHECK_FALSE(reg.contains("bad-schema"));
+    CHECK(taskkit::http::webhook_endpoints(reg).empty());
+}

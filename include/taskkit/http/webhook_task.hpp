@@ -18,14 +18,19 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
+#include <taskkit/detail/decode_failure.hpp>
 #include <taskkit/detail/task_definition.hpp>
 #include <taskkit/detail/to_task_options.hpp>
+#include <taskkit/error.hpp>
 #include <taskkit/http/signature.hpp>
 #include <taskkit/http/webhook_delivery.hpp>
 #include <taskkit/machine.hpp>
@@ -53,6 +58,12 @@ struct webhook_route {
 /// Checks a webhook task's own options (the path, the verifier); throws options_error naming it.
 void check_webhook_route(const webhook_route& route);
 
+/// A webhook task's `.schema`, compiled (with taskkit::json_schema, when taskkit::http is built
+/// with taskkit::schema): the check throws validation_error listing every violation. Throws
+/// schema_error for a bad schema, options_error when taskkit::http was built without RE2.
+std::function<void(const nlohmann::json&)> compile_webhook_schema(const std::string& task_id,
+                                                                  const nlohmann::json& document);
+
 /// Keeps a route in a registry while it lives: adding it throws options_error when another webhook
 /// task has the path; destroying it frees the path.
 class webhook_route_registration {
@@ -73,12 +84,16 @@ private:
 
 /// The options of a webhook task: task_options' fields (the same retry, queue, machine,
 /// max_duration, run and hooks, copied into the task by detail::to_task_options), with the
-/// webhook's own after `.description`: `.path`, `.verify`, `.delivery_id_header`,
+/// webhook's own after `.description`: `.schema`, `.path`, `.verify`, `.delivery_id_header`,
 /// `.to_trigger_options`.
 template <class P, class R = void>
 struct webhook_task_options {
     std::string id;           ///< unique in the registry
     std::string description;  ///< shown by tools
+    /// A JSON Schema (draft-07) every payload must match, as a schema_task's (null: none, the
+    /// payload type alone decides). A body that fails it is answered 400 with every violation's
+    /// JSON Pointer path. Needs taskkit::http built with taskkit::schema (RE2).
+    nlohmann::json schema;
     /// Where the webhook is posted, e.g. "/webhooks/github": starts with '/', unique among the
     /// registry's webhook tasks (a second task on it throws options_error).
     std::string path;
@@ -148,6 +163,7 @@ private:
         : task<P, R>(std::move(p.definition), reg), route_(reg, std::move(p.route)) {}
 
     static prepared prepare(webhook_task_options<P, R>&& o) {
+        nlohmann::json schema = std::move(o.schema);
         auto route = std::make_shared<http::detail::webhook_route>();
         route->path = std::move(o.path);
         route->verify = std::move(o.verify);
@@ -158,6 +174,23 @@ private:
         definition->kind = "webhook";
         route->task_id = definition->id;
         http::detail::check_webhook_route(*route);
+        if (!schema.is_null()) {
+            const std::string& id = definition->id;
+            auto validate = http::detail::compile_webhook_schema(id, schema);
+            // A typed payload (task.trigger(p)) is validated as JSON, then decoded back, as a
+            // schema_task's is.
+            auto check_typed = [validate, id](const nlohmann::json& as_json) {
+                validate(as_json);
+                detail::check_payload_depth(id, as_json);
+                try {
+                    (void)as_json.get<P>();
+                } catch (const std::exception& e) {
+                    throw payload_error("payload for task '" + id + "' matches its schema but does not decode: " +
+                                        detail::describe_decode_failure<P>(as_json, e));
+                }
+            };
+            definition->set_payload_validation(std::move(schema), std::move(validate), std::move(check_typed));
+        }
         return {std::move(definition), std::move(route)};
     }
 

@@ -1,6 +1,7 @@
 // The webhook tasks' paths, kept per registry, and the checks of a webhook task's options.
 #include "webhook_routes.hpp"
 
+#include <string_view>
 #include <utility>
 
 #include <taskkit/error.hpp>
@@ -17,6 +18,13 @@ void check_webhook_route(const webhook_route& route) {
             throw options_error(who + ": .path \"" + route.path +
                                 "\" may hold no query, fragment, space, control or non-ASCII character");
     }
+    // The HTTP server answers these itself: a webhook task there would never be called.
+    const std::string_view path = route.path;
+    if (path == "/" || path == "/api" || path.starts_with("/api/") || path == "/metrics" || path == "/assets" ||
+        path.starts_with("/assets/"))
+        throw options_error(who + ": .path \"" + route.path +
+                            "\" belongs to the HTTP server (/, /api/…, /metrics, /assets/…): pick another, e.g. "
+                            "/webhooks/<name>");
     if (!route.verify)
         throw options_error(who +
                             " has no .verify: give a verifier (taskkit::http::github_signature({.secret = ...}), "

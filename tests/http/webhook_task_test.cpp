@@ -318,6 +318,10 @@ TEST_CASE("a webhook task needs a verifier and a path that starts with a slash")
     CHECK_THROWS_AS(make("", taskkit::http::unverified()), taskkit::options_error);
     CHECK_THROWS_AS(make("/hook?x=1", taskkit::http::unverified()), taskkit::options_error);
     CHECK_THROWS_AS(make("/ho ok", taskkit::http::unverified()), taskkit::options_error);
+    for (const char* server_path : {"/", "/api", "/api/v1/webhook", "/metrics", "/assets/hook.js"}) {
+        INFO(server_path);
+        CHECK_THROWS_AS(make(server_path, taskkit::http::unverified()), taskkit::options_error);
+    }
     try {
         make("/hook", {});
     } catch (const taskkit::options_error& e) {

@@ -359,6 +359,49 @@ public:
         publish();
     }
 
+    // ---------------------------------------------------------------- queues
+    // Pause and limit overrides live in the file's queues table, so every process claiming from
+    // it honours them; declarations (attach) rewrite the declared limits and leave them alone.
+
+    [[nodiscard]] std::vector<queue_stats> queues() const override {
+        auto held = self().store_.queues();
+        if (registry_) {
+            // Queues the registry declares that no process has written to the file yet.
+            for (const auto& declared : registry_->queues()) {
+                auto it = std::lower_bound(held.begin(), held.end(), declared.name,
+                                           [](const queue_stats& q, const std::string& n) { return q.name < n; });
+                if (it != held.end() && it->name == declared.name) continue;
+                held.insert(it, queue_stats{.name = declared.name,
+                                            .limit = declared.concurrency_limit,
+                                            .declared_limit = declared.concurrency_limit,
+                                            .total_limit = declared.total_concurrency_limit,
+                                            .rate = declared.rate_limit,
+                                            .key_rate = declared.key_rate_limit});
+            }
+        }
+        return held;
+    }
+
+    void pause_queue(std::string_view name, bool paused) override {
+        if (!store_.set_paused(name, paused)) {
+            declare_known(name);
+            store_.set_paused(name, paused);
+        }
+        if (!paused)
+            if (auto* h = host()) h->work_available();
+    }
+
+    void set_queue_limit(std::string_view name, std::optional<int> limit) override {
+        if (limit && *limit < 1)
+            throw options_error("queue '" + std::string(name) + "': a concurrency limit must be at least 1, got " +
+                                std::to_string(*limit));
+        if (!store_.set_limit_override(name, limit)) {
+            declare_known(name);
+            store_.set_limit_override(name, limit);
+        }
+        if (auto* h = host()) h->work_available();
+    }
+
     // ---------------------------------------------------------------- reading
 
     [[nodiscard]] std::shared_ptr<local_run> local(std::string_view) const override { return nullptr; }
@@ -482,6 +525,17 @@ private:
             if (def && def->queue.name == request.queue) task_queue = &def->queue;
         }
         declare(request.queue, task_queue);
+    }
+
+    /// Writes a queue the registry declares to the file (for a control call naming a queue no run
+    /// has used yet); throws unknown_queue_error for a name the registry does not declare.
+    void declare_known(std::string_view name) {
+        if (!registry_ || !registry_->queue(name)) throw unknown_queue_error(name);
+        {
+            std::lock_guard lock(mutex_);
+            declared_.erase(std::string(name));
+        }
+        declare(name, nullptr);
     }
 
     /// Declares queue `name` with the registry's declaration, else the task's own options, else

@@ -73,6 +73,7 @@ struct slot_view {
     std::int64_t rate_period_ns = 0;
     int key_rate_limit = 0;
     std::int64_t key_rate_period_ns = 0;
+    bool paused = false;
 
     [[nodiscard]] bool key_has_slot() const { return limit == 0 || key_executing < limit; }
     [[nodiscard]] bool total_has_slot() const { return total_limit == 0 || queue_executing < total_limit; }
@@ -80,14 +81,14 @@ struct slot_view {
 
 slot_view slots_of(connection& conn, std::string_view queue, std::string_view key) {
     auto st = conn.prepare(R"sql(
-SELECT q.concurrency_limit, q.total_limit, q.executing, coalesce(k.executing, 0), coalesce(k.resuming, 0),
-       q.rate_limit, q.rate_period_ns, q.key_rate_limit, q.key_rate_period_ns
+SELECT coalesce(q.limit_override, q.concurrency_limit), q.total_limit, q.executing, coalesce(k.executing, 0),
+       coalesce(k.resuming, 0), q.rate_limit, q.rate_period_ns, q.key_rate_limit, q.key_rate_period_ns, q.paused
 FROM queues q LEFT JOIN keys k ON k.queue = q.name AND k.key = ?2 WHERE q.name = ?1)sql");
     st.bind(1, queue).bind(2, key);
     slot_view v;
     if (st.step())
         v = slot_view{st.int32(0), st.int32(1), st.int32(2), st.int32(3), st.int32(4),
-                      st.int32(5), st.int64(6), st.int32(7), st.int64(8)};
+                      st.int32(5), st.int64(6), st.int32(7), st.int64(8), st.int32(9) != 0};
     return v;
 }
 
@@ -286,9 +287,9 @@ std::optional<claimed> store::pick_locked(std::string_view owner, std::span<cons
     {
         // Queues in rotation order: a queue that started a run goes to the back.
         auto queues = writer_->prepare(R"sql(
-SELECT name, concurrency_limit, total_limit, rate_limit, rate_period_ns, key_rate_limit, key_rate_period_ns,
-       queued, executing, resuming
-FROM queues WHERE queued > 0 OR resuming > 0 ORDER BY turn)sql");
+SELECT name, coalesce(limit_override, concurrency_limit), total_limit, rate_limit, rate_period_ns, key_rate_limit,
+       key_rate_period_ns, queued, executing, resuming
+FROM queues WHERE (queued > 0 OR resuming > 0) AND paused = 0 ORDER BY turn)sql");
         while (!chosen && queues.step()) {
             if (queues.int64(7) == 0) continue;  // only waiting runs asking their slot back
             const std::string name = queues.text(0);
@@ -436,7 +437,8 @@ std::optional<claimed> store::claim_run(std::string_view run_id, std::string_vie
             m = machine{st.real(3), st.real(4)};
         }
         const auto v = slots_of(*writer_, queue, key);
-        if (!v.key_has_slot() || !v.total_has_slot() || v.key_resuming > 0 || !fits(m, free)) return std::nullopt;
+        if (v.paused || !v.key_has_slot() || !v.total_has_slot() || v.key_resuming > 0 || !fits(m, free))
+            return std::nullopt;
         const auto now_ns = to_ns(now);
         if (window_blocked(*writer_, queue, nullptr, v.rate_limit, v.rate_period_ns, now_ns) ||
             window_blocked(*writer_, queue, &key, v.key_rate_limit, v.key_rate_period_ns, now_ns))

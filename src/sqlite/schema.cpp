@@ -288,7 +288,15 @@ CREATE TRIGGER runs_events_update AFTER UPDATE OF status ON runs WHEN OLD.status
 END;
 )sql";
 
-constexpr std::array<const char*, schema_version> migrations = {migration_to_1, migration_to_2};
+// Version 3: queue controls shared by every process on the file — a paused queue starts no run,
+// and a limit override (NULL: none) replaces the declared concurrency limit until it is reset.
+// Declarations (attach) rewrite the declared limits only, so an override outlives a restart.
+constexpr const char* migration_to_3 = R"sql(
+ALTER TABLE queues ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queues ADD COLUMN limit_override INTEGER;
+)sql";
+
+constexpr std::array<const char*, schema_version> migrations = {migration_to_1, migration_to_2, migration_to_3};
 
 struct file_identity {
     std::int64_t application = 0;

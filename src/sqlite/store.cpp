@@ -94,6 +94,73 @@ ON CONFLICT(name) DO UPDATE SET concurrency_limit = excluded.concurrency_limit, 
     });
 }
 
+std::vector<queue_stats> store::queues() {
+    std::lock_guard lock(read_mutex_);
+    return reader_->read("reading the queues", [&] {
+        std::vector<queue_stats> out;
+        {
+            auto st = reader_->prepare(R"sql(
+SELECT name, queued, executing, coalesce(limit_override, concurrency_limit), concurrency_limit,
+       limit_override IS NOT NULL, total_limit, paused, rate_limit, rate_period_ns, key_rate_limit, key_rate_period_ns
+FROM queues ORDER BY name)sql");
+            auto rate_of = [&](int column) -> std::optional<rate_limit> {
+                if (st.int32(column) <= 0) return std::nullopt;
+                return rate_limit{.limit = st.int32(column),
+                                  .period = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::nanoseconds(st.int64(column + 1)))};
+            };
+            while (st.step())
+                out.push_back(queue_stats{.name = st.text(0),
+                                          .queued = st.int32(1),
+                                          .executing = st.int32(2),
+                                          .limit = st.int32(3),
+                                          .declared_limit = st.int32(4),
+                                          .limit_overridden = st.int32(5) != 0,
+                                          .total_limit = st.int32(6),
+                                          .paused = st.int32(7) != 0,
+                                          .rate = rate_of(8),
+                                          .key_rate = rate_of(10)});
+        }
+        auto find = [&](std::string_view name) -> queue_stats* {
+            auto it = std::lower_bound(out.begin(), out.end(), name,
+                                       [](const queue_stats& q, std::string_view n) { return q.name < n; });
+            return it != out.end() && it->name == name ? &*it : nullptr;
+        };
+        {
+            auto st = reader_->prepare(
+                "SELECT queue, count(*) FROM runs INDEXED BY runs_status WHERE status = 'waiting' GROUP BY queue");
+            while (st.step())
+                if (auto* q = find(st.text_view(0))) q->waiting = st.int32(1);
+        }
+        {
+            auto st = reader_->prepare(
+                "SELECT queue, key, queued, executing FROM keys WHERE key <> '' AND (queued > 0 OR executing > 0) "
+                "ORDER BY queue, key");
+            while (st.step())
+                if (auto* q = find(st.text_view(0)))
+                    q->keys.push_back(
+                        queue_key_stats{.key = st.text(1), .queued = st.int32(2), .executing = st.int32(3)});
+        }
+        return out;
+    });
+}
+
+bool store::set_paused(std::string_view queue, bool paused) {
+    std::lock_guard lock(write_mutex_);
+    return writer_->write("pausing or resuming a queue", [&] {
+        writer_->prepare("UPDATE queues SET paused = ?2 WHERE name = ?1").bind(1, queue).bind(2, paused ? 1 : 0).run();
+        return writer_->changes() > 0;
+    });
+}
+
+bool store::set_limit_override(std::string_view queue, std::optional<int> limit) {
+    std::lock_guard lock(write_mutex_);
+    return writer_->write("overriding a queue's concurrency limit", [&] {
+        writer_->prepare("UPDATE queues SET limit_override = ?2 WHERE name = ?1").bind(1, queue).bind(2, limit).run();
+        return writer_->changes() > 0;
+    });
+}
+
 queue_counts store::counts(std::string_view queue, std::optional<std::string_view> key) {
     std::lock_guard lock(read_mutex_);
     return reader_->read("reading a queue's counts", [&] {

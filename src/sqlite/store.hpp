@@ -29,6 +29,7 @@
 #include <taskkit/backend/run_request.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/queue_options.hpp>
+#include <taskkit/queue_stats.hpp>
 #include <taskkit/run_filter.hpp>
 #include <taskkit/run_record.hpp>
 #include <taskkit/run_status.hpp>
@@ -217,6 +218,13 @@ public:
     /// Declares a queue's limits for every process (the last declaration wins).
     void declare_queue(const queue_options& queue, time_point now);
     [[nodiscard]] queue_counts counts(std::string_view queue, std::optional<std::string_view> key = {});
+    /// Every queue the file holds, by name, with its counts, limits, pause and override.
+    [[nodiscard]] std::vector<queue_stats> queues();
+    /// Pauses or resumes a queue for every process; false when the file has no such queue.
+    bool set_paused(std::string_view queue, bool paused);
+    /// Overrides (or, with nullopt, resets) a queue's concurrency limit for every process; false
+    /// when the file has no such queue.
+    bool set_limit_override(std::string_view queue, std::optional<int> limit);
 
     // ------------------------------------------------------------------ creating
 

@@ -175,14 +175,23 @@ std::optional<time_point> parse_rfc3339(std::string_view text) {
     const year_month_day ymd{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
                              std::chrono::day(static_cast<unsigned>(day))};
     if (!ymd.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-    const auto t = sys_days(ymd) + hours(hour) + minutes(minute) + seconds(second) - minutes(offset_minutes);
-    return time_point(duration_cast<system_clock::duration>(t.time_since_epoch() + nanoseconds(nanos)));
+    // In milliseconds first: a time_point counts nanoseconds, which end in 2262.
+    const auto ms = duration_cast<milliseconds>(sys_days(ymd).time_since_epoch()) + hours(hour) + minutes(minute) +
+                    seconds(second) - minutes(offset_minutes) + milliseconds(nanos / 1'000'000);
+    if (ms > duration_cast<milliseconds>(time_point::max().time_since_epoch()) - seconds(1) ||
+        ms < duration_cast<milliseconds>(time_point::min().time_since_epoch()) + seconds(1))
+        return std::nullopt;
+    return time_point(duration_cast<system_clock::duration>(ms) + nanoseconds(nanos % 1'000'000));
 }
 
 std::optional<time_point> parse_time(const nlohmann::json& value) {
     if (value.is_number_integer() || value.is_number_unsigned()) {
         const auto ms = value.get<std::int64_t>();
-        if (ms < 0 || ms > 253402300799999) return std::nullopt;  // up to year 9999
+        // Up to what a time_point (nanoseconds) holds: the year 2262.
+        if (ms < 0 ||
+            ms > std::chrono::duration_cast<std::chrono::milliseconds>(time_point::max().time_since_epoch()).count() -
+                     1000)
+            return std::nullopt;
         return time_point(std::chrono::milliseconds(ms));
     }
     if (value.is_string()) {

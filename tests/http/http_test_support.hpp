@@ -12,9 +12,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include <taskkit/http.hpp>
 
@@ -168,5 +171,75 @@ struct self_signed {
     self_signed(const self_signed&) = delete;
     self_signed& operator=(const self_signed&) = delete;
 };
+
+}  // namespace taskkit_http_test
+
+namespace taskkit_http_test {
+
+/// Reads an event stream on a thread of its own, keeping what it received; the test thread looks
+/// at text() (Catch's assertions stay on the test thread). Ends when the server ends the stream,
+/// or at the next bytes after the reader is destroyed (tests use short heartbeats).
+class stream_reader {
+public:
+    stream_reader(int port, std::string path,
+                  httplib::Headers headers = {{"Authorization", std::string("Bearer ") + test_token}})
+        : thread_([this, port, path = std::move(path), headers = std::move(headers)] {
+              httplib::Client c("127.0.0.1", port);
+              c.set_read_timeout(30);
+              auto r = c.Get(
+                  path.c_str(), headers,
+                  [this](const httplib::Response& res) {
+                      status_ = res.status;
+                      return true;
+                  },
+                  [this](const char* data, std::size_t n) {
+                      std::lock_guard lock(mutex_);
+                      text_.append(data, n);
+                      return !stop_.load();
+                  });
+              if (r && status_ == 0) status_ = r->status;
+              if (r && r->status >= 400) {
+                  std::lock_guard lock(mutex_);
+                  text_ += r->body;
+              }
+              ended_ = true;
+          }) {}
+    ~stream_reader() {
+        stop_ = true;
+        thread_.join();
+    }
+    stream_reader(const stream_reader&) = delete;
+    stream_reader& operator=(const stream_reader&) = delete;
+
+    [[nodiscard]] std::string text() const {
+        std::lock_guard lock(mutex_);
+        return text_;
+    }
+    [[nodiscard]] bool contains(const std::string& s) const { return text().find(s) != std::string::npos; }
+    [[nodiscard]] bool ended() const { return ended_; }
+    [[nodiscard]] int status() const { return status_; }
+
+private:
+    mutable std::mutex mutex_;
+    std::string text_;
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> ended_{false};
+    std::atomic<int> status_{0};
+    std::thread thread_;  // last: it starts once the rest is made
+};
+
+/// The `data:` objects of the stream's `event: status` events, in order.
+inline std::vector<json> status_events(const std::string& text) {
+    std::vector<json> out;
+    std::size_t at = 0;
+    while ((at = text.find("event: status\ndata: ", at)) != std::string::npos) {
+        at += 20;
+        const auto end = text.find('\n', at);
+        if (end == std::string::npos) break;
+        out.push_back(json::parse(text.substr(at, end - at), nullptr, false));
+        at = end;
+    }
+    return out;
+}
 
 }  // namespace taskkit_http_test

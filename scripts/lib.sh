@@ -37,6 +37,27 @@ taskkit_ensure_packages() {
   return 0
 }
 
+# The dashboard's browser test (tests/browser): Debian's chromium, and node with npm to install
+# playwright-core (pinned in tests/browser/package-lock.json) into tests/browser/node_modules.
+# Without them the test reports itself skipped. A node installed otherwise (with its own npm) is
+# used as it is: Debian's npm package would conflict with it.
+taskkit_ensure_browser_test() {
+  local want=()
+  command -v node >/dev/null 2>&1 || want+=(nodejs)
+  command -v npm >/dev/null 2>&1 || want+=(npm)
+  [ -x /usr/bin/chromium ] || want+=(chromium)
+  [ ${#want[@]} -gt 0 ] && taskkit_ensure_packages "${want[@]}"
+  [ -d "$taskkit_root/tests/browser/node_modules/playwright-core" ] && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "taskkit: npm is missing; the browser test will be skipped" >&2
+    return 0
+  fi
+  echo "taskkit: installing playwright-core for the browser test (npm ci --prefix tests/browser)"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$taskkit_root/tests/browser" --no-audit --no-fund --loglevel=error ||
+    echo "taskkit: npm ci failed; the browser test will be skipped" >&2
+  return 0
+}
+
 # Arguments for cmake that every build of ours shares.
 taskkit_cmake_common() {
   local args=(-G Ninja)

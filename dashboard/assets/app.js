@@ -94,7 +94,9 @@ function applyTheme() {
 function toggleTheme() {
   const root = document.documentElement;
   const dark = root.dataset.theme ? root.dataset.theme === 'dark' : systemDark();
+  root.classList.add('theme-switching');
   root.dataset.theme = dark ? 'light' : 'dark';
+  requestAnimationFrame(() => requestAnimationFrame(() => root.classList.remove('theme-switching')));
   try {
     localStorage.setItem('taskkit-theme', root.dataset.theme);
   } catch {

@@ -25,6 +25,16 @@ export class RunsChart {
     this.unsubscribe = stream.subscribe((e) => this.onEvent(e));
     this.timer = setInterval(() => this.render(), 15000);
     this.renderTimer = null;
+    // Drawn at the size it is shown, so that text is never stretched.
+    this.width = 0;
+    this.resize = new ResizeObserver(() => {
+      const w = Math.round(this.canvas.clientWidth);
+      if (w && w !== this.width) {
+        this.width = w;
+        this.render();
+      }
+    });
+    this.resize.observe(this.canvas);
     this.load();
   }
 
@@ -78,8 +88,8 @@ export class RunsChart {
       totals[g] += 1;
     }
     const max = Math.max(1, ...buckets.map((b) => GROUPS.reduce((n, g) => n + b[g.key], 0)));
-    const W = 600;
-    const H = 120;
+    const W = this.width || 600;
+    const H = 110;
     const pad = {l: 28, r: 6, t: 8, b: 20};
     const bw = (W - pad.l - pad.r) / this.minutes;
     const scale = (H - pad.t - pad.b) / max;
@@ -106,7 +116,7 @@ export class RunsChart {
       const label = k === this.minutes ? 'now' : `−${this.minutes - k} min`;
       ticks.push(svg('text', {x, y: H - 5, class: 'tick', 'text-anchor': k === 0 ? 'start' : k === this.minutes ? 'end' : 'middle'}, label));
     }
-    const chart = svg('svg', {viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': summary, preserveAspectRatio: 'none', class: 'chart-svg'},
+    const chart = svg('svg', {viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': summary, width: W, height: H, class: 'chart-svg'},
       svg('line', {x1: pad.l, x2: W - pad.r, y1: H - pad.b, y2: H - pad.b, class: 'axis'}),
       svg('line', {x1: pad.l, x2: W - pad.r, y1: pad.t, y2: pad.t, class: 'grid'}),
       svg('text', {x: pad.l - 4, y: pad.t + 4, class: 'tick', 'text-anchor': 'end'}, String(max)),
@@ -120,5 +130,6 @@ export class RunsChart {
     this.unsubscribe();
     clearInterval(this.timer);
     clearTimeout(this.renderTimer);
+    this.resize.disconnect();
   }
 }

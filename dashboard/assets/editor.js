@@ -104,9 +104,12 @@ export class JsonEditor {
     if (r && r.ok) {
       for (const p of this.serverProblems) {
         const at = lineOfPointer(r.pointers, p.pointer);
+        // The server's messages start with the path ("/age: 200 is …"): it is shown on its own.
+        const message = p.pointer && p.message.startsWith(`${p.pointer}: `) ? p.message.slice(p.pointer.length + 2) : p.message;
         out.push({line: at.line, path: p.pointer === '' ? '(the whole document)' : p.pointer, pointer: p.pointer,
-          message: p.message, keyword: p.keyword, kind: 'schema'});
+          message, keyword: p.keyword, kind: 'schema'});
       }
+      out.sort((a, b) => a.line - b.line);
     }
     return out;
   }

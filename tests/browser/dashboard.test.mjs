@@ -155,6 +155,10 @@ let shots = 0;
 
 async function shot(page, name) {
   const file = path.join(shotDir, `${String(++shots).padStart(2, '0')}-${name}.png`);
+  // A still picture: no pointer hovering, no transient notice, no transition half done.
+  await page.mouse.move(1, 890);
+  await page.evaluate(() => document.getElementById('toasts')?.replaceChildren());
+  await page.waitForFunction(() => document.getAnimations().length === 0, null, {timeout: 5000}).catch(() => {});
   await page.screenshot({path: file, fullPage: false});
   log(`  screenshot ${file}`);
 }
@@ -409,18 +413,20 @@ async function run() {
     await dark.close();
   });
 
-  await step('the keyboard: Tab reaches the navigation with a visible focus', async () => {
+  await step('the keyboard: Tab reaches the navigation with a visible focus, and g s goes to Schedules', async () => {
     await gotoHash(page, '#/queues');
-    await page.keyboard.press('Tab');
-    await page.keyboard.press('Tab');
+    await page.locator('.skip-link').focus();
+    await page.keyboard.press('Tab');  // the brand
+    await page.keyboard.press('Tab');  // the first section
     const focused = await page.evaluate(() => {
       const el = document.activeElement;
-      return {text: el?.textContent?.trim(), outline: getComputedStyle(el).outlineStyle};
+      return {text: el?.textContent?.trim(), tag: el?.tagName, outline: getComputedStyle(el).outlineStyle};
     });
-    check(focused.outline !== 'none', `the focused element (${focused.text}) has no visible focus style`);
+    check(focused.tag === 'A' && focused.text === 'Runs', `Tab did not reach the navigation's first link: ${JSON.stringify(focused)}`);
+    check(focused.outline !== 'none', `the focused link has no visible focus style: ${JSON.stringify(focused)}`);
     await page.keyboard.press('g');
-    await page.keyboard.press('r');
-    await waitForText(page, '#page-title', 'Runs');
+    await page.keyboard.press('s');
+    await waitForText(page, '#page-title', 'Schedules');
   });
 
   check(pageErrors.length === 0, `the page reported errors:\n${pageErrors.join('\n')}`);

@@ -102,7 +102,7 @@ export function runPage(id) {
       kv('Duration', dur === null ? '—' : formatDuration(dur)),
       r.run_at ? kv(r.status === 'retrying' ? 'Next attempt' : 'Runs at', formatTime(r.run_at)) : null,
       kv('Queue', r.queue ? h('a', {href: '#/queues'}, r.queue) : '—'),
-      kv('Machine', `${r.machine?.cpu ?? 0} vCPU, ${r.machine?.memory ?? 0} GB`),
+      kv('Machine', r.machine && (r.machine.cpu || r.machine.memory) ? `${r.machine.cpu} vCPU, ${r.machine.memory} GB` : 'none (holds no share of the budget)'),
       kv('Priority', String(r.priority ?? 0)),
       r.concurrency_key ? kv('Concurrency key', h('code', null, r.concurrency_key)) : null,
       r.idempotency_key ? kv('Idempotency key', h('code', null, r.idempotency_key)) : null,

@@ -259,7 +259,8 @@ export function testPage(taskId) {
       replace(head.querySelector('.task-summary'),
         h('span', {class: 'badge kind'}, t.kind), ' ',
         t.description ? [t.description, ' · '] : null,
-        `queue ${t.queue?.name ?? '—'} · up to ${retry.max_attempts ?? '?'} attempts · ${t.machine?.cpu ?? 0} vCPU, ${t.machine?.memory ?? 0} GB · `,
+        `queue ${t.queue?.name ?? '—'} · up to ${retry.max_attempts ?? '?'} attempts · `,
+        t.machine && (t.machine.cpu || t.machine.memory) ? `${t.machine.cpu} vCPU, ${t.machine.memory} GB · ` : '',
         h('a', {href: `#/runs?task=${enc(taskId)}`}, 'its runs'));
       replace(queueSelect, h('option', {value: ''}, `The task's queue (${t.queue?.name ?? ''})`),
         (q.queues ?? []).filter((x) => x.name !== t.queue?.name).map((x) => h('option', {value: x.name}, x.name)));

@@ -5,6 +5,9 @@
 #if TASKKIT_HTTP_TEST_SCHEMA
 #include <taskkit/schema_task.hpp>
 #endif
+#if TASKKIT_HTTP_TEST_SCHEDULES
+#include <taskkit/schedule.hpp>
+#endif
 
 using namespace taskkit_http_test;
 using taskkit_test::eventually;
@@ -241,6 +244,26 @@ TEST_CASE("a schema task's violations come back with their JSON Pointer paths") 
     CHECK(d[0]["schema_path"] == "/properties/age/maximum");
     auto ok = f.http().post("/api/v1/tasks/create-user/trigger", json{{"payload", {{"email", "a@b"}}}});
     CHECK(ok.status == 202);
+}
+#endif
+
+#if TASKKIT_HTTP_TEST_SCHEDULES
+TEST_CASE("a scheduled task is listed with its schedules and their next fire times") {
+    taskkit::registry reg;
+    const taskkit::scheduled_task nightly(
+        {.id = "nightly",
+         .cron = taskkit::cron_options{.pattern = "0 3 * * *", .timezone = "Asia/Tokyo"},
+         .run = [](const taskkit::schedule_payload&) {}},
+        reg);
+    fixture f(reg);
+    auto a = f.http().get("/api/v1/tasks/nightly");
+    REQUIRE(a.status == 200);
+    CHECK(a.json_body["kind"] == "scheduled");
+    REQUIRE(a.json_body["schedules"].size() == 1);
+    const auto& s = a.json_body["schedules"][0];
+    CHECK(s["cron"] == "0 3 * * *");
+    CHECK(s["timezone"] == "Asia/Tokyo");
+    CHECK(!s["next_timestamp"].is_null());
 }
 #endif
 

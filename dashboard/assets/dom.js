@@ -132,13 +132,13 @@ export function toast(message, kind = 'info') {
 }
 
 /** A confirmation in a modal <dialog>; resolves to true or false. */
-export function confirmDialog(title, message, confirmLabel = 'Confirm') {
+export function confirmDialog(title, message, confirmLabel = 'Confirm', dismissLabel = 'Go back') {
   return new Promise((resolve) => {
     const dialog = h('dialog', {class: 'dialog', 'aria-labelledby': 'dialog-title'},
       h('h2', {id: 'dialog-title'}, title),
       h('p', null, message),
       h('form', {method: 'dialog', class: 'dialog-actions'},
-        h('button', {value: 'cancel', class: 'btn'}, 'Cancel'),
+        h('button', {value: 'cancel', class: 'btn', autofocus: true}, dismissLabel),
         h('button', {value: 'ok', class: 'btn btn-primary'}, confirmLabel)));
     dialog.addEventListener('close', () => {
       resolve(dialog.returnValue === 'ok');

@@ -84,10 +84,10 @@ export function runPage(id) {
     const r = data.run;
     replace(badge, statusBadge(r.status));
     const ended = TERMINAL.has(r.status);
-    const retryable = ['failed', 'canceled', 'timed_out', 'crashed'].includes(r.status);
+    const retryable = ['failed', 'canceled', 'timed_out'].includes(r.status);
     replace(actions,
       h('button', {type: 'button', class: 'btn btn-danger', disabled: ended, onclick: () => act('cancel'), title: ended ? 'The run has ended' : null}, 'Cancel'),
-      h('button', {type: 'button', class: 'btn', disabled: !retryable, onclick: () => act('retry'), title: retryable ? null : 'Only a failed, canceled, crashed or timed-out run can be retried'}, 'Retry'),
+      h('button', {type: 'button', class: 'btn', disabled: !retryable, onclick: () => act('retry'), title: retryable ? null : 'Only a failed, canceled or timed-out run can be retried'}, 'Retry'),
       h('button', {type: 'button', class: 'btn', onclick: () => act('replay')}, 'Replay'),
       h('button', {type: 'button', class: 'btn', onclick: openReplay, 'aria-expanded': replayOpen ? 'true' : 'false'}, 'Replay with edited payload…'),
       h('a', {class: 'btn btn-ghost', href: route('tasks', r.task_id, 'test')}, 'Test page'));

@@ -192,7 +192,7 @@ export function runsPage(query) {
     const verb = kind === 'cancel' ? 'Cancel' : 'Replay';
     if (!await confirmDialog(`${verb} ${what}?`, kind === 'cancel'
       ? 'Runs that have not ended are canceled, with their children. Runs that ended are left as they are.'
-      : 'Each run is triggered again with its payload, tags and machine, as a new run.', verb)) return;
+      : 'Each run is triggered again with its payload, tags and machine, as a new run.', `${verb} runs`)) return;
     try {
       const res = await api(`/runs/${kind}`, {method: 'POST', body});
       const msg = kind === 'cancel'
@@ -277,9 +277,10 @@ export function runsPage(query) {
     scheduleReload();
   });
 
-  // Durations of executing runs keep counting.
+  // Durations of executing runs keep counting; without the stream, the list reloads itself.
   const ticker = setInterval(() => {
-    if (order.some((id) => !TERMINAL.has(runs.get(id)?.status))) renderRows();
+    if (stream.state !== 'live') load();
+    else if (order.some((id) => !TERMINAL.has(runs.get(id)?.status))) renderRows();
   }, 5000);
 
   const chart = new RunsChart({minutes: 30});

@@ -13,7 +13,7 @@ const MACHINES = ['micro', 'small-1x', 'small-2x', 'medium-1x', 'medium-2x', 'la
 const OPTION_FIELDS = [
   // name, label, kind, placeholder, help
   ['tags', 'Tags', 'text', 'user_42, newsletter', 'Comma-separated, at most 10.'],
-  ['delay', 'Delay', 'text', 'PT5M · 2026-03-09T08:30:00Z · 5000', 'A duration, a time to start at, or milliseconds.'],
+  ['delay', 'Delay', 'text', 'PT5M or 2026-03-09T08:30:00Z', 'A duration, a time to start at, or milliseconds.'],
   ['ttl', 'TTL', 'text', 'PT1H', 'Expires if not started within this.'],
   ['idempotency_key', 'Idempotency key', 'text', 'order-1234', 'A second trigger with the key answers the first run.'],
   ['idempotency_key_ttl', 'Idempotency key TTL', 'text', 'P30D', 'How long the key holds (default 30 days).'],

@@ -365,6 +365,30 @@ async function run() {
     await page.waitForFunction(() => document.querySelector('tr[data-queue="emails"] td:nth-child(3)')?.textContent === '0', null, {timeout: STEP_MS});
   });
 
+  await step('bulk: cancel every run a filter matches, replay a selection', async () => {
+    await apiPost('/queues/emails/pause', {});
+    const a = (await apiPost('/tasks/send-email/trigger', {payload: {to: 'a@example.com'}})).id;
+    const b = (await apiPost('/tasks/send-email/trigger', {payload: {to: 'b@example.com'}})).id;
+    await gotoHash(page, '#/runs?status=queued&queue=emails');
+    await page.locator(`tr[data-run-id="${a}"]`).waitFor({timeout: STEP_MS});
+    await page.locator(`tr[data-run-id="${b}"]`).waitFor({timeout: STEP_MS});
+    await page.getByRole('button', {name: 'Cancel all'}).click();
+    await page.locator('dialog[open]').getByRole('button', {name: 'Cancel runs'}).click();
+    await waitForText(page, '#toasts', 'Canceled 2 of 2 runs');
+    await waitForText(page, 'main .empty', 'No runs match these filters');
+    for (const id of [a, b]) check((await apiGet(`/runs/${id}`)).run.status === 'canceled', `bulk cancel left ${id} uncanceled`);
+    await apiPost('/queues/emails/resume', {});
+
+    await gotoHash(page, '#/runs');
+    await page.locator(`tr[data-run-id="${helloRun}"] input[type="checkbox"]`).check();
+    await waitForText(page, '.bulk-count', '1 selected');
+    await page.getByRole('button', {name: 'Replay selected'}).click();
+    await page.locator('dialog[open]').getByRole('button', {name: 'Replay runs'}).click();
+    await waitForText(page, '#toasts', 'Replayed 1 of 1 run');
+    const again = await apiGet('/runs?task=say-hello&tag=from-browser');
+    check(again.runs.length === 2, `the replay of the selected run is not there (${again.runs.length} runs tagged from-browser)`);
+  });
+
   await step('Runs: the list has the runs made here, filtered by status', async () => {
     await page.getByRole('link', {name: 'Runs', exact: true}).click();
     await page.locator(`tr[data-run-id="${helloRun}"]`).waitFor({timeout: STEP_MS});

@@ -33,7 +33,7 @@ export function tasksPage() {
         h('tbody', null, tasks.map((t) => h('tr', {dataset: {taskId: t.id}},
           h('td', null, h('a', {href: `#/runs?task=${encodeURIComponent(t.id)}`, class: 'mono strong'}, t.id),
             t.description ? h('div', {class: 'muted small'}, t.description) : null),
-          h('td', null, h('span', {class: `badge kind kind-${t.kind}`}, t.kind), t.schema ? h('span', {class: 'muted small'}, ' with schema') : null),
+          h('td', null, h('span', {class: `badge kind kind-${t.kind}`}, t.kind), t.schema && t.kind !== 'schema' ? h('span', {class: 'muted small'}, ' with schema') : null),
           h('td', null, queueText(t.queue)),
           h('td', null, retryText(t.retry)),
           h('td', null, t.machine && (t.machine.cpu || t.machine.memory) ? `${t.machine.cpu} vCPU, ${t.machine.memory} GB` : h('span', {class: 'muted'}, 'none')),

@@ -1,9 +1,25 @@
 // taskkit's demo: the seed document's tasks, triggered in the embedded default runtime, with
 // every status change of every run printed as it happens.
+//
+// `demo --port 8080` also serves the HTTP API and the dashboard beside the runs, and keeps serving
+// after them until Ctrl-C (the token comes from TASKKIT_TOKEN, or is made up); `--port 0` serves on
+// a free port while the tasks run, then exits as the demo without a port does.
 #include <taskkit/taskkit.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#if TASKKIT_DEMO_HTTP
+#include <taskkit/http.hpp>
+#endif
 
 using namespace std::chrono_literals;
 
@@ -51,7 +67,46 @@ inline const taskkit::task<hello_payload, std::size_t> parent_task({
         },
 });
 
-int main() {
+namespace {
+
+volatile std::sig_atomic_t interrupted = 0;
+
+/// TASKKIT_TOKEN, or 32 random hex digits.
+std::string demo_token() {
+    if (const char* env = std::getenv("TASKKIT_TOKEN"); env != nullptr && *env != '\0') return env;
+    std::random_device device;
+    std::string token;
+    for (int i = 0; i < 32; ++i) token += "0123456789abcdef"[device() % 16];
+    return token;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::optional<int> port;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--port" && i + 1 < argc) {
+            port = std::atoi(argv[++i]);
+        } else {
+            fmt::print(stderr, "usage: {} [--port N]  (N = 0: a free port, and exit once the tasks are done)\n",
+                       argv[0]);
+            return 2;
+        }
+    }
+#if TASKKIT_DEMO_HTTP
+    std::optional<taskkit::http::server> server;
+    if (port) {
+        const auto token = demo_token();
+        server.emplace(taskkit::runtime::default_runtime(),
+                       taskkit::http::server_options{.port = *port, .token = token});
+        server->start();
+        fmt::print("dashboard: {}/?token={}\ntoken:     {}\n\n", server->url(), token, token);
+        std::fflush(stdout);
+    }
+#else
+    if (port) fmt::print(stderr, "this demo was built without taskkit::http (cpp-httplib, OpenSSL): no server\n");
+#endif
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
     std::mutex print_mutex;
@@ -82,5 +137,15 @@ int main() {
 
     fmt::print("\ntask-with-retries succeeded on attempt {}; parent-task returned {}\n", attempt, length);
     fmt::print("the parent's record:\n{}\n", nlohmann::json(parent.snapshot()).dump(2));
+#if TASKKIT_DEMO_HTTP
+    if (server && *port != 0) {
+        fmt::print("\nserving the dashboard at {}/ until Ctrl-C\n", server->url());
+        std::fflush(stdout);
+        std::signal(SIGINT, [](int) { interrupted = 1; });
+        std::signal(SIGTERM, [](int) { interrupted = 1; });
+        while (interrupted == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        server->stop();
+    }
+#endif
     return 0;
 }

@@ -6,7 +6,7 @@ taskkit_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Packages the build needs, and ones that enable optional parts (benchmarks, time zones, fuzzing…).
 taskkit_required_packages=(g++ cmake ninja-build git nlohmann-json3-dev libfmt-dev catch2)
 taskkit_optional_packages=(ccache libbenchmark-dev libboost-dev libtbb-dev libhowardhinnant-date-dev
-  libre2-dev json-schema-test-suite clang libclang-rt-dev libsqlite3-dev)
+  libre2-dev json-schema-test-suite clang libclang-rt-dev libsqlite3-dev pkg-config libcpp-httplib-dev libssl-dev)
 
 _taskkit_missing() {
   local pkg

@@ -95,20 +95,21 @@ std::optional<std::chrono::milliseconds> parse_duration(const nlohmann::json& va
     std::string_view text = value.get_ref<const std::string&>();
     const std::string shown(value.get<std::string>().substr(0, 64));
     if (text.empty() || (text[0] != 'P' && text[0] != 'p'))
-        return fail("\"" + shown + "\" is not an ISO 8601 duration (e.g. \"PT30S\", \"PT5M\", \"P1DT2H\")");
+        return fail(fmt::format("\"{}\" is not an ISO 8601 duration (e.g. \"PT30S\", \"PT5M\", \"P1DT2H\")", shown));
     text.remove_prefix(1);
     double seconds = 0;
     bool in_time = false;
     bool any = false;
     while (!text.empty()) {
         if (text[0] == 'T' || text[0] == 't') {
-            if (in_time) return fail("\"" + shown + "\" has two 'T's");
+            if (in_time) return fail(fmt::format("\"{}\" has two 'T's", shown));
             in_time = true;
             text.remove_prefix(1);
             continue;
         }
         double n = 0;
-        if (!read_decimal(text, n) || text.empty()) return fail("\"" + shown + "\" is not an ISO 8601 duration");
+        if (!read_decimal(text, n) || text.empty())
+            return fail(fmt::format("\"{}\" is not an ISO 8601 duration", shown));
         const char unit = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
         text.remove_prefix(1);
         if (!in_time && unit == 'W') {
@@ -116,7 +117,7 @@ std::optional<std::chrono::milliseconds> parse_duration(const nlohmann::json& va
         } else if (!in_time && unit == 'D') {
             seconds += n * 86400;
         } else if (!in_time && (unit == 'Y' || unit == 'M')) {
-            return fail("\"" + shown + "\": years and months have no fixed length; use days (\"P30D\")");
+            return fail(fmt::format("\"{}\": years and months have no fixed length; use days (\"P30D\")", shown));
         } else if (in_time && unit == 'H') {
             seconds += n * 3600;
         } else if (in_time && unit == 'M') {
@@ -124,13 +125,13 @@ std::optional<std::chrono::milliseconds> parse_duration(const nlohmann::json& va
         } else if (in_time && unit == 'S') {
             seconds += n;
         } else {
-            return fail("\"" + shown + "\" is not an ISO 8601 duration");
+            return fail(fmt::format("\"{}\" is not an ISO 8601 duration", shown));
         }
         any = true;
     }
-    if (!any) return fail("\"" + shown + "\" is an empty duration");
+    if (!any) return fail(fmt::format("\"{}\" is an empty duration", shown));
     auto ms = to_millis_checked(seconds);
-    if (!ms) return fail("\"" + shown + "\" is too large");
+    if (!ms) return fail(fmt::format("\"{}\" is too large", shown));
     return ms;
 }
 
@@ -251,9 +252,9 @@ std::optional<std::chrono::milliseconds> duration_field(const nlohmann::json& v,
 std::optional<machine> machine_field(const nlohmann::json& v, const std::string& path, issues& problems) {
     if (v.is_string()) {
         if (auto m = machines::preset(v.get_ref<const std::string&>())) return m;
-        problems.add(path, "\"" + v.get<std::string>().substr(0, 64) +
-                               "\" is not a machine preset (micro, small-1x, small-2x, medium-1x, medium-2x, "
-                               "large-1x, large-2x, none)");
+        problems.add(path, fmt::format("\"{}\" is not a machine preset (micro, small-1x, small-2x, medium-1x, "
+                                       "medium-2x, large-1x, large-2x, none)",
+                                       v.get_ref<const std::string&>().substr(0, 64)));
         return std::nullopt;
     }
     if (!v.is_object()) {
@@ -364,9 +365,9 @@ void add_statuses(run_filter& f, std::string_view text, const std::string& path,
             if (auto s = parse_run_status(name))
                 f.statuses.push_back(*s);
             else
-                problems.add(path, "\"" + std::string(name.substr(0, 64)) +
-                                       "\" is not a status (delayed, queued, executing, waiting, retrying, "
-                                       "completed, failed, canceled, timed_out, expired, crashed)");
+                problems.add(path, fmt::format("\"{}\" is not a status (delayed, queued, executing, waiting, "
+                                               "retrying, completed, failed, canceled, timed_out, expired, crashed)",
+                                               name.substr(0, 64)));
         }
         if (comma == std::string_view::npos) break;
         text.remove_prefix(comma + 1);

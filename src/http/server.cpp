@@ -274,6 +274,7 @@ void server::start() {
     h.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     h.set_payload_max_length(s.options.max_body_bytes);
     h.set_keep_alive_timeout(static_cast<time_t>(s.options.keep_alive_timeout.count()));
+    h.set_keep_alive_max_count(100);  // cpp-httplib closes after 5 requests by default
     h.set_read_timeout(static_cast<time_t>(s.options.read_timeout.count()));
     h.set_write_timeout(5);
     h.set_tcp_nodelay(true);

@@ -60,6 +60,7 @@ public:
         httplib::Client c("127.0.0.1", port_);
         c.set_connection_timeout(5);
         c.set_read_timeout(20);
+        c.set_tcp_nodelay(true);  // no Nagle delay between the headers and the body
         httplib::Headers headers = std::move(extra);
         if (with_token && !token_.empty()) headers.emplace("Authorization", "Bearer " + token_);
         httplib::Result r{nullptr, httplib::Error::Unknown};

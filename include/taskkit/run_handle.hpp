@@ -149,9 +149,8 @@ private:
         } else if constexpr (std::is_same_v<R, nlohmann::json>) {
             return state_->output_json_locked();
         } else {
-            const auto* typed = dynamic_cast<const detail::typed_output_state<R>*>(state_.get());
-            if (!typed) return state_->output_json_locked().template get<R>();
-            return *typed->output;
+            if (state_->output_type != &detail::output_type_tag<R>) return state_->output_json_locked().template get<R>();
+            return *static_cast<const detail::typed_output_state<R>&>(*state_).output;
         }
     }
 

@@ -34,6 +34,9 @@ struct claimed_run {
     /// The attempt's number counted against max_attempts (1 after a retry(), which gives a fresh
     /// budget); on_start runs when it is 1.
     int attempt_in_budget = 1;
+    /// When the attempt started, by the backend's clock (set by a backend that keeps local runs, so
+    /// the runtime need not read it back from the run).
+    std::optional<time_point> started_at;
     /// The run, when the backend keeps no in-process object for it (`lease.run` is null): the
     /// runtime makes one from the record and puts it in the lease before executing.
     std::optional<run_record> record;

@@ -205,6 +205,7 @@ private:
     in_process_host* local_host_ = nullptr;
     timer_queue* timers_ = nullptr;
     std::shared_ptr<taskkit::clock> clock_;
+    bool virtual_time_ = false;  ///< clock_ is a virtual_clock, which tests move by hand
     registry* registry_ = nullptr;
     machine capacity_;
     std::atomic<bool> stopping_{false};

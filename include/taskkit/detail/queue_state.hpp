@@ -6,6 +6,7 @@
 #include <taskkit/detail/config.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -112,7 +113,10 @@ struct key_state {
 
 struct queue_state {
     std::string name;
-    int limit = 0;        ///< per key (the whole queue when no keys are used); 0 = unbounded
+    /// Per key (the whole queue when no keys are used); 0 = unbounded. Written under the scheduler
+    /// lock (queue_controls::set_concurrency); atomic because a starting attempt reads it without
+    /// that lock for its run_context (queue_info).
+    std::atomic<int> limit{0};
     int total_limit = 0;  ///< across keys; 0 = no cap
     int running = 0;
     int declared_limit = 0;         ///< `limit` as declared (set_queue_limit may override it)
@@ -122,6 +126,7 @@ struct queue_state {
     std::optional<rate_window> rate;
     bool rate_timer_armed = false;
     digest_index<key_state> keys;     ///< by string_hash of the key; a key_state never moves
+    key_state* plain_key = nullptr;   ///< the empty key's state (runs without a key), never forgotten
     std::deque<key_state*> rotation;  ///< keys that could start a run now, in fair round-robin order
     bool in_ready = false;
 

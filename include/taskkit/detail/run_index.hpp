@@ -22,6 +22,12 @@ namespace taskkit::detail {
 /// and two runtimes sharing a store land in different places. Other ids are hashed.
 [[nodiscard]] std::uint64_t run_id_digest(std::string_view id) noexcept;
 
+/// run_id_digest of the id format_id("run_", salt, n) makes, from its numbers.
+[[nodiscard]] constexpr std::uint64_t run_id_digest(std::uint64_t salt, std::uint64_t n) noexcept {
+    constexpr std::uint64_t ten_digits = 0xffffffffffULL;  // format_id writes 10 hex digits of each
+    return (n & ten_digits) + (salt & ten_digits) * 0x9E3779B97F4A7C15ULL;
+}
+
 }  // namespace taskkit::detail
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)

@@ -104,6 +104,12 @@ struct run_state : local_run {
 
     std::string id;
     [[nodiscard]] std::string_view run_id() const noexcept override { return id; }
+    /// run_id_digest(id), computed once when the memory backend holds the run (its index and its
+    /// retirement both need it).
+    std::uint64_t id_digest = 0;
+    /// Which typed_output_state<R> this is (&output_type_tag<R>), so a run_handle<R> reads the typed
+    /// output with a comparison instead of a dynamic_cast. Null for runs without a typed output.
+    const void* output_type = nullptr;
     std::shared_ptr<const task_definition_base> task;
     std::string_view task_id;  ///< points into *task, which this run keeps alive
     std::weak_ptr<runtime_core> runtime;
@@ -184,9 +190,15 @@ private:
     std::atomic<run_extras*> extras_{nullptr};
 };
 
+/// One object per result type: its address names the type (run_state::output_type).
+template <class R>
+inline constexpr char output_type_tag = 0;
+
 /// The output half of a typed run: what a run_handle<R> reads without knowing the payload type.
 template <class R>
 struct typed_output_state : run_state {
+    typed_output_state() noexcept { this->output_type = &output_type_tag<R>; }
+
     std::optional<R> output;  ///< guarded by `mutex`
 
     [[nodiscard]] nlohmann::json output_json_locked() const override {

@@ -84,7 +84,9 @@ TASKKIT_DECL attempt_result execute_attempt(const task_definition_base& task, ru
     attempt_result result;
     bool canceled = false;
     bool timed_out = false;
-    {
+    // A cancel or a timeout sets its flag and then requests the stop: with no stop requested and
+    // no failure the attempt completed, and the run's lock need not be taken to read the flags.
+    if (failure || run.stop.stop_requested()) {
         std::lock_guard lock(run.mutex);
         canceled = run.cancel_requested;
         timed_out = run.timed_out;

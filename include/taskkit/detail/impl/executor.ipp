@@ -461,7 +461,9 @@ TASKKIT_DECL auto executor::make_request(const std::shared_ptr<run_state>& run, 
     // Not published yet: the fixed fields are written without the lock.
     if (current_frame && current_frame->core == this && current_frame->run)
         run->extras().parent_id = current_frame->run->id;
-    run->id = make_id("run_", id_counter_.fetch_add(1, std::memory_order_relaxed) + 1);
+    const std::uint64_t n = id_counter_.fetch_add(1, std::memory_order_relaxed) + 1;
+    run->id = make_id("run_", n);
+    run->id_digest = run_id_digest(id_salt_, n);  // what run_id_digest(run->id) reads back, without parsing it
     const run_extras* extras = run->extras_if_any();
     request.id = run->id;
     request.task_id = run->task_id;
@@ -928,7 +930,8 @@ TASKKIT_DECL auto executor::make_context(const std::shared_ptr<run_state>& run, 
     const auto& def = *run->task;
     return run_context(run_info{run->id, run->parent_id(), run->tags(), run->created_at},
                        attempt_info{attempt, started}, task_info{def.id, def.description},
-                       queue_info{run->queue_name, run->queue ? run->queue->limit : 0, run->concurrency_key()},
+                       queue_info{run->queue_name, run->queue ? run->queue->limit.load(std::memory_order_relaxed) : 0,
+                                  run->concurrency_key()},
                        run->machine_spec, std::move(stop),
                        logger(logger::target{run.get(), &log_sink_, clock_.get(), max_log_entries_, attempt}),
                        run.get(), const_cast<executor*>(this));
@@ -977,7 +980,13 @@ TASKKIT_DECL auto executor::execute(claimed_run claimed, bool claim_next) -> std
     std::stop_token stop;
     time_point started;
     std::uint64_t generation = 0;
-    {
+    if (keeps_local_ && claimed.started_at) {
+        // The backend started the attempt on this thread, which set the run's stop source (nothing
+        // assigns it while the attempt runs), and its lease token is the run's generation.
+        stop = run->stop.get_token();
+        started = *claimed.started_at;
+        generation = claimed.lease.token;
+    } else {
         std::lock_guard lock(run->mutex);
         stop = run->stop.get_token();
         started = run->attempts.empty() ? clock_->now() : run->attempts.back().started_at;

@@ -39,6 +39,7 @@ TASKKIT_DECL auto memory_backend::attach(backend_host& host) -> void {
     detached_.store(false, std::memory_order_release);
     timers_ = &local_host_->timers();
     clock_ = host.time();
+    virtual_time_ = dynamic_cast<const virtual_clock*>(clock_.get()) != nullptr;
     registry_ = &host.tasks();
     capacity_ = host.capacity();
     local_host_->on_run_timers([this](const run_timer& timer) { on_run_timer(timer); });
@@ -53,6 +54,12 @@ TASKKIT_DECL auto memory_backend::detach() -> void {
 TASKKIT_DECL auto memory_backend::scheduler_lock::release() -> void {
     if (!lock_.owns_lock()) return;
     const bool wake = std::exchange(self_.work_owed_, false);
+    if (self_.granted_.empty()) {  // no waiting run was granted its slot back: the common case
+        lock_.unlock();
+        if (wake)
+            if (auto* host = self_.host()) host->work_available();
+        return;
+    }
     auto granted = std::move(self_.granted_);
     self_.granted_.clear();
     lock_.unlock();
@@ -66,9 +73,11 @@ TASKKIT_DECL auto memory_backend::scheduler_lock::release() -> void {
 // ------------------------------------------------------------------------------------ records
 
 TASKKIT_DECL auto memory_backend::hold(const std::shared_ptr<run_state>& run) -> void {
-    const auto digest = run_id_digest(run->id);
+    // Before the run is published: retire() reads the digest later without recomputing it. The
+    // runtime sets it when it makes the id; a run with an id from elsewhere gets it here.
+    if (run->id_digest == 0) run->id_digest = run_id_digest(run->id);
     std::lock_guard lock(store_mutex_);
-    runs_.insert(digest, run);
+    runs_.insert(run->id_digest, run);
 }
 
 TASKKIT_DECL auto memory_backend::held(std::string_view id) const -> std::shared_ptr<run_state> {
@@ -79,7 +88,7 @@ TASKKIT_DECL auto memory_backend::held(std::string_view id) const -> std::shared
 }
 
 TASKKIT_DECL auto memory_backend::retire(const std::shared_ptr<run_state>& run) -> void {
-    const auto digest = run_id_digest(run->id);
+    const auto digest = run->id_digest;
     std::shared_ptr<run_state> forgotten;  // released after unlocking: it may be the last reference
     std::lock_guard lock(store_mutex_);
     finished_.push_back(finished_entry{digest, run.get(), run->generation.load()});
@@ -319,7 +328,7 @@ TASKKIT_DECL auto memory_backend::set_queue_limit(std::string_view name, std::op
                             std::to_string(*limit));
     scheduler_lock lock(*this);
     queue_state& q = known_queue_locked(name);
-    q.limit = limit.value_or(q.declared_limit);
+    q.limit.store(limit.value_or(q.declared_limit), std::memory_order_relaxed);
     q.limit_overridden = limit.has_value();
     // A raised limit lets keys that were full start runs now; a lowered one lets executing runs
     // finish (claims check the limit).
@@ -342,7 +351,7 @@ TASKKIT_DECL auto memory_backend::queues() const -> std::vector<queue_stats> {
         for (const auto& [name, q] : queues_) {
             auto& stats = by_name.try_emplace(name).first->second;
             stats.name = name;
-            stats.limit = q->limit;
+            stats.limit = q->limit.load(std::memory_order_relaxed);
             stats.declared_limit = q->declared_limit;
             stats.limit_overridden = q->limit_overridden;
             stats.total_limit = q->total_limit;
@@ -596,6 +605,7 @@ TASKKIT_DECL auto memory_backend::start(const std::shared_ptr<run_state>& run, t
         if (!run->stop.stop_possible()) run->stop = std::stop_source();
         claimed.lease.attempt = attempt;
         claimed.lease.token = run->generation;
+        claimed.started_at = now;
         claimed.attempt_in_budget = attempt - run->budget_start;
         change = note_change_locked(*run, run_status::executing, attempt);
     }
@@ -685,7 +695,10 @@ TASKKIT_DECL auto memory_backend::finish(const lease& held, const attempt_outcom
         if (claim_next_run) next_locked(next);
     }
     if (!next) return std::nullopt;
-    return claim_next(std::move(next), now);  // the attempt ended and the next one starts at the same time
+    // On a real clock the next attempt starts when this one ended (one clock read serves both). A
+    // virtual clock may have jumped meanwhile (a test advancing it released the next run — this
+    // very run, retrying after a delay — while this finish ran): its start is read again.
+    return claim_next(std::move(next), virtual_time_ ? clock_->now() : now);
 }
 
 TASKKIT_DECL auto memory_backend::renew(const lease& held) -> lease_state {
@@ -815,7 +828,8 @@ TASKKIT_DECL auto memory_backend::shutdown() -> void {
         all.reserve(runs_.size());
         runs_.for_each([&](const std::shared_ptr<run_state>& run) { all.push_back(run); });
     }
-    for (const auto& run : all) cancel_unstarted(run);
+    for (const auto& run : all)
+        if (!run->ended.load(std::memory_order_acquire)) cancel_unstarted(run);
 }
 
 TASKKIT_DECL auto memory_backend::retry(const run_target& target) -> void {

@@ -94,6 +94,7 @@ TASKKIT_DECL queue_state::queue_state(const queue_options& options)
 }
 
 TASKKIT_DECL auto queue_state::key(std::string_view k) -> key_state& {
+    if (k.empty() && plain_key) return *plain_key;  // most runs: no hashing, no probing
     const std::uint64_t digest = string_hash{}(k);
     if (const auto* found = keys.find(digest, [&](const key_state& s) { return s.key == k; })) return **found;
     auto state = std::make_shared<key_state>();
@@ -102,13 +103,18 @@ TASKKIT_DECL auto queue_state::key(std::string_view k) -> key_state& {
     if (key_rate) state->rate = std::make_unique<rate_window>(*key_rate);
     key_state& created = *state;
     keys.insert(digest, std::move(state));
+    if (k.empty()) plain_key = &created;
     return created;
 }
 
-TASKKIT_DECL auto queue_state::forget(const key_state& k) -> void { keys.erase(string_hash{}(k.key), &k); }
+TASKKIT_DECL auto queue_state::forget(const key_state& k) -> void {
+    if (&k == plain_key) plain_key = nullptr;
+    keys.erase(string_hash{}(k.key), &k);
+}
 
 TASKKIT_DECL auto queue_state::key_has_slot(const key_state& k) const noexcept -> bool {
-    return limit == 0 || k.running < limit;
+    const int in_force = limit.load(std::memory_order_relaxed);  // written under the same lock as this read
+    return in_force == 0 || k.running < in_force;
 }
 
 TASKKIT_DECL auto queue_state::total_has_slot() const noexcept -> bool {

@@ -43,7 +43,7 @@ TASKKIT_DECL std::uint64_t run_id_digest(std::string_view id) noexcept {
             salt = salt << 4U | high;
             counter = counter << 4U | low;
         }
-        if (invalid < 16) return counter + salt * 0x9E3779B97F4A7C15ULL;
+        if (invalid < 16) return run_id_digest(salt, counter);
     }
     return std::hash<std::string_view>{}(id);
 }

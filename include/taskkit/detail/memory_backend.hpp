@@ -215,6 +215,7 @@ private:
     static constexpr std::size_t cache_line = 64;
     alignas(cache_line) mutable std::mutex mutex_;  // the scheduler lock: queues, slots, machine budget, resumers
     std::unordered_map<std::string, std::unique_ptr<queue_state>, string_hash, std::equal_to<>> queues_;
+    queue_state* last_queue_ = nullptr;  // the queue queue_for_locked found last (queues are never destroyed)
     std::uint64_t queue_tokens_ = 0;
     std::deque<queue_state*> ready_;
     std::deque<std::shared_ptr<run_state>> direct_;           // slot and machine held, ready to start

@@ -296,14 +296,17 @@ TASKKIT_DECL auto memory_backend::arm_delay(const std::shared_ptr<run_state>& ru
 
 TASKKIT_DECL auto memory_backend::queue_for_locked(std::string_view name, const queue_options& task_queue)
     -> queue_state* {
+    // Runs mostly come in streaks on one queue: the last queue found is compared first (its name is
+    // its own, so the comparison never reads a string that may be gone).
+    if (last_queue_ && last_queue_->name == name) return last_queue_;
     auto it = queues_.find(name);
-    if (it != queues_.end()) return it->second.get();
+    if (it != queues_.end()) return last_queue_ = it->second.get();
     queue_options options = registry_->queue(name).value_or(task_queue);
     options.name = std::string(name);
     auto q = std::make_unique<queue_state>(options);
     auto* raw = q.get();
     queues_.emplace(name, std::move(q));
-    return raw;
+    return last_queue_ = raw;
 }
 
 TASKKIT_DECL auto memory_backend::known_queue_locked(std::string_view name) -> queue_state& {

@@ -51,6 +51,16 @@ class logger;
 class run_metadata;
 class run_context;
 
+// wait_info.hpp, locals.hpp, hook_context.hpp, global_hooks.hpp
+enum class wait_kind;
+struct wait_info;
+template <class T>
+class local;
+class locals;
+class hook_context;
+class global_hooks;
+class hook_registration;
+
 // task_options.hpp, task.hpp, registry.hpp
 template <class P, class R = void>
 struct task_options;

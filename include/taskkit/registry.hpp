@@ -22,6 +22,7 @@
 #include <taskkit/detail/task_definition_base.hpp>
 #include <taskkit/error.hpp>
 #include <taskkit/fwd.hpp>
+#include <taskkit/global_hooks.hpp>
 #include <taskkit/queue_options.hpp>
 #include <taskkit/task_description.hpp>
 
@@ -82,6 +83,14 @@ public:
     /// The concurrency limit declared for a named queue (0 = unbounded), if any task names it.
     [[nodiscard]] std::optional<int> queue_limit(std::string_view name) const;
 
+    /// The global hooks: run for every task of this registry, on every runtime using it, around
+    /// each task's own hooks (docs/lifecycle-hooks.md, "Global hooks").
+    /// @code
+    /// auto on_fail = reg.hooks().on_failure([](const taskkit::hook_context& hc) { page(hc.task_id()); });
+    /// @endcode
+    [[nodiscard]] global_hooks& hooks() noexcept { return hooks_; }
+    [[nodiscard]] const global_hooks& hooks() const noexcept { return hooks_; }
+
     // ---------------------------------------------------------------- extensions
 
     /// This registry's extension of type T (derived from detail::registry_extension), made on
@@ -140,6 +149,7 @@ private:
     std::map<std::string, queue_declaration, std::less<>> queues_;
     std::vector<attached_runtime> runtimes_;  // in creation order
     const detail::runtime_core* named_default_ = nullptr;
+    global_hooks hooks_;
 
     /// The extensions of this registry (last: destroyed first, while the rest of it still exists).
     std::vector<std::shared_ptr<detail::registry_extension>> extensions_snapshot() const;

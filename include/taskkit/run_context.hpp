@@ -18,12 +18,17 @@
 #include <taskkit/detail/run_services.hpp>
 #include <taskkit/detail/time_math.hpp>
 #include <taskkit/error.hpp>
+#include <taskkit/locals.hpp>
 #include <taskkit/logger.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/run_metadata.hpp>
 #include <taskkit/run_record.hpp>
 
 namespace taskkit {
+
+namespace detail {
+struct context_access;
+}
 
 /// The run an attempt belongs to.
 struct run_info {
@@ -125,7 +130,14 @@ public:
         }
     }
 
+    /// The attempt's locals: typed values that middleware, hooks and the run function share
+    /// (`ctx.locals().set(db, ...)`, `ctx.locals().get(db)`; see taskkit::local). Made empty for
+    /// each attempt, destroyed after its cleanup. Throws state_error for a context outside an
+    /// attempt.
+    [[nodiscard]] taskkit::locals& locals() const;
+
 private:
+    friend struct detail::context_access;
     [[nodiscard]] std::optional<nlohmann::json> stored_step(std::string_view key) const;
     void store_step(std::string_view key, const nlohmann::json& result) const;
 
@@ -138,7 +150,16 @@ private:
     taskkit::logger logger_;
     detail::run_state* state_;
     detail::run_services* services_;
+    taskkit::locals* locals_ = nullptr;
 };
+
+namespace detail {
+/// What an attempt sets on its context (detail/attempt.hpp).
+struct context_access {
+    static void set_locals(run_context& ctx, taskkit::locals* store) noexcept { ctx.locals_ = store; }
+    [[nodiscard]] static bool has_locals(const run_context& ctx) noexcept { return ctx.locals_ != nullptr; }
+};
+}  // namespace detail
 
 }  // namespace taskkit
 

@@ -33,6 +33,9 @@
 #include <taskkit/detail/memory_backend.hpp>
 #include <taskkit/impl/clock.ipp>
 #include <taskkit/impl/error.ipp>
+#include <taskkit/impl/global_hooks.ipp>
+#include <taskkit/impl/hook_context.ipp>
+#include <taskkit/impl/locals.ipp>
 #include <taskkit/impl/logger.ipp>
 #include <taskkit/impl/queue.ipp>
 #include <taskkit/impl/queue_controls.ipp>

@@ -20,6 +20,7 @@
 #include <taskkit/retry.hpp>
 #include <taskkit/run_context.hpp>
 #include <taskkit/run_record.hpp>
+#include <taskkit/wait_info.hpp>
 
 namespace taskkit {
 
@@ -114,6 +115,42 @@ struct on_start_field {
     static constexpr void check() noexcept {
         static_assert(Callable, "taskkit: .on_start must be callable as void(const Payload&, taskkit::run_context&)");
         static_assert(!Callable || Copyable, "taskkit: .on_start must be copyable (a hook is kept in a std::function)");
+    }
+};
+struct on_start_attempt_field {
+    template <bool Callable, bool Copyable>
+    static constexpr void check() noexcept {
+        static_assert(Callable,
+                      "taskkit: .on_start_attempt must be callable as void(const Payload&, taskkit::run_context&)");
+        static_assert(!Callable || Copyable,
+                      "taskkit: .on_start_attempt must be copyable (a hook is kept in a std::function)");
+    }
+};
+struct on_wait_field {
+    template <bool Callable, bool Copyable>
+    static constexpr void check() noexcept {
+        static_assert(Callable,
+                      "taskkit: .on_wait must be callable as void(const Payload&, const taskkit::wait_info&, "
+                      "taskkit::run_context&)");
+        static_assert(!Callable || Copyable, "taskkit: .on_wait must be copyable (a hook is kept in a std::function)");
+    }
+};
+struct on_resume_field {
+    template <bool Callable, bool Copyable>
+    static constexpr void check() noexcept {
+        static_assert(Callable,
+                      "taskkit: .on_resume must be callable as void(const Payload&, const taskkit::wait_info&, "
+                      "taskkit::run_context&)");
+        static_assert(!Callable || Copyable,
+                      "taskkit: .on_resume must be copyable (a hook is kept in a std::function)");
+    }
+};
+struct on_cancel_field {
+    template <bool Callable, bool Copyable>
+    static constexpr void check() noexcept {
+        static_assert(Callable, "taskkit: .on_cancel must be callable as void(const Payload&, taskkit::run_context&)");
+        static_assert(!Callable || Copyable,
+                      "taskkit: .on_cancel must be copyable (a hook is kept in a std::function)");
     }
 };
 struct on_success_field {
@@ -229,6 +266,10 @@ struct hook_types {
     using middleware =
         hook_function<detail::middleware_field, void(const P&, run_context&, const std::function<void()>& next)>;
     using on_start = hook_function<detail::on_start_field, void(const P&, run_context&)>;
+    using on_start_attempt = hook_function<detail::on_start_attempt_field, void(const P&, run_context&)>;
+    using on_wait = hook_function<detail::on_wait_field, void(const P&, const wait_info&, run_context&)>;
+    using on_resume = hook_function<detail::on_resume_field, void(const P&, const wait_info&, run_context&)>;
+    using on_cancel = hook_function<detail::on_cancel_field, void(const P&, run_context&)>;
     using on_success = typename detail::success_hook<P, R>::type;
     using on_failure = hook_function<detail::on_failure_field, void(const P&, const error_info&, run_context&)>;
     using on_complete = hook_function<detail::on_complete_field, void(const P&, const result<R>&, run_context&)>;
@@ -247,10 +288,12 @@ struct hook_types {
 ///     .on_failure = [](const order& o, const taskkit::error_info& e, taskkit::run_context&) { alert(o, e); },
 /// });
 /// @endcode
-/// Attempt order: middleware → init → on_start (first attempt only) → run; then on success:
-/// on_success → on_complete → cleanup; on error: handle_error decides, and only when the run
-/// will not retry on_failure → on_complete; cleanup after every attempt. on_failure and
-/// on_complete also run when a run is canceled or times out.
+/// Attempt order: middleware → init → on_start (first attempt only) → on_start_attempt → run;
+/// then on success: on_success → on_complete → cleanup; on error: handle_error decides, and only
+/// when the run will not retry on_failure → on_complete; cleanup after every attempt. on_failure
+/// and on_complete also run when a run is canceled or times out. During the run, on_wait and
+/// on_resume surround each wait, and on_cancel runs on the canceling thread before the stop is
+/// requested. Global hooks (registry::hooks()) run around these (docs/lifecycle-hooks.md).
 ///
 /// The options of specialised tasks (scheduled_task_options, schema_task_options) repeat these
 /// fields: a new one is added here, there, and in detail::to_task_options
@@ -271,10 +314,16 @@ struct task_options {
     /// (payload, ctx, next): wraps each attempt; must call `next()` exactly once to run init,
     /// on_start and run.
     typename hook_types<P, R>::middleware middleware;
-    typename hook_types<P, R>::on_start on_start;          ///< (payload, ctx) before the first attempt's run
-    typename hook_types<P, R>::on_success on_success;      ///< (payload, [output,] ctx)
-    typename hook_types<P, R>::on_failure on_failure;      ///< (payload, error, ctx): failed, canceled, timed out
-    typename hook_types<P, R>::on_complete on_complete;    ///< (payload, result, ctx): any terminal outcome
+    typename hook_types<P, R>::on_start on_start;                  ///< (payload, ctx) before the first attempt's run
+    typename hook_types<P, R>::on_start_attempt on_start_attempt;  ///< (payload, ctx) before every attempt's run
+    typename hook_types<P, R>::on_success on_success;              ///< (payload, [output,] ctx)
+    typename hook_types<P, R>::on_failure on_failure;    ///< (payload, error, ctx): failed, canceled, timed out
+    typename hook_types<P, R>::on_complete on_complete;  ///< (payload, result, ctx): any terminal outcome
+    typename hook_types<P, R>::on_wait on_wait;          ///< (payload, wait, ctx): a wait begins
+    typename hook_types<P, R>::on_resume on_resume;      ///< (payload, wait, ctx): the wait has ended
+    /// (payload, ctx): the run is canceled while it executes; runs once, on the canceling thread,
+    /// before the stop token is requested (docs/lifecycle-hooks.md).
+    typename hook_types<P, R>::on_cancel on_cancel;
     typename hook_types<P, R>::handle_error handle_error;  ///< (payload, error, ctx) -> error_decision
 };
 

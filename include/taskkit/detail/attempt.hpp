@@ -10,16 +10,20 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include <taskkit/clock.hpp>
 #include <taskkit/detail/run_state.hpp>
 #include <taskkit/detail/task_definition_base.hpp>
 #include <taskkit/error.hpp>
+#include <taskkit/global_hooks.hpp>
 #include <taskkit/run_context.hpp>
 #include <taskkit/run_record.hpp>
 #include <taskkit/run_status.hpp>
+#include <taskkit/wait_info.hpp>
 
 namespace taskkit::detail {
 
@@ -30,6 +34,7 @@ struct attempt_env {
     const std::function<double()>* random = nullptr;  ///< uniform in [0, 1), for randomized retry delays
     const clock* time = nullptr;
     std::function<void(std::string_view hook, error_info)> hook_failed;  ///< records a hook's exception
+    const global_hooks* globals = nullptr;  ///< the registry's global hooks (registry::hooks()), if any
 };
 
 /// How an attempt ended, and what comes next.
@@ -107,6 +112,43 @@ attempt_result execute_attempt(const task_definition_base& task, run_state& run,
 /// while waiting to retry, say).
 void run_terminal_hooks(const task_definition_base& task, run_state& run, run_context& ctx, const error_info& error,
                         const attempt_env& env);
+
+struct attempt_scope;
+
+/// Calls on_wait (the task's, then the global ones) when a wait of `run` begins, and on_resume
+/// (the task's, then the global ones) when the notice is destroyed, once the run executes again:
+/// for the attempt of `run` executing on this thread, if any (none for a wait made by a hook of
+/// a run that ended between attempts). Exceptions of these hooks are recorded as hook errors.
+/// @code
+/// wait_notice notice(run);
+/// if (notice.wanted()) notice.begin(wait_info{...});
+/// @endcode
+class wait_notice {
+public:
+    explicit wait_notice(run_state& run) noexcept;
+    wait_notice(const wait_notice&) = delete;
+    wait_notice& operator=(const wait_notice&) = delete;
+    ~wait_notice();
+
+    /// Whether a hook would be called: build the wait_info only then.
+    [[nodiscard]] bool wanted() const noexcept { return scope_ != nullptr; }
+    /// Calls on_wait with `info` (kept for on_resume).
+    void begin(wait_info info);
+
+private:
+    attempt_scope* scope_ = nullptr;
+    bool begun_ = false;
+    wait_info info_;
+};
+
+/// The wait_info of a wait on runs: a batch when they all belong to one batch, else runs.
+[[nodiscard]] wait_info describe_run_wait(const std::vector<std::shared_ptr<run_state>>& runs, bool any);
+
+/// Calls on_cancel (the global ones, then the task's) for the attempt of `run` executing now on
+/// any thread, on this thread, once per attempt; returns when they have returned. The caller
+/// requests the run's stop afterwards. Exceptions are recorded as hook errors. Does nothing when
+/// no attempt of `run` executes, or neither the task nor the registry defines on_cancel.
+void notify_cancel(run_state& run) noexcept;
 
 }  // namespace taskkit::detail
 

@@ -63,6 +63,10 @@ public:
         define(hook_point::handle_error, static_cast<bool>(options_.handle_error));
         define(hook_point::on_failure, static_cast<bool>(options_.on_failure));
         define(hook_point::cleanup, static_cast<bool>(options_.cleanup));
+        define(hook_point::on_start_attempt, static_cast<bool>(options_.on_start_attempt));
+        define(hook_point::on_wait, static_cast<bool>(options_.on_wait));
+        define(hook_point::on_resume, static_cast<bool>(options_.on_resume));
+        define(hook_point::on_cancel, static_cast<bool>(options_.on_cancel));
         payload_type.decode = [](const nlohmann::json& j) -> std::shared_ptr<void> {
             std::shared_ptr<run_state> run = std::make_shared<run_type>(j.template get<P>());
             return run;
@@ -155,9 +159,37 @@ public:
             case hook_point::cleanup:
                 options_.cleanup(payload, ctx);
                 break;
+            case hook_point::on_start_attempt:
+                options_.on_start_attempt(payload, ctx);
+                break;
+            case hook_point::on_cancel:
+                options_.on_cancel(payload, ctx);
+                break;
             case hook_point::middleware:
             case hook_point::handle_error:
-                break;  // call_middleware, call_handle_error
+            case hook_point::on_wait:
+            case hook_point::on_resume:
+            case hook_point::count_:
+                break;  // call_middleware, call_handle_error, call_wait_hook
+        }
+    }
+
+    void call_wait_hook(hook_point hook, run_state& base, run_context& ctx, const wait_info& wait) const override {
+        const P& payload = static_cast<run_type&>(base).payload;
+        if (hook == hook_point::on_wait) {
+            options_.on_wait(payload, wait, ctx);
+        } else if (hook == hook_point::on_resume) {
+            options_.on_resume(payload, wait, ctx);
+        }
+    }
+
+    [[nodiscard]] nlohmann::json output_json(run_state& base) const override {
+        if constexpr (std::is_void_v<R>) {
+            return nullptr;
+        } else {
+            auto& run = static_cast<run_type&>(base);
+            std::lock_guard lock(run.mutex);
+            return run.output ? nlohmann::json(*run.output) : nlohmann::json();
         }
     }
 

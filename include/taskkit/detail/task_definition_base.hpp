@@ -19,6 +19,7 @@
 #include <taskkit/run_context.hpp>
 #include <taskkit/run_record.hpp>
 #include <taskkit/run_status.hpp>
+#include <taskkit/wait_info.hpp>
 
 namespace taskkit::detail {
 
@@ -35,6 +36,12 @@ enum class hook_point : unsigned {
     on_failure,    ///< once the run has failed (no attempts left, canceled, timed out)
     on_complete,   ///< once the run has ended, either way
     cleanup,       ///< after every attempt
+    // Trigger.dev v4's hooks, after the others so that the values above stay what they were.
+    on_start_attempt,  ///< every attempt, after on_start and before run
+    on_wait,           ///< the run begins a wait (wait_info says on what)
+    on_resume,         ///< the run's wait has ended
+    on_cancel,         ///< the run is canceled while it executes, before its stop is requested
+    count_,            ///< the number of hook points
 };
 
 /// A task definition without its payload and result types.
@@ -82,6 +89,10 @@ struct task_definition_base {
                            const error_info* error) const = 0;
     /// Calls handle_error.
     virtual error_decision call_handle_error(run_state& run, run_context& ctx, const error_info& error) const = 0;
+    /// Calls on_wait or on_resume.
+    virtual void call_wait_hook(hook_point hook, run_state& run, run_context& ctx, const wait_info& wait) const = 0;
+    /// The run's output as JSON, null when it has none (or the task has no result).
+    [[nodiscard]] virtual nlohmann::json output_json(run_state& run) const = 0;
 
 protected:
     void define(hook_point hook, bool present) noexcept {

@@ -32,9 +32,13 @@ template <class P, class R, class Options>
     t.cleanup = std::move(o.cleanup);
     t.middleware = std::move(o.middleware);
     t.on_start = std::move(o.on_start);
+    t.on_start_attempt = std::move(o.on_start_attempt);
     t.on_success = std::move(o.on_success);
     t.on_failure = std::move(o.on_failure);
     t.on_complete = std::move(o.on_complete);
+    t.on_wait = std::move(o.on_wait);
+    t.on_resume = std::move(o.on_resume);
+    t.on_cancel = std::move(o.on_cancel);
     t.handle_error = std::move(o.handle_error);
     return t;
 }

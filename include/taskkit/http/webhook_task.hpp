@@ -121,9 +121,13 @@ struct webhook_task_options {
     /// on_start and run.
     typename hook_types<P, R>::middleware middleware;
     typename hook_types<P, R>::on_start on_start;          ///< (payload, ctx) before the first attempt's run
+    typename hook_types<P, R>::on_start_attempt on_start_attempt;  ///< (payload, ctx) before every attempt's run
     typename hook_types<P, R>::on_success on_success;      ///< (payload, [output,] ctx)
     typename hook_types<P, R>::on_failure on_failure;      ///< (payload, error, ctx): failed, canceled, timed out
     typename hook_types<P, R>::on_complete on_complete;    ///< (payload, result, ctx): any terminal outcome
+    typename hook_types<P, R>::on_wait on_wait;            ///< (payload, wait, ctx): a wait begins
+    typename hook_types<P, R>::on_resume on_resume;        ///< (payload, wait, ctx): the wait has ended
+    typename hook_types<P, R>::on_cancel on_cancel;        ///< (payload, ctx): canceled while executing
     typename hook_types<P, R>::handle_error handle_error;  ///< (payload, error, ctx) -> error_decision
 };
 

@@ -39,6 +39,11 @@ TASKKIT_DECL auto run_context::wait_until(time_point at) -> bool {
     return services_->sleep_until(*state_, at);
 }
 
+TASKKIT_DECL auto run_context::locals() const -> taskkit::locals& {
+    if (!locals_) throw state_error("ctx.locals(): this run_context belongs to no attempt, and locals belong to one");
+    return *locals_;
+}
+
 TASKKIT_DECL auto run_context::now() const -> time_point {
     return services_ ? services_->now() : std::chrono::system_clock::now();
 }

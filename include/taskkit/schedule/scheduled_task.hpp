@@ -95,9 +95,13 @@ struct scheduled_task_options {
     /// (payload, ctx, next): wraps each attempt; must call `next()` exactly once.
     hook_types<schedule_payload, void>::middleware middleware;
     hook_types<schedule_payload, void>::on_start on_start;          ///< (payload, ctx) before the first attempt's run
+    hook_types<schedule_payload, void>::on_start_attempt on_start_attempt;  ///< (payload, ctx) every attempt
     hook_types<schedule_payload, void>::on_success on_success;      ///< (payload, ctx) after a successful attempt
     hook_types<schedule_payload, void>::on_failure on_failure;      ///< (payload, error, ctx): failed, canceled…
     hook_types<schedule_payload, void>::on_complete on_complete;    ///< (payload, result, ctx): any terminal outcome
+    hook_types<schedule_payload, void>::on_wait on_wait;            ///< (payload, wait, ctx): a wait begins
+    hook_types<schedule_payload, void>::on_resume on_resume;        ///< (payload, wait, ctx): the wait has ended
+    hook_types<schedule_payload, void>::on_cancel on_cancel;        ///< (payload, ctx): canceled while executing
     hook_types<schedule_payload, void>::handle_error handle_error;  ///< (payload, error, ctx) -> error_decision
 };
 

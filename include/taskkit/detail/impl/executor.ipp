@@ -390,6 +390,7 @@ TASKKIT_DECL auto executor::cancel_requested(const std::shared_ptr<local_run>& r
         state.cancel_requested = true;  // the attempt's outcome is canceled, however its function returns
         stop = state.stop;
     }
+    notify_cancel(state);  // on_cancel, while the run still executes, before its stop is requested
     stop.request_stop();
 }
 
@@ -603,7 +604,12 @@ TASKKIT_DECL auto executor::wait(const std::vector<std::shared_ptr<run_state>>& 
                                  std::optional<std::chrono::steady_clock::time_point> deadline) -> bool {
     auto satisfied = [&] { return count_ended(runs, mode); };
     if (satisfied()) return true;
-    if (current_frame && current_frame->core == this) return wait_inside_run(runs, mode, deadline);
+    if (current_frame && current_frame->core == this) {
+        std::optional<wait_notice> notice;  // on_wait now, on_resume once the run executes again
+        if (current_frame->run) notice.emplace(*current_frame->run);
+        if (notice && notice->wanted()) notice->begin(describe_run_wait(runs, mode == wait_mode::any));
+        return wait_inside_run(runs, mode, deadline);
+    }
     if (manual_) return drive_until(satisfied, deadline);
     return block_until(runs, mode, deadline, nullptr);
 }
@@ -661,6 +667,8 @@ TASKKIT_DECL auto executor::sleep_until(run_state& run, time_point at) -> bool {
     if (!current_frame || current_frame->run.get() != &run || current_frame->core != this)
         throw state_error("ctx.wait_for / ctx.wait_until must be called from the run's own thread");
     if (clock_->now() >= at) return !run.stop.stop_requested();
+    wait_notice notice(run);  // on_wait now, on_resume once the run executes again
+    if (notice.wanted()) notice.begin(wait_info{.kind = wait_kind::duration, .until = at});
     // The wait is a wait on a marker that the timer ends: the same path as waiting on a child.
     auto marker = std::make_shared<alarm_state>();
     timers_.schedule(at, [weak = std::weak_ptr<run_state>(marker)] {
@@ -943,6 +951,7 @@ TASKKIT_DECL auto executor::make_env(const std::shared_ptr<run_state>& run, int 
     env.first_attempt = in_budget == 1;
     env.random = &random_;
     env.time = clock_.get();
+    env.globals = &tasks().hooks();
     // Two pointers fit std::function's inline buffer: no allocation per attempt. The run
     // outlives the attempt, which holds a shared_ptr to it.
     env.hook_failed = [this, state = run.get()](std::string_view hook, error_info e) {

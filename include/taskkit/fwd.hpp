@@ -69,7 +69,10 @@ template <class P, class R = void>
 class task;
 class registry;
 
-// trigger_options.hpp, run_handle.hpp, batch.hpp
+// debounce.hpp, trigger_options.hpp, run_handle.hpp, batch.hpp
+enum class debounce_mode;
+enum class idempotency_scope;
+struct debounce_options;
 class run_delay;
 struct trigger_options;
 template <class R = nlohmann::json>

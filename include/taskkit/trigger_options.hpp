@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <taskkit/debounce.hpp>
 #include <taskkit/detail/time_math.hpp>
 #include <taskkit/error.hpp>
 #include <taskkit/machine.hpp>
@@ -49,12 +50,17 @@ struct trigger_options {
     /// first run's handle (is_cached()) and starts nothing. Keys of runs that failed are released.
     std::string idempotency_key;
     std::optional<std::chrono::milliseconds> idempotency_key_ttl;  ///< default 30 days
-    run_delay delay;                                               ///< start no earlier than this (status delayed)
-    std::optional<std::chrono::milliseconds> ttl;                  ///< not started within this → expired
-    std::vector<std::string> tags;                                 ///< at most 10, each 1–128 characters
-    nlohmann::json metadata;                                       ///< a JSON object kept on the record (null: none)
-    std::string queue;                                             ///< run on this declared queue instead of the task's
-    std::string concurrency_key;                                   ///< a copy of the queue per key value
+    /// Where the key is unique: unset means idempotency_scope::run inside a run (a retried parent
+    /// re-uses its children) and idempotency_scope::global outside one.
+    std::optional<taskkit::idempotency_scope> idempotency_scope;
+    run_delay delay;  ///< start no earlier than this (status delayed)
+    /// Collapse triggers with the same key into one delayed run (debounce.hpp); not with `.delay`.
+    debounce_options debounce;
+    std::optional<std::chrono::milliseconds> ttl;  ///< not started within this → expired
+    std::vector<std::string> tags;                 ///< at most 10, each 1–128 characters
+    nlohmann::json metadata;                       ///< a JSON object kept on the record (null: none)
+    std::string queue;                             ///< run on this declared queue instead of the task's
+    std::string concurrency_key;                   ///< a copy of the queue per key value
     /// Seconds of head start: the run goes ahead of runs without priority triggered up to this
     /// many seconds earlier.
     int priority = 0;

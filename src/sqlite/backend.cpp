@@ -33,6 +33,8 @@
 
 #include <fmt/format.h>
 
+#include <taskkit/detail/payload_decoding.hpp>
+#include <taskkit/detail/run_state.hpp>
 #include <taskkit/error.hpp>
 #include <taskkit/registry.hpp>
 
@@ -155,9 +157,12 @@ public:
         declare_for(request);
         const nlohmann::json payload = request.payload();
         const auto made = store_.create(to_new_run(request, payload), now());
+        if (replaces_payload(request)) note_trailing(made.id);
         if (!made.existing && request.local) remember(made.id, request.local);
         publish();
-        return created_run{made.id, made.existing, nullptr};
+        created_run out{made.id, made.existing, nullptr};
+        out.debounced = made.debounced;
+        return out;
     }
 
     /// The whole batch in one write transaction: every run of it is committed, or none (a throw
@@ -177,10 +182,13 @@ public:
         runs.reserve(requests.size());
         for (std::size_t i = 0; i < requests.size(); ++i) runs.push_back(to_new_run(requests[i], payloads[i]));
         auto made = store_.create(std::span<const new_run>(runs), now());
+        for (std::size_t i = 0; i < made.size(); ++i)
+            if (replaces_payload(requests[i])) note_trailing(made[i].id);
         out.reserve(made.size());
         for (std::size_t i = 0; i < made.size(); ++i) {
             if (!made[i].existing && requests[i].local) remember(made[i].id, requests[i].local);
             out.push_back(created_run{std::move(made[i].id), made[i].existing, nullptr});
+            out.back().debounced = made[i].debounced;
         }
         publish();
         return out;
@@ -508,6 +516,44 @@ private:
         if (request.queue.empty()) throw options_error("run " + std::string(request.id) + " names no queue");
         if (request.metadata && !request.metadata->is_object() && !request.metadata->is_null())
             throw options_error("run " + std::string(request.id) + ": metadata must be a JSON object");
+        if (!request.debounce_key.empty() && (request.debounce_delay.count() <= 0 || !request.run_at))
+            throw options_error("run " + std::string(request.id) + ": a debounced run needs a delay and its run_at");
+    }
+
+    static bool replaces_payload(const run_request& request) {
+        return !request.debounce_key.empty() && request.debounce_mode == debounce_mode::trailing;
+    }
+
+    /// Notes a run created or joined by a trailing debounce: its payload in the file may change
+    /// until it is claimed, so a claim refreshes this process's object for it from the record.
+    void note_trailing(const std::string& id) {
+        std::lock_guard lock(mutex_);
+        trailing_.insert(id);
+    }
+
+    /// At a claim of a run noted by note_trailing: this process's object for the run, if it has
+    /// one (it was triggered or followed here), takes the payload the claim read from the file,
+    /// which another trigger — in this process or another — may have replaced since the object
+    /// was made. The claim read the payload in the transaction that marked the run executing, so
+    /// the attempt runs with the last payload stored before it started.
+    void refresh_trailing_payload(const run_record& record) {
+        {
+            std::lock_guard lock(mutex_);
+            if (trailing_.erase(record.id) == 0) return;
+        }
+        auto held = local_of(record.id);
+        auto* target = dynamic_cast<taskkit::detail::run_state*>(held.get());
+        if (!target || !registry_) return;
+        auto def = registry_->find(record.task_id);
+        if (!def) return;
+        std::shared_ptr<taskkit::detail::run_state> fresh;
+        try {
+            fresh = taskkit::detail::make_run_from_json(*def, record.payload);
+        } catch (const std::exception&) {
+            return;  // it decoded when it was stored; the object keeps the payload it has
+        }
+        std::lock_guard lock(target->mutex);
+        target->take_payload_locked(*fresh);
     }
 
     /// The store's view of a request, with `payload` its payload as JSON (both must outlive it).
@@ -621,7 +667,8 @@ private:
         return to_claimed_run(std::move(result.runs.front()));
     }
 
-    static claimed_run to_claimed_run(claimed c) {
+    claimed_run to_claimed_run(claimed c) {
+        refresh_trailing_payload(c.record);
         claimed_run out;
         out.lease.attempt = c.lease.attempt;
         out.lease.token = static_cast<std::uint64_t>(c.lease.token);
@@ -995,6 +1042,7 @@ private:
     std::unordered_map<std::int64_t, held_lease> leases_;
     std::unordered_map<std::string, std::int64_t> token_of_;
     std::unordered_map<std::string, std::weak_ptr<local_run>> locals_;
+    std::unordered_set<std::string> trailing_;  ///< runs a trailing debounce created or joined here, until claimed
     std::size_t locals_swept_at_ = 64;
     std::unordered_set<std::string> declared_;
     std::optional<time_point> wakeup_at_;

@@ -296,7 +296,21 @@ ALTER TABLE queues ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE queues ADD COLUMN limit_override INTEGER;
 )sql";
 
-constexpr std::array<const char*, schema_version> migrations = {migration_to_1, migration_to_2, migration_to_3};
+// Version 4: debounce keys. A row names the run that holds a task's debounce key while it is
+// delayed; create reads it in its write transaction (so triggers from several processes collapse
+// into one run) and gives the key to a new run once the held one has left 'delayed'.
+constexpr const char* migration_to_4 = R"sql(
+CREATE TABLE debounce (
+  task_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  PRIMARY KEY (task_id, key)
+) WITHOUT ROWID;
+CREATE INDEX debounce_run ON debounce(run_id);
+)sql";
+
+constexpr std::array<const char*, schema_version> migrations = {migration_to_1, migration_to_2, migration_to_3,
+                                                                migration_to_4};
 
 struct file_identity {
     std::int64_t application = 0;

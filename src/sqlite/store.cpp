@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <taskkit/detail/time_math.hpp>
+
 #include "sqlite/codec.hpp"
 #include "sqlite/database.hpp"
 #include "sqlite/schema.hpp"
@@ -210,6 +212,8 @@ WHERE i.task_id = ?1 AND i.key = ?2)sql");
             if (now_ns < st.int64(1) && !released) return created{st.text(0), true, status};
         }
     }
+    if (!run.debounce_key.empty())
+        if (auto joined = join_debounced_locked(run)) return *std::move(joined);
     bool parent_canceled = false;
     if (!run.parent_id.empty()) {
         auto st = writer_->prepare("SELECT status, cancel_requested FROM runs WHERE id = ?1");
@@ -294,7 +298,74 @@ ON CONFLICT(task_id, key) DO UPDATE SET run_id = excluded.run_id, expires_at = e
             .bind(4, to_ns(run.idempotency_expires_at))
             .run();
     }
+    if (!run.debounce_key.empty()) {
+        writer_
+            ->prepare(R"sql(
+INSERT INTO debounce(task_id, key, run_id) VALUES (?1, ?2, ?3)
+ON CONFLICT(task_id, key) DO UPDATE SET run_id = excluded.run_id)sql")
+            .bind(1, run.task_id)
+            .bind(2, run.debounce_key)
+            .bind(3, run.id)
+            .run();
+    }
     return created{std::string(run.id), false, status};
+}
+
+std::optional<created> store::join_debounced_locked(const new_run& run) {
+    std::string held_id;
+    std::int64_t first_ns = 0;
+    {
+        auto st = writer_->prepare(R"sql(
+SELECT d.run_id, r.created_at FROM debounce d JOIN runs r ON r.id = d.run_id
+WHERE d.task_id = ?1 AND d.key = ?2 AND r.status = 'delayed')sql");
+        st.bind(1, run.task_id).bind(2, run.debounce_key);
+        if (!st.step()) return std::nullopt;  // no run holds the key, or it left 'delayed': a new window
+        held_id = st.text(0);
+        first_ns = st.int64(1);
+    }
+    // The start moves to `delay` after this trigger, never past `max_delay` after the first.
+    const auto due = std::min(taskkit::detail::saturating_add(run.created_at, run.debounce_delay),
+                              taskkit::detail::saturating_add(from_ns(first_ns), run.debounce_max_delay));
+    const auto now_ns = to_ns(run.created_at);
+    if (run.debounce_mode == debounce_mode::trailing) {
+        writer_
+            ->prepare(
+                "UPDATE runs SET run_at = ?2, payload = ?3, generation = generation + 1, updated_at = ?4 WHERE id = ?1")
+            .bind(1, held_id)
+            .bind(2, to_ns(due))
+            .bind(3, run.payload_json ? json_text(*run.payload_json) : std::string("null"))
+            .bind(4, now_ns)
+            .run();
+    } else {
+        writer_->prepare("UPDATE runs SET run_at = ?2, generation = generation + 1, updated_at = ?3 WHERE id = ?1")
+            .bind(1, held_id)
+            .bind(2, to_ns(due))
+            .bind(3, now_ns)
+            .run();
+    }
+    // The status stays delayed: its event is written here, as for a reschedule, so that every
+    // process following the run reads its new start.
+    writer_
+        ->prepare(R"sql(
+INSERT INTO events(run_id, task_id, kind, status, attempt, owner, at) VALUES (?1, ?2, 'status', 'delayed', 0, NULL, ?3))sql")
+        .bind(1, held_id)
+        .bind(2, run.task_id)
+        .bind(3, now_ns)
+        .run();
+    if (!run.idempotency_key.empty()) {  // the key now answers the debounced run
+        writer_
+            ->prepare(R"sql(
+INSERT INTO idempotency(task_id, key, run_id, expires_at) VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT(task_id, key) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at)sql")
+            .bind(1, run.task_id)
+            .bind(2, run.idempotency_key)
+            .bind(3, held_id)
+            .bind(4, to_ns(run.idempotency_expires_at))
+            .run();
+    }
+    created out{std::move(held_id), true, run_status::delayed};
+    out.debounced = true;
+    return out;
 }
 
 // ------------------------------------------------------------------------------------ reading

@@ -55,6 +55,7 @@ struct created {
     std::string id;         ///< the new run, or the earlier one holding the idempotency key
     bool existing = false;  ///< an earlier run holds the key: nothing was created
     run_status status = run_status::queued;
+    bool debounced = false;  ///< `existing` is a delayed run the debounce key joined
 };
 
 /// A claim of one attempt: proof of it for finish, renew, suspend, resume and steps.
@@ -319,6 +320,9 @@ private:
     std::int64_t next_seq();
     std::int64_t new_token();
     created create_locked(const new_run& run, time_point now);
+    /// The delayed run holding `run`'s debounce key, its start moved (and, trailing, its payload
+    /// replaced); nullopt when no delayed run holds the key.
+    std::optional<created> join_debounced_locked(const new_run& run);
     claim_result claim_locked(const claim_request& request);
     void maintain_locked(time_point now, claim_result& out);
     void grant_resumers_locked(std::string_view owner, machine& free, time_point now, std::vector<std::string>& out);

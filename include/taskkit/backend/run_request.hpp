@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <taskkit/backend/local_run.hpp>
+#include <taskkit/debounce.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/run_record.hpp>
 
@@ -41,6 +42,17 @@ struct run_request {
     std::string_view parent_id;                 ///< the run that triggered it; empty for a root run
     std::string_view batch_id;                  ///< set for runs of a batch
     std::shared_ptr<local_run> local;           ///< the runtime's object for the run
+    /// Debounce (empty: none), per task: while the run holding this key is still delayed, the
+    /// backend creates nothing and answers that run (created_run::existing), moving its run_at to
+    /// `created_at + debounce_delay`, never past `debounce_max_delay` after the run's own creation
+    /// (`time_point::max()`: no cap); trailing also replaces its payload with this request's. A
+    /// run that is no longer delayed gives the key to this request's run (a new window). Decided
+    /// atomically, after the idempotency key (an earlier run holding that key answers first).
+    /// The request's run_at is `created_at + debounce_delay`.
+    std::string_view debounce_key;
+    std::chrono::milliseconds debounce_delay{0};
+    std::chrono::milliseconds debounce_max_delay = std::chrono::milliseconds::max();
+    taskkit::debounce_mode debounce_mode = taskkit::debounce_mode::leading;
 
     /// The payload as JSON: a typed payload is converted now (a memory backend never asks).
     [[nodiscard]] nlohmann::json payload() const;
@@ -55,6 +67,8 @@ struct created_run {
     bool existing = false;
     /// The earlier run's in-process object, when `existing` and the backend keeps one (null: ask by id).
     std::shared_ptr<local_run> local;
+    /// True when `existing` is a delayed run the request's debounce key joined (not its idempotency key).
+    bool debounced = false;
 };
 
 }  // namespace taskkit

@@ -127,6 +127,9 @@ private:
 
     /// Holds the run, links it to its parent, publishes its first status and queues (or delays) it.
     void commit_new(const std::shared_ptr<run_state>& run);
+    /// Joins `run`'s debounce window held by `held` when `held` is still delayed: moves its start,
+    /// and for trailing gives it `run`'s payload. Call with idempotency_mutex_ held.
+    bool join_debounced(const std::shared_ptr<run_state>& held, run_state& run, const run_request& request);
 
     void arm_delay(const std::shared_ptr<run_state>& run, time_point due, std::uint64_t generation);
 
@@ -227,6 +230,9 @@ private:
 
     std::mutex idempotency_mutex_;
     std::unordered_map<std::string, idempotency_entry> idempotency_;
+    /// Debounce keys ("task\nkey", under idempotency_mutex_): the run that last took each key.
+    std::unordered_map<std::string, std::weak_ptr<run_state>> debounce_;
+    std::size_t debounce_swept_at_ = 64;
 
     alignas(cache_line) mutable std::mutex store_mutex_;  // the records
     struct finished_entry {

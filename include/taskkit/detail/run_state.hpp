@@ -171,6 +171,13 @@ struct run_state : local_run {
     /// Sets the output from a backend's record (a run another process or attempt completed); call
     /// with `mutex` held. False when the JSON does not convert to the task's result type.
     virtual bool set_output_json_locked(const nlohmann::json& output) = 0;
+    /// Takes the payload of `from`, a run of the same task (its payload type): a trailing
+    /// debounce's last payload, given to the delayed run before it starts. Call with `mutex` held.
+    /// False when `from` holds another payload type (nothing changes).
+    virtual bool take_payload_locked(run_state& from) {
+        (void)from;
+        return false;
+    }
 
     /// A consistent copy of the record.
     [[nodiscard]] run_record snapshot() const;
@@ -232,6 +239,12 @@ struct typed_run_state final : typed_output_state<R> {
     P payload;
 
     [[nodiscard]] nlohmann::json payload_json() const override { return payload; }
+    bool take_payload_locked(run_state& from) override {
+        auto* same = dynamic_cast<typed_run_state*>(&from);
+        if (!same) return false;
+        payload = std::move(same->payload);
+        return true;
+    }
 };
 
 }  // namespace taskkit::detail

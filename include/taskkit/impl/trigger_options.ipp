@@ -30,6 +30,18 @@ TASKKIT_DECL auto trigger_options::validate() const -> void {
     if (ttl && ttl->count() <= 0) throw options_error("trigger option ttl must be greater than 0");
     if (idempotency_key_ttl && idempotency_key_ttl->count() <= 0)
         throw options_error("trigger option idempotency_key_ttl must be greater than 0");
+    if (idempotency_scope && idempotency_key.empty())
+        throw options_error("trigger option idempotency_scope needs an idempotency_key");
+    if (debounce.enabled()) {
+        if (debounce.key.empty()) throw options_error("trigger option debounce needs a non-empty key");
+        if (debounce.delay.count() <= 0) throw options_error("trigger option debounce.delay must be greater than 0");
+        if (debounce.max_delay && *debounce.max_delay < debounce.delay)
+            throw options_error("trigger option debounce.max_delay must not be shorter than debounce.delay");
+        if (!delay.empty())
+            throw options_error("trigger options delay and debounce do not go together: debounce.delay delays the run");
+        if (debounce.mode != debounce_mode::leading && debounce.mode != debounce_mode::trailing)
+            throw options_error("trigger option debounce.mode must be leading or trailing");
+    }
     if (tags.size() > max_tags)
         throw options_error("a run takes at most 10 tags (got " + std::to_string(tags.size()) + ")");
     for (const auto& tag : tags) {

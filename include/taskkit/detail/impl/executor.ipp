@@ -448,7 +448,8 @@ TASKKIT_DECL auto executor::prepare(const std::shared_ptr<run_state>& run,
     run->created_at = now;
     run->rank = now - std::chrono::seconds(options.priority);
     if (options.ttl) run->extras().expires_at = saturating_add(now, *options.ttl);
-    const auto due = options.delay.due(now);
+    // A debounced run waits its debounce delay (the backend moves it back if the key is held).
+    const auto due = options.debounce.enabled() ? saturating_add(now, options.debounce.delay) : options.delay.due(now);
     if (due > now) {
         run->status = run_status::delayed;
         run->run_at = due;
@@ -478,6 +479,27 @@ TASKKIT_DECL auto executor::make_request(const std::shared_ptr<run_state>& run, 
     if (!request.idempotency_key.empty())
         request.idempotency_expires_at =
             saturating_add(run->created_at, options.idempotency_key_ttl.value_or(std::chrono::hours(24 * 30)));
+    // A key scoped to the parent run (the default inside a run) or to its attempt is made unique
+    // there by the parent's id (and the attempt's number); global keys and triggers outside any
+    // run keep the key as given.
+    if (!request.idempotency_key.empty() && current_frame && current_frame->core == this && current_frame->run) {
+        const auto scope = options.idempotency_scope.value_or(idempotency_scope::run);
+        if (scope == idempotency_scope::run) {
+            derived_key = fmt::format("taskkit:run:{}:{}", current_frame->run->id, request.idempotency_key);
+            request.idempotency_key = derived_key;
+        } else if (scope == idempotency_scope::attempt) {
+            const int attempt = current_frame->held ? current_frame->held->attempt : 0;
+            derived_key =
+                fmt::format("taskkit:attempt:{}:{}:{}", current_frame->run->id, attempt, request.idempotency_key);
+            request.idempotency_key = derived_key;
+        }
+    }
+    if (options.debounce.enabled()) {
+        request.debounce_key = options.debounce.key;
+        request.debounce_delay = options.debounce.delay;
+        request.debounce_max_delay = options.debounce.max_delay.value_or(std::chrono::milliseconds::max());
+        request.debounce_mode = options.debounce.mode;
+    }
     request.tags = run->tags();
     if (extras && !extras->metadata.is_null()) request.metadata = &extras->metadata;
     request.machine_spec = run->machine_spec;

@@ -208,28 +208,79 @@ TASKKIT_DECL auto memory_backend::finish_publish(const std::shared_ptr<run_state
 TASKKIT_DECL auto memory_backend::create(const run_request& request) -> created_run {
     auto run = state_of(request.local);
     if (stopping_.load()) throw runtime_stopped_error("the runtime is shutting down: no new runs are accepted");
-    if (request.idempotency_key.empty()) {
+    if (request.idempotency_key.empty() && request.debounce_key.empty()) {
         commit_new(run);
         return created_run{};  // the caller's run: it knows its id and holds it
     }
     std::string key;
-    key.reserve(request.task_id.size() + 1 + request.idempotency_key.size());
-    key.append(request.task_id).append(1, '\n').append(request.idempotency_key);
     std::lock_guard lock(idempotency_mutex_);
-    if (auto it = idempotency_.find(key); it != idempotency_.end()) {
-        auto earlier = it->second.run.lock();
-        if (earlier && clock_->now() < it->second.expires_at) {
-            const auto status = earlier->current_status();
-            const bool released = status == run_status::failed || status == run_status::canceled ||
-                                  status == run_status::timed_out || status == run_status::expired ||
-                                  status == run_status::crashed;
-            if (!released) return created_run{earlier->id, true, earlier};
+    if (!request.idempotency_key.empty()) {
+        key.reserve(request.task_id.size() + 1 + request.idempotency_key.size());
+        key.append(request.task_id).append(1, '\n').append(request.idempotency_key);
+        if (auto it = idempotency_.find(key); it != idempotency_.end()) {
+            auto earlier = it->second.run.lock();
+            if (earlier && clock_->now() < it->second.expires_at) {
+                const auto status = earlier->current_status();
+                const bool released = status == run_status::failed || status == run_status::canceled ||
+                                      status == run_status::timed_out || status == run_status::expired ||
+                                      status == run_status::crashed;
+                if (!released) return created_run{earlier->id, true, earlier};
+            }
+            idempotency_.erase(it);
         }
-        idempotency_.erase(it);
     }
-    commit_new(run);
-    idempotency_.emplace(std::move(key), idempotency_entry{run, request.idempotency_expires_at});
+    if (!request.debounce_key.empty()) {
+        // Under idempotency_mutex_: triggers with one key from several threads see each other.
+        std::string debounce_key;
+        debounce_key.append(request.task_id).append(1, '\n').append(request.debounce_key);
+        auto it = debounce_.find(debounce_key);
+        if (it != debounce_.end()) {
+            if (auto held = it->second.lock(); held && join_debounced(held, *run, request)) {
+                if (!key.empty())  // the idempotency key answers with the debounced run from now on
+                    idempotency_.insert_or_assign(std::move(key),
+                                                  idempotency_entry{held, request.idempotency_expires_at});
+                created_run joined{held->id, true, held};
+                joined.debounced = true;
+                return joined;
+            }
+        }
+        commit_new(run);
+        if (it != debounce_.end()) {
+            it->second = run;  // a new window
+        } else {
+            if (debounce_.size() >= debounce_swept_at_) {  // forget the keys of runs nobody holds
+                std::erase_if(debounce_, [](const auto& entry) { return entry.second.expired(); });
+                debounce_swept_at_ = std::max<std::size_t>(64, debounce_.size() * 2);
+            }
+            debounce_.emplace(std::move(debounce_key), run);
+        }
+    } else {
+        commit_new(run);
+    }
+    if (!key.empty()) idempotency_.emplace(std::move(key), idempotency_entry{run, request.idempotency_expires_at});
     return created_run{};
+}
+
+TASKKIT_DECL auto memory_backend::join_debounced(const std::shared_ptr<run_state>& held, run_state& run,
+                                                 const run_request& request) -> bool {
+    time_point due;
+    std::uint64_t generation = 0;
+    std::optional<noted_change> change;
+    {
+        // The run is delayed, so no attempt reads its payload: trailing replaces it here, under
+        // the lock that release_delayed takes before the run can be claimed.
+        std::lock_guard lock(held->mutex);
+        if (held->status != run_status::delayed) return false;  // started, queued or ended: a new window
+        due = std::min(saturating_add(request.created_at, request.debounce_delay),
+                       saturating_add(held->created_at, request.debounce_max_delay));
+        held->run_at = due;
+        generation = ++held->generation;  // the timer armed for the earlier due time does nothing
+        if (request.debounce_mode == debounce_mode::trailing) held->take_payload_locked(run);
+        change = note_change_locked(*held, run_status::delayed, 0);  // its start moved, as for a reschedule
+    }
+    deliver(held, change);
+    arm_delay(held, due, generation);
+    return true;
 }
 
 TASKKIT_DECL auto memory_backend::commit_new(const std::shared_ptr<run_state>& run) -> void {

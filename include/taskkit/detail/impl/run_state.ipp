@@ -55,13 +55,13 @@ TASKKIT_DECL auto run_state::snapshot() const -> run_record {
     run_record r;
     r.id = id;
     r.task_id = std::string(task_id);
-    r.payload = payload_json();
     r.queue = std::string(queue_name);
     r.machine_spec = machine_spec;
     r.concurrency_key = std::string(concurrency_key());
     r.priority = priority;
     r.created_at = created_at;
     std::lock_guard lock(mutex);
+    r.payload = payload_json();  // under the lock: a trailing debounce may replace a delayed run's payload
     r.status = status;
     r.output = output_json_locked();
     r.attempts = attempts;

@@ -312,7 +312,7 @@ struct task_options {
     typename hook_types<P, R>::init init;                   ///< (payload, ctx) before every attempt
     typename hook_types<P, R>::cleanup cleanup;             ///< (payload, ctx) after every attempt
     /// (payload, ctx, next): wraps each attempt; must call `next()` exactly once to run init,
-    /// on_start and run.
+    /// on_start, on_start_attempt and run.
     typename hook_types<P, R>::middleware middleware;
     typename hook_types<P, R>::on_start on_start;                  ///< (payload, ctx) before the first attempt's run
     typename hook_types<P, R>::on_start_attempt on_start_attempt;  ///< (payload, ctx) before every attempt's run

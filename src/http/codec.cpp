@@ -281,6 +281,35 @@ std::optional<machine> machine_field(const nlohmann::json& v, const std::string&
     return ok ? std::optional<machine>(m) : std::nullopt;
 }
 
+/// {"key": "...", "delay": duration, "max_delay": duration, "mode": "leading" | "trailing"}.
+void debounce_field(const nlohmann::json& v, const std::string& path, issues& problems, debounce_options& out) {
+    if (!v.is_object()) {
+        problems.add(path, "must be an object {key, delay, max_delay, mode}");
+        return;
+    }
+    for (const auto& [key, value] : v.items()) {
+        const std::string at = path + "/" + key;
+        if (key == "key") {
+            if (auto s = string_field(value, at, problems)) out.key = *s;
+        } else if (key == "delay") {
+            if (auto d = duration_field(value, at, problems)) out.delay = *d;
+        } else if (key == "max_delay") {
+            if (auto d = duration_field(value, at, problems)) out.max_delay = *d;
+        } else if (key == "mode") {
+            if (auto s = string_field(value, at, problems)) {
+                if (*s == "leading")
+                    out.mode = debounce_mode::leading;
+                else if (*s == "trailing")
+                    out.mode = debounce_mode::trailing;
+                else
+                    problems.add(at, "must be \"leading\" or \"trailing\"");
+            }
+        } else {
+            problems.add(at, "unknown field (key, delay, max_delay, mode)");
+        }
+    }
+}
+
 }  // namespace
 
 trigger_options parse_trigger_options(const nlohmann::json& options, issues& problems) {
@@ -308,6 +337,19 @@ trigger_options parse_trigger_options(const nlohmann::json& options, issues& pro
             } else if (auto d = duration_field(v, path, problems)) {
                 out.delay = run_delay(*d);
             }
+        } else if (key == "idempotency_scope") {
+            if (auto s = string_field(v, path, problems)) {
+                if (*s == "global")
+                    out.idempotency_scope = idempotency_scope::global;
+                else if (*s == "run")
+                    out.idempotency_scope = idempotency_scope::run;
+                else if (*s == "attempt")
+                    out.idempotency_scope = idempotency_scope::attempt;
+                else
+                    problems.add(path, "must be \"global\", \"run\" or \"attempt\"");
+            }
+        } else if (key == "debounce") {
+            debounce_field(v, path, problems, out.debounce);
         } else if (key == "ttl") {
             if (auto d = duration_field(v, path, problems)) out.ttl = *d;
         } else if (key == "tags") {
@@ -338,8 +380,8 @@ trigger_options parse_trigger_options(const nlohmann::json& options, issues& pro
             if (auto m = machine_field(v, path, problems)) out.machine = *m;
         } else {
             problems.add(path,
-                         "unknown option (idempotency_key, idempotency_key_ttl, delay, ttl, tags, metadata, queue, "
-                         "concurrency_key, priority, max_attempts, max_duration, machine)");
+                         "unknown option (idempotency_key, idempotency_key_ttl, idempotency_scope, delay, debounce, "
+                         "ttl, tags, metadata, queue, concurrency_key, priority, max_attempts, max_duration, machine)");
         }
     }
     if (problems.empty()) {

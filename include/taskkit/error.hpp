@@ -29,6 +29,8 @@ enum class error_code {
     invalid_cron,       ///< a cron expression or time zone is invalid
     store_failure,      ///< a run store could not read or write
     unknown_queue,      ///< no queue with that name is declared or used
+    unknown_token,      ///< no waitpoint token with that id exists
+    token_timed_out,    ///< a waitpoint token's timeout passed before it was completed
 };
 
 /// The name of an error code, e.g. "unknown_task".
@@ -68,6 +70,10 @@ enum class error_code {
             return "store_failure";
         case error_code::unknown_queue:
             return "unknown_queue";
+        case error_code::unknown_token:
+            return "unknown_token";
+        case error_code::token_timed_out:
+            return "token_timed_out";
     }
     return "unknown";
 }
@@ -93,6 +99,18 @@ public:
 class unknown_queue_error : public error {
 public:
     explicit unknown_queue_error(std::string_view name);
+};
+
+/// No waitpoint token with the given id exists (rt.complete_token, ctx.wait_for_token).
+class unknown_token_error : public error {
+public:
+    explicit unknown_token_error(std::string_view id);
+};
+
+/// A waitpoint token's timeout passed before it was completed: completing it is refused.
+class token_timed_out_error : public error {
+public:
+    explicit token_timed_out_error(std::string_view id);
 };
 
 /// A second task was defined with an id that is already registered.

@@ -90,6 +90,14 @@ struct status_event;
 class subscription;
 class runtime;
 
+// waitpoint_options.hpp, waitpoint_token.hpp, waitpoint_record.hpp
+struct token_options;
+struct waitpoint_token;
+enum class token_status;
+enum class token_completion;
+struct token_record;
+struct token_filter;
+
 // backend/*.hpp: the seam between a runtime and where its runs live
 class backend;
 class backend_host;
@@ -102,6 +110,8 @@ struct claimed_run;
 struct attempt_outcome;
 struct wait_spec;
 struct run_event;
+struct token_request;
+struct created_token;
 struct memory_backend_options;
 
 namespace detail {

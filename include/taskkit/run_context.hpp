@@ -21,8 +21,11 @@
 #include <taskkit/locals.hpp>
 #include <taskkit/logger.hpp>
 #include <taskkit/machine.hpp>
+#include <taskkit/result.hpp>
 #include <taskkit/run_metadata.hpp>
 #include <taskkit/run_record.hpp>
+#include <taskkit/waitpoint_options.hpp>
+#include <taskkit/waitpoint_token.hpp>
 
 namespace taskkit {
 
@@ -97,6 +100,47 @@ public:
     /// The runtime's current time (virtual in tests).
     [[nodiscard]] time_point now() const;
 
+    /// Creates a waitpoint token on the run's runtime (see runtime::create_token). Without an
+    /// idempotency key, the token's key is derived from the run's id and this call's position
+    /// among the attempt's create_token calls, so an attempt executed again (a retry, a restart
+    /// of the process on a durable backend) gets the same token back — completed, maybe.
+    [[nodiscard]] waitpoint_token create_token(const token_options& options = {});
+
+    /// Waits until the token is completed, and returns the data it was completed with as a `T`
+    /// (JSON by default). The run gives up its queue slot and machine meanwhile. The result is an
+    /// error instead when the token's timeout passes first (run_status::timed_out,
+    /// error_code::token_timed_out), the run is canceled (run_status::canceled), the token is
+    /// unknown (error_code::unknown_token) or its data does not convert to `T`
+    /// (error_code::invalid_payload). The result's run_id() is the token's id.
+    /// @code
+    /// auto decision = ctx.wait_for_token<approval>(token);
+    /// if (!decision.ok()) return "not approved: " + decision.error().message;
+    /// @endcode
+    template <class T = nlohmann::json>
+    taskkit::result<T> wait_for_token(std::string_view token_id) {
+        static_assert(!std::is_void_v<T>, "wait_for_token<T>: T is the type of the token's data");
+        auto waited = wait_token(token_id);
+        std::string id(token_id);
+        if (!waited.data)
+            return taskkit::result<T>(std::move(id), waited.status, std::nullopt, std::move(waited.error));
+        if constexpr (std::is_same_v<T, nlohmann::json>) {
+            return taskkit::result<T>(std::move(id), run_status::completed, std::move(*waited.data), std::nullopt);
+        } else {
+            try {
+                return taskkit::result<T>(std::move(id), run_status::completed, waited.data->template get<T>(),
+                                          std::nullopt);
+            } catch (const nlohmann::json::exception& e) {
+                auto error = token_data_error(id, e.what());
+                return taskkit::result<T>(std::move(id), run_status::failed, std::nullopt, std::move(error));
+            }
+        }
+    }
+    /// Waits on `token` (see above).
+    template <class T = nlohmann::json>
+    taskkit::result<T> wait_for_token(const waitpoint_token& token) {
+        return wait_for_token<T>(std::string_view(token.id));
+    }
+
     /// A memoized step: runs `fn` and stores its result under `key`, the first time; a later
     /// attempt of the same run (after a failure, a crash or a rescue) returns the stored result
     /// without running `fn` again. The result must convert to and from JSON (void is fine). A
@@ -140,6 +184,8 @@ private:
     friend struct detail::context_access;
     [[nodiscard]] std::optional<nlohmann::json> stored_step(std::string_view key) const;
     void store_step(std::string_view key, const nlohmann::json& result) const;
+    [[nodiscard]] detail::token_wait wait_token(std::string_view token_id);
+    [[nodiscard]] static error_info token_data_error(const std::string& token_id, const char* what);
 
     run_info run_;
     attempt_info attempt_;
@@ -150,6 +196,7 @@ private:
     taskkit::logger logger_;
     detail::run_state* state_;
     detail::run_services* services_;
+    int tokens_created_ = 0;  ///< this attempt's create_token calls (their position, for derived keys)
     taskkit::locals* locals_ = nullptr;
 };
 

@@ -26,6 +26,9 @@
 #include <taskkit/run_record.hpp>
 #include <taskkit/runtime_options.hpp>
 #include <taskkit/trigger_options.hpp>
+#include <taskkit/waitpoint_options.hpp>
+#include <taskkit/waitpoint_record.hpp>
+#include <taskkit/waitpoint_token.hpp>
 
 namespace taskkit {
 
@@ -176,6 +179,26 @@ public:
     /// @endcode
     [[nodiscard]] queue_controls queues() const { return queue_controls(core_); }
 
+    /// Creates a waitpoint token: a run waits on it (ctx.wait_for_token) until someone completes
+    /// it (complete_token) or its timeout passes. With an idempotency key held by an earlier
+    /// token (within its ttl), returns that token (`existing`). Throws options_error for bad options.
+    /// @code
+    /// auto token = rt.create_token({.timeout = 24h, .idempotency_key = "approve-order-17", .tags = {"order_17"}});
+    /// @endcode
+    [[nodiscard]] waitpoint_token create_token(const token_options& options = {});
+    /// Completes a waiting token with `data` (any JSON; a type with to_json converts): every run
+    /// waiting on it continues with the data. From any thread (a handler, another task); with a
+    /// shared database, from any process on it. Answers already_completed, changing nothing, for
+    /// a token completed before. Throws unknown_token_error for an unknown id and
+    /// token_timed_out_error for a token whose timeout passed.
+    token_completion complete_token(std::string_view token_id, const nlohmann::json& data = nullptr);
+    /// The token with this id and its status now (waiting, completed, timed_out), if it exists.
+    [[nodiscard]] std::optional<token_record> token(std::string_view token_id) const;
+    /// The tokens matching `filter` (status, tag), newest first.
+    /// @code
+    /// for (const auto& t : rt.tokens({.status = taskkit::token_status::waiting})) remind(t.id);
+    /// @endcode
+    [[nodiscard]] std::vector<token_record> tokens(const token_filter& filter = {}) const;
     /// Calls `callback` on every status change of every run, on the thread that made the
     /// change, as it happens. Calls to one subscriber never overlap. Keep the callback short.
     [[nodiscard]] subscription subscribe(std::function<void(const status_event&)> callback);

@@ -23,13 +23,17 @@
 #include <taskkit/detail/impl/decode_failure.ipp>
 #include <taskkit/detail/impl/exception_info.ipp>
 #include <taskkit/detail/impl/executor.ipp>
+#include <taskkit/detail/impl/executor_tokens.ipp>
 #include <taskkit/detail/impl/memory_backend.ipp>
+#include <taskkit/detail/impl/memory_backend_tokens.ipp>
 #include <taskkit/detail/impl/payload_decoding.ipp>
 #include <taskkit/detail/impl/queue_state.ipp>
 #include <taskkit/detail/impl/run_index.ipp>
 #include <taskkit/detail/impl/run_state.ipp>
 #include <taskkit/detail/impl/task_definition.ipp>
 #include <taskkit/detail/impl/timer_queue.ipp>
+#include <taskkit/detail/impl/token_creation.ipp>
+#include <taskkit/detail/impl/token_store.ipp>
 #include <taskkit/detail/memory_backend.hpp>
 #include <taskkit/impl/clock.ipp>
 #include <taskkit/impl/error.ipp>
@@ -49,3 +53,4 @@
 #include <taskkit/impl/runtime.ipp>
 #include <taskkit/impl/trigger_options.ipp>
 #include <taskkit/impl/wait.ipp>
+#include <taskkit/impl/waitpoint_record.ipp>

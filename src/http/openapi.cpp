@@ -321,6 +321,48 @@ void describe(const route_info& r, json& op) {
         }
         res["200"] = response("the queue", ref("Queue"));
         res["404"] = error_response("unknown_queue");
+    } else if (key.starts_with("GET /api/v1/waitpoints") || key.starts_with("POST /api/v1/waitpoints/")) {
+        const json time = nullable({{"type", "integer"}, {"description", "milliseconds since the Unix epoch"}});
+        const json waitpoint = {
+            {"type", "object"},
+            {"properties",
+             {{"id", {{"type", "string"}}},
+              {"status", {{"type", "string"}, {"enum", json::array({"waiting", "completed", "timed_out"})}}},
+              {"idempotency_key", {{"type", "string"}}},
+              {"tags", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+              {"created_at", {{"type", "integer"}}},
+              {"timeout_at", time},
+              {"completed_at", time},
+              {"data", {{"description", "what the token was completed with (null until then)"}}}}}};
+        if (key == "GET /api/v1/waitpoints") {
+            const auto query = [](const char* name, const char* what) {
+                return json{{"name", name},
+                            {"in", "query"},
+                            {"required", false},
+                            {"description", what},
+                            {"schema", {{"type", "string"}}}};
+            };
+            op["parameters"] = json::array({query("status", "waiting, completed or timed_out"),
+                                            query("tag", "tokens carrying this tag"),
+                                            query("limit", "at most this many (1 to 1000, default 100)")});
+            res["200"] = response(
+                "the tokens, newest first",
+                {{"type", "object"}, {"properties", {{"waitpoints", {{"type", "array"}, {"items", waitpoint}}}}}});
+            res["400"] = error_response("validation_failed: a bad status or limit");
+        } else if (key == "GET /api/v1/waitpoints/{id}") {
+            res["200"] = response("the token", waitpoint);
+            res["404"] = error_response("unknown_token");
+        } else {
+            body({{"type", "object"},
+                  {"additionalProperties", false},
+                  {"properties", {{"data", {{"description", "any JSON: what the waiting runs receive"}}}}}},
+                 false);
+            res["200"] = response(
+                "completed (false: it had been completed before, and nothing changed)",
+                {{"type", "object"}, {"properties", {{"completed", {{"type", "boolean"}}}, {"waitpoint", waitpoint}}}});
+            res["404"] = error_response("unknown_token");
+            res["409"] = error_response("token_timed_out: its timeout passed, it can no longer be completed");
+        }
     } else if (key == "GET /metrics") {
         res["200"] = {{"description", "Prometheus text format"},
                       {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}};

@@ -19,6 +19,11 @@ namespace taskkit::http::detail {
 
 // ------------------------------------------------------------------ the table
 
+// Waitpoint tokens (defined below, with their helpers).
+void handle_list_waitpoints(server_state&, const httplib::Request&, httplib::Response&, const route_params&);
+void handle_get_waitpoint(server_state&, const httplib::Request&, httplib::Response&, const route_params&);
+void handle_complete_waitpoint(server_state&, const httplib::Request&, httplib::Response&, const route_params&);
+
 namespace {
 
 constexpr route_entry table[] = {
@@ -55,6 +60,14 @@ constexpr route_entry table[] = {
     {{"DELETE", "/api/v1/queues/{name}/concurrency", "Reset the queue's concurrency limit to the declared one",
       route_access::token},
      handle_reset_concurrency},
+    {{"GET", "/api/v1/waitpoints", "Waitpoint tokens, newest first (filters: status, tag, limit)", route_access::token},
+     handle_list_waitpoints},
+    {{"GET", "/api/v1/waitpoints/{id}", "One waitpoint token with its status and data", route_access::token},
+     handle_get_waitpoint},
+    {{"POST", "/api/v1/waitpoints/{id}/complete", "Complete a waitpoint token with data: its waiting runs continue",
+      route_access::token},
+     handle_complete_waitpoint,
+     true},
     {{"GET", "/metrics", "Prometheus metrics", route_access::metrics}, handle_metrics},
     {{"GET", "/", "The dashboard", route_access::token}, handle_dashboard},
     {{"GET", "/assets/{path}", "The dashboard's files", route_access::token}, handle_asset},
@@ -548,6 +561,65 @@ void handle_reset_concurrency(server_state& s, const httplib::Request&, httplib:
     (void)queue_or_404(s.rt, p[0]);
     s.rt.queues().reset_concurrency(p[0]);
     send_json(res, 200, queue_json(queue_or_404(s.rt, p[0])));
+}
+
+// ------------------------------------------------------------------ waitpoint tokens
+
+void handle_list_waitpoints(server_state& s, const httplib::Request& req, httplib::Response& res, const route_params&) {
+    token_filter filter;
+    issues problems;
+    if (req.has_param("status")) {
+        const auto name = req.get_param_value("status");
+        if (auto status = parse_token_status(name))
+            filter.status = *status;
+        else
+            problems.add("?status", "must be waiting, completed or timed_out");
+    }
+    if (req.has_param("tag")) filter.tag = req.get_param_value("tag");
+    if (req.has_param("limit")) {
+        const auto text = req.get_param_value("limit");
+        std::size_t limit = 0;
+        const bool digits = !text.empty() && text.size() <= 6 &&
+                            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (digits) limit = static_cast<std::size_t>(std::stoul(text));
+        if (limit < 1 || limit > 1000)
+            problems.add("?limit", "must be an integer from 1 to 1000");
+        else
+            filter.limit = limit;
+    }
+    problems.throw_if_any("bad query");
+    auto tokens = nlohmann::json::array();
+    for (const auto& t : s.rt.tokens(filter)) tokens.push_back(t);
+    auto j = object();
+    j["waitpoints"] = std::move(tokens);
+    send_json(res, 200, j);
+}
+
+void handle_get_waitpoint(server_state& s, const httplib::Request&, httplib::Response& res, const route_params& p) {
+    auto token = s.rt.token(p[0]);
+    if (!token) throw http_error(404, "unknown_token", "no waitpoint token with id '" + p[0].substr(0, 128) + "'");
+    send_json(res, 200, *token);
+}
+
+void handle_complete_waitpoint(server_state& s, const httplib::Request& req, httplib::Response& res,
+                               const route_params& p) {
+    const auto body = body_object(req);
+    issues problems;
+    refuse_unknown_fields(body, {"data"}, problems);
+    problems.throw_if_any("bad completion");
+    const nlohmann::json data = body.contains("data") ? body.at("data") : nlohmann::json(nullptr);
+    token_completion done = token_completion::completed;
+    try {
+        done = s.rt.complete_token(p[0], data);
+    } catch (const unknown_token_error& e) {
+        throw http_error(404, "unknown_token", e.what());
+    } catch (const token_timed_out_error& e) {
+        throw http_error(409, "token_timed_out", e.what());
+    }
+    auto j = object();
+    j["completed"] = done == token_completion::completed;  // false: it had been completed before
+    if (auto token = s.rt.token(p[0])) j["waitpoint"] = *token;
+    send_json(res, 200, j);
 }
 
 void handle_metrics(server_state& s, const httplib::Request&, httplib::Response& res, const route_params&) {

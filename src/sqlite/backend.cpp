@@ -304,6 +304,7 @@ public:
             if (run) wait.runs.emplace_back(run->run_id());
         wait.any = what.any;
         wait.until = what.until;
+        wait.token = std::string(what.token);
         bool suspended = false;
         {
             std::lock_guard claiming(claim_mutex_);
@@ -804,6 +805,30 @@ private:
         granted(ids);
     }
 
+    // ---------------------------------------------------------------- waitpoint tokens
+    // Kept in the file, so every process on it sees one token; a completion's event reaches each
+    // process through publish() (deliver calls backend_host::token_completed), the completing
+    // one included.
+
+    created_token create_token(const token_request& request) override {
+        if (request.id.empty()) throw options_error("a waitpoint token needs an id");
+        return store_.create_token(request, now());
+    }
+
+    token_completion complete_token(std::string_view id, const nlohmann::json& data) override {
+        const auto done = store_.complete_token(id, data, now());
+        if (done == token_completion::completed) publish();
+        return done;
+    }
+
+    [[nodiscard]] std::optional<token_record> find_token(std::string_view id) const override {
+        return self().store_.find_token(id, now());
+    }
+
+    [[nodiscard]] std::vector<token_record> list_tokens(const token_filter& filter) const override {
+        return self().store_.list_tokens(filter, now());
+    }
+
     // ---------------------------------------------------------------- status events
 
     /// Reports the file's new events to the runtime, oldest first, without any lock held. One
@@ -864,6 +889,11 @@ private:
                     for (const auto& e : store_.changed_since(delivered_at_)) deliver(e, claimable, due_times);
                 } catch (const std::exception&) {
                 }
+                // Token completions among them are gone too: every waiting run reads its token again.
+                if (auto* h = host()) try {
+                        h->token_completed({});
+                    } catch (...) {
+                    }
             }
             for (const auto& e : batch.events) deliver(e, claimable, due_times);
             std::lock_guard lock(events_mutex_);
@@ -885,6 +915,13 @@ private:
         if (!h) return;
         if (e.what == event::kind::cancel_requested) {
             if (e.owner == owner_) request_stop(e.run_id);
+            return;
+        }
+        if (e.what == event::kind::token_completed) {
+            try {
+                h->token_completed(e.run_id);
+            } catch (...) {
+            }
             return;
         }
         switch (e.status) {

@@ -565,6 +565,7 @@ bool store::suspend(const lease_info& lease, const wait_info& what, time_point n
     wait["runs"] = what.runs;
     wait["any"] = what.any;
     if (what.until) wait["until"] = to_ns(*what.until);
+    if (!what.token.empty()) wait["token"] = what.token;
     std::lock_guard lock(write_mutex_);
     return writer_->write("suspending a run", [&] {
         writer_

@@ -29,7 +29,7 @@ error_info parse_error(std::string_view text, const std::string& path) {
     if (auto it = j.find("message"); it != j.end() && it->is_string()) error.message = it->get<std::string>();
     if (auto it = j.find("code"); it != j.end() && it->is_string()) {
         const auto name = it->get<std::string>();
-        for (int i = 0; i <= static_cast<int>(error_code::unknown_queue); ++i)
+        for (int i = 0; i <= static_cast<int>(error_code::token_timed_out); ++i)
             if (to_string(static_cast<error_code>(i)) == name) error.code = static_cast<error_code>(i);
     }
     return error;

@@ -309,8 +309,33 @@ CREATE TABLE debounce (
 CREATE INDEX debounce_run ON debounce(run_id);
 )sql";
 
+// Version 5: waitpoint tokens. A token is waiting until completed_at is set, or timed out once
+// timeout_at has passed on the reader's clock (no column changes for that); an idempotency key
+// answers with its token until idempotency_expires_at. A completion writes an event
+// (kind 'token_completed', run_id the token's id), so that every process on the file wakes the
+// runs waiting on it.
+constexpr const char* migration_to_5 = R"sql(
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY NOT NULL,
+  idempotency_key TEXT,
+  idempotency_expires_at INTEGER,
+  tags TEXT NOT NULL DEFAULT '[]',
+  created_at INTEGER NOT NULL,
+  timeout_at INTEGER,
+  completed_at INTEGER,
+  data TEXT
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX tokens_key ON tokens(idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX tokens_created ON tokens(created_at, id);
+CREATE TABLE token_tags (
+  token_id TEXT NOT NULL REFERENCES tokens(id) ON DELETE CASCADE,
+  tag TEXT NOT NULL,
+  PRIMARY KEY (tag, token_id)
+) WITHOUT ROWID;
+)sql";
+
 constexpr std::array<const char*, schema_version> migrations = {migration_to_1, migration_to_2, migration_to_3,
-                                                                migration_to_4};
+                                                                migration_to_4, migration_to_5};
 
 struct file_identity {
     std::int64_t application = 0;

@@ -431,6 +431,7 @@ std::optional<run_state_info> store::inspect_locked(connection& conn, std::strin
         w.any = j.value("any", false);
         if (auto it = j.find("until"); it != j.end() && it->is_number_integer())
             w.until = from_ns(it->get<std::int64_t>());
+        if (auto it = j.find("token"); it != j.end() && it->is_string()) w.token = it->get<std::string>();
         info.wait = std::move(w);
     }
     info.resume_requested = !st.is_null(col::resume_requested);
@@ -699,6 +700,7 @@ event_batch store::events_since(std::int64_t after_seq, std::size_t limit) {
             e.run_id = st.text(1);
             e.task_id = st.text(2);
             e.what = st.text_view(3) == "cancel_requested" ? event::kind::cancel_requested : event::kind::status;
+            if (st.text_view(3) == "token_completed") e.what = event::kind::token_completed;
             e.status = parse_status(st.text_view(4), options_.path);
             e.attempt = st.int32(5);
             e.owner = st.text(6);

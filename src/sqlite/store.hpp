@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include <taskkit/backend/run_request.hpp>
+#include <taskkit/backend/token_request.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/queue_options.hpp>
 #include <taskkit/queue_stats.hpp>
@@ -35,6 +36,7 @@
 #include <taskkit/run_status.hpp>
 #include <taskkit/sqlite/sqlite_error.hpp>
 #include <taskkit/sqlite/sqlite_options.hpp>
+#include <taskkit/waitpoint_record.hpp>
 
 namespace taskkit::sqlite::detail {
 
@@ -137,6 +139,7 @@ struct wait_info {
     std::vector<std::string> runs;
     bool any = false;
     std::optional<time_point> until;
+    std::string token;  ///< a waitpoint token's id; empty: none
 };
 
 enum class resume_state {
@@ -162,7 +165,8 @@ struct event {
     std::int64_t seq = 0;
     std::string run_id;
     std::string task_id;
-    enum class kind { status, cancel_requested } what = kind::status;
+    /// token_completed: `run_id` is the id of a waitpoint token that was completed.
+    enum class kind { status, cancel_requested, token_completed } what = kind::status;
     run_status status = run_status::queued;
     int attempt = 0;
     std::string owner;  ///< the lease holder when the change was made, if any
@@ -291,6 +295,18 @@ public:
     [[nodiscard]] std::optional<nlohmann::json> step_result(std::string_view run_id, std::string_view key);
     /// Stores a step's result; false when the lease was lost (the result is not stored).
     bool save_step(const lease_info& lease, std::string_view key, const nlohmann::json& result, time_point now);
+
+    // ------------------------------------------------------------------ waitpoint tokens (tokens.cpp)
+
+    /// Creates a token, or answers with the one holding its idempotency key (atomically, across processes).
+    created_token create_token(const token_request& request, time_point now);
+    /// Completes a waiting token and writes its token_completed event; already_completed for a
+    /// completed one. Throws unknown_token_error, token_timed_out_error (timeout_at <= now).
+    token_completion complete_token(std::string_view id, const nlohmann::json& data, time_point now);
+    /// A token with its status at `now`.
+    [[nodiscard]] std::optional<token_record> find_token(std::string_view id, time_point now);
+    /// The tokens matching `filter` at `now`, newest first.
+    [[nodiscard]] std::vector<token_record> list_tokens(const token_filter& filter, time_point now);
 
     // ------------------------------------------------------------------ schedules
 

@@ -17,10 +17,12 @@
 #include <taskkit/backend/backend_host.hpp>
 #include <taskkit/backend/lease.hpp>
 #include <taskkit/backend/run_request.hpp>
+#include <taskkit/backend/token_request.hpp>
 #include <taskkit/error.hpp>
 #include <taskkit/queue_stats.hpp>
 #include <taskkit/run_filter.hpp>
 #include <taskkit/run_record.hpp>
+#include <taskkit/waitpoint_record.hpp>
 
 namespace taskkit {
 
@@ -195,6 +197,37 @@ public:
     /// own. Throws when the claim cannot be decided (the fire is then skipped and its error kept
     /// as the schedule's last_error).
     virtual bool claim_schedule_fire(std::string_view /*schedule_id*/, time_point /*nominal*/) { return true; }
+
+    // ---------------------------------------------------------------- waitpoint tokens
+    // A token is completed once, from any thread or (with a shared database) any process; a
+    // token's status is read against the host's clock, so one past its timeout_at and not
+    // completed is timed_out, and completing it is refused. A backend tells its host of every
+    // completion (backend_host::token_completed) — one made by another process on a shared
+    // database too — so that runs waiting on the token here wake. The defaults throw state_error:
+    // a backend without tokens says so instead of pretending.
+
+    /// Creates a token, or answers with the earlier token holding its idempotency key (decided
+    /// atomically: concurrent creates with one key create one token).
+    virtual created_token create_token(const token_request& /*request*/) {
+        throw state_error("this backend has no waitpoint tokens");
+    }
+
+    /// Completes a waiting token with `data` (completed); answers already_completed, changing
+    /// nothing, for a completed one. Throws unknown_token_error for an unknown token and
+    /// token_timed_out_error for one whose timeout passed.
+    virtual token_completion complete_token(std::string_view /*id*/, const nlohmann::json& /*data*/) {
+        throw state_error("this backend has no waitpoint tokens");
+    }
+
+    /// The token, with its status now, if the backend holds it.
+    [[nodiscard]] virtual std::optional<token_record> find_token(std::string_view /*id*/) const {
+        throw state_error("this backend has no waitpoint tokens");
+    }
+
+    /// The tokens matching `filter`, newest first (by creation time, then id), at most filter.limit.
+    [[nodiscard]] virtual std::vector<token_record> list_tokens(const token_filter& /*filter*/) const {
+        throw state_error("this backend has no waitpoint tokens");
+    }
 
     // ---------------------------------------------------------------- memoized steps
 

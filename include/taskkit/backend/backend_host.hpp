@@ -63,6 +63,10 @@ public:
     virtual void ended_between_attempts(const std::shared_ptr<local_run>& run, const error_info& error) = 0;
     /// The slot a waiting run asked back for (backend::resume returned false) is granted now.
     virtual void resume_granted(const std::shared_ptr<local_run>& run) = 0;
+    /// Waitpoint token `token_id` was completed (in this process or, for a shared database, in
+    /// another): wake the runs waiting on it here, which read it back from the backend. An empty
+    /// id means any token may have changed (the backend missed changes): every waiting run looks.
+    virtual void token_completed(std::string_view /*token_id*/) {}
     /// The runtime's object for a run, if it holds one (null otherwise): how a backend that names
     /// runs by id finds the object to pass to cancel_requested, ended_between_attempts or
     /// resume_granted for a run this runtime claimed or follows.

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -66,6 +67,7 @@ struct wait_spec {
     std::span<const std::shared_ptr<local_run>> runs;  ///< the awaited runs, if any
     bool any = false;                                  ///< any one of them (else all)
     std::optional<time_point> until;                   ///< a wait for time (ctx.wait_for/wait_until)
+    std::string_view token;                            ///< a waitpoint token's id (ctx.wait_for_token); empty: none
 };
 
 /// The state of a lease, as backend::renew reports it.

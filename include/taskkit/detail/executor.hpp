@@ -106,6 +106,9 @@ public:
     TASKKIT_DECL void logged(run_state& run, const log_entry& entry) override;
     TASKKIT_DECL void metadata_changed(run_state& run) override;
     TASKKIT_DECL void hook_failed(run_state& run, const error_info& error) override;
+    /// ctx.create_token and ctx.wait_for_token (detail/impl/executor_tokens.ipp).
+    TASKKIT_DECL waitpoint_token create_token(run_state& run, const token_options& options, int position) override;
+    TASKKIT_DECL token_wait wait_for_token(run_state& run, std::string_view token_id) override;
 
     // ---------------------------------------------------------------- backend_host
 
@@ -120,6 +123,8 @@ public:
     TASKKIT_DECL void ended_between_attempts(const std::shared_ptr<local_run>& run, const error_info& error) override;
     TASKKIT_DECL void resume_granted(const std::shared_ptr<local_run>& run) override;
     [[nodiscard]] TASKKIT_DECL std::shared_ptr<local_run> held_run(std::string_view run_id) override;
+    /// Rings the markers of the runs waiting here on the token (every marker for an empty id).
+    TASKKIT_DECL void token_completed(std::string_view token_id) override;
 
     // ---------------------------------------------------------------- in_process_host
 
@@ -208,7 +213,7 @@ private:
                      std::optional<std::chrono::steady_clock::time_point> deadline, const std::stop_token* stop);
 
     bool wait_inside_run(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
-                         std::optional<std::chrono::steady_clock::time_point> deadline);
+                         std::optional<std::chrono::steady_clock::time_point> deadline, std::string_view token = {});
 
     /// Takes the waiting run's slot back through the backend, blocking (or driving) until granted.
     void take_slot_back(const lease& held);
@@ -289,6 +294,10 @@ private:
 
     std::function<void(const run_timer&)> backend_run_timers_;
 
+    // The markers of the runs waiting here on waitpoint tokens, by token id (executor_tokens.ipp).
+    std::mutex token_waiters_mutex_;
+    std::unordered_multimap<std::string, std::weak_ptr<run_state>> token_waiters_;
+
     timer_queue timers_;  // last: its thread stops before the rest is destroyed
 };
 
@@ -296,4 +305,5 @@ private:
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
 #include <taskkit/detail/impl/executor.ipp>
+#include <taskkit/detail/impl/executor_tokens.ipp>
 #endif

@@ -27,6 +27,7 @@
 #include <taskkit/detail/queue_state.hpp>
 #include <taskkit/detail/run_state.hpp>
 #include <taskkit/detail/timer_queue.hpp>
+#include <taskkit/detail/token_store.hpp>
 
 namespace taskkit::detail {
 
@@ -63,6 +64,11 @@ public:
     [[nodiscard]] TASKKIT_DECL std::vector<queue_stats> queues() const override;
     TASKKIT_DECL void pause_queue(std::string_view name, bool paused) override;
     TASKKIT_DECL void set_queue_limit(std::string_view name, std::optional<int> limit) override;
+    // Waitpoint tokens (detail/impl/memory_backend_tokens.ipp).
+    TASKKIT_DECL created_token create_token(const token_request& request) override;
+    TASKKIT_DECL token_completion complete_token(std::string_view id, const nlohmann::json& data) override;
+    [[nodiscard]] TASKKIT_DECL std::optional<token_record> find_token(std::string_view id) const override;
+    [[nodiscard]] TASKKIT_DECL std::vector<token_record> list_tokens(const token_filter& filter) const override;
 
     /// How many runs are held (every unfinished run and the most recent finished ones).
     [[nodiscard]] std::size_t size() const;
@@ -242,10 +248,13 @@ private:
     };
     digest_index<run_state> runs_;
     std::deque<finished_entry> finished_;  // in the order the runs finished (a retried run may appear twice)
+
+    token_store tokens_;  // waitpoint tokens, under their own lock
 };
 
 }  // namespace taskkit::detail
 
 #if !defined(TASKKIT_SEPARATE_COMPILATION)
 #include <taskkit/detail/impl/memory_backend.ipp>
+#include <taskkit/detail/impl/memory_backend_tokens.ipp>
 #endif

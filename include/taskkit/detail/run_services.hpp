@@ -7,7 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <taskkit/detail/token_wait.hpp>
+#include <taskkit/error.hpp>
 #include <taskkit/run_record.hpp>
+#include <taskkit/waitpoint_options.hpp>
+#include <taskkit/waitpoint_token.hpp>
 
 namespace taskkit::detail {
 
@@ -26,6 +30,17 @@ public:
     [[nodiscard]] virtual std::optional<nlohmann::json> step_result(run_state& run, std::string_view key) = 0;
     /// Stores a step's result for later attempts of the run.
     virtual void save_step(run_state& run, std::string_view key, const nlohmann::json& result) = 0;
+
+    /// ctx.create_token: a token of the run's backend; without a key, one derived from the run's
+    /// id and `position` (the attempt's n-th token), so a run executed again finds its tokens.
+    virtual waitpoint_token create_token(run_state& /*run*/, const token_options& /*options*/, int /*position*/) {
+        throw state_error("this runtime has no waitpoint tokens");
+    }
+    /// ctx.wait_for_token: blocks the run until the token is completed, times out, or the run is
+    /// canceled, giving up its queue slot and machine meanwhile.
+    virtual token_wait wait_for_token(run_state& /*run*/, std::string_view /*token_id*/) {
+        throw state_error("this runtime has no waitpoint tokens");
+    }
 
     /// For runs whose backend stores logs, metadata and hook errors itself (run_state::recorder): a
     /// line the run wrote, its metadata after a change, and a hook's error.

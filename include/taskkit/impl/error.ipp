@@ -24,6 +24,14 @@ TASKKIT_DECL options_error::options_error(const std::string& message) : error(er
 TASKKIT_DECL unknown_queue_error::unknown_queue_error(std::string_view name)
     : error(error_code::unknown_queue, "no queue named '" + std::string(name) + "' is declared or used") {}
 
+TASKKIT_DECL unknown_token_error::unknown_token_error(std::string_view id)
+    : error(error_code::unknown_token, "no waitpoint token with id '" + std::string(id) +
+                                           "' exists: create it before completing or waiting on it") {}
+
+TASKKIT_DECL token_timed_out_error::token_timed_out_error(std::string_view id)
+    : error(error_code::token_timed_out, "waitpoint token '" + std::string(id) +
+                                             "' timed out before it was completed: it can no longer be completed") {}
+
 TASKKIT_DECL state_error::state_error(const std::string& message) : error(error_code::invalid_state, message) {}
 
 TASKKIT_DECL machine_error::machine_error(const std::string& message) : error(error_code::machine_too_large, message) {}

@@ -44,6 +44,27 @@ TASKKIT_DECL auto run_context::locals() const -> taskkit::locals& {
     return *locals_;
 }
 
+TASKKIT_DECL auto run_context::create_token(const token_options& options) -> waitpoint_token {
+    if (!services_ || !state_) throw state_error("this run_context belongs to no runtime: cannot create a token");
+    return services_->create_token(*state_, options, ++tokens_created_);
+}
+
+TASKKIT_DECL auto run_context::wait_token(std::string_view token_id) -> detail::token_wait {
+    if (!services_ || !state_) throw state_error("this run_context belongs to no runtime: cannot wait on a token");
+    return services_->wait_for_token(*state_, token_id);
+}
+
+TASKKIT_DECL auto run_context::token_data_error(const std::string& token_id, const char* what) -> error_info {
+    const std::string message =
+        "waitpoint token '" + token_id + "' was completed with data that does not convert to the awaited type: " + what;
+    error_info error;
+    error.type = "taskkit::payload_error";
+    error.message = message;
+    error.code = error_code::invalid_payload;
+    error.exception = std::make_exception_ptr(payload_error(message));
+    return error;
+}
+
 TASKKIT_DECL auto run_context::now() const -> time_point {
     return services_ ? services_->now() : std::chrono::system_clock::now();
 }

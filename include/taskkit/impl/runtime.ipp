@@ -9,6 +9,7 @@
 // and trigger tasks do not compile it.
 #include <taskkit/detail/executor.hpp>
 #include <taskkit/detail/payload_decoding.hpp>
+#include <taskkit/detail/token_creation.hpp>
 
 namespace taskkit {
 
@@ -71,6 +72,23 @@ TASKKIT_DECL auto runtime::replay(std::string_view run_id) -> run_handle<nlohman
 
 TASKKIT_DECL auto runtime::reschedule(std::string_view run_id, const run_delay& delay) -> void {
     core_->reschedule(find_or_throw(run_id), delay);
+}
+
+TASKKIT_DECL auto runtime::create_token(const token_options& options) -> waitpoint_token {
+    if (core_->stopping()) throw runtime_stopped_error("the runtime is shutting down: no new tokens are accepted");
+    return detail::create_token(core_->runs(), core_->now(), options);
+}
+
+TASKKIT_DECL auto runtime::complete_token(std::string_view token_id, const nlohmann::json& data) -> token_completion {
+    return core_->runs().complete_token(token_id, data);
+}
+
+TASKKIT_DECL auto runtime::token(std::string_view token_id) const -> std::optional<token_record> {
+    return core_->runs().find_token(token_id);
+}
+
+TASKKIT_DECL auto runtime::tokens(const token_filter& filter) const -> std::vector<token_record> {
+    return core_->runs().list_tokens(filter);
 }
 
 TASKKIT_DECL auto runtime::run_until_idle() -> void {

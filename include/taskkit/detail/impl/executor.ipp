@@ -1182,7 +1182,8 @@ TASKKIT_DECL auto executor::take_slot_back(const lease& held) -> void {
 }
 
 TASKKIT_DECL auto executor::wait_inside_run(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
-                                            std::optional<std::chrono::steady_clock::time_point> deadline) -> bool {
+                                            std::optional<std::chrono::steady_clock::time_point> deadline,
+                                            std::string_view token) -> bool {
     auto self_run = current_frame->run;
     const lease* held = current_frame->held;
     auto satisfied = [&] { return count_ended(runs, mode); };
@@ -1197,7 +1198,7 @@ TASKKIT_DECL auto executor::wait_inside_run(const std::vector<std::shared_ptr<ru
         // A backend that keeps the local runs has them already; another one is told their ids.
         std::vector<std::shared_ptr<local_run>> awaited;
         if (!backend_->traits().keeps_local_runs) awaited.assign(runs.begin(), runs.end());
-        backend_->suspend(*held, wait_spec{awaited, mode == wait_mode::any, std::nullopt});
+        backend_->suspend(*held, wait_spec{awaited, mode == wait_mode::any, std::nullopt, token});
     }
     // Hand-off: an awaited run that can start now runs here, on this thread, when that cannot
     // delay the answer: never for a timed wait (it could outlast the deadline), never for `any`

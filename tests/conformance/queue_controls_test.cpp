@@ -158,6 +158,12 @@ TEMPLATE_LIST_TEST_CASE("conformance: a limit override bounds executing runs, an
     // Raising it again starts more at once, while the first three still execute.
     rt.queues().set_concurrency("limited", 5);
     REQUIRE(eventually([&] { return stats_of(rt, "limited").executing == 5; }));
+    // The five are inside the run function before any is let go (a claimed run may not have
+    // entered it yet when its status says executing).
+    REQUIRE(eventually([&] {
+        std::lock_guard lock(mutex);
+        return executing == 5;
+    }));
     rt.queues().reset_concurrency("limited");
     CHECK(stats_of(rt, "limited").limit == 1);
     CHECK_FALSE(stats_of(rt, "limited").limit_overridden);

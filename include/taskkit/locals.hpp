@@ -5,6 +5,7 @@
 
 #include <taskkit/detail/config.hpp>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -75,7 +76,10 @@ public:
                     break;
                 }
             }
-            if (made) entries_.push_back(slot{&key, std::move(made)});
+            if (made) {
+                entries_.push_back(slot{&key, std::move(made)});
+                size_.store(entries_.size(), std::memory_order_release);
+            }
         }
         return stored;  // `old` is destroyed here, outside the lock
     }
@@ -111,6 +115,7 @@ public:
             if (it->key == &key) {
                 old = std::move(it->value);
                 entries_.erase(it);
+                size_.store(entries_.size(), std::memory_order_release);
                 break;
             }
         }
@@ -138,6 +143,9 @@ private:
 
     mutable std::mutex mutex_;
     std::vector<slot> entries_;
+    /// entries_.size(), written under the lock: clear() of an attempt that set no local (most
+    /// attempts) returns without taking it.
+    std::atomic<std::size_t> size_{0};
 };
 
 }  // namespace taskkit

@@ -8,6 +8,7 @@
 namespace taskkit {
 
 TASKKIT_DECL void locals::clear() noexcept {
+    if (size_.load(std::memory_order_acquire) == 0) return;  // nothing was set: no lock to take
     for (;;) {
         std::unique_ptr<holder_base> last;
         {
@@ -15,6 +16,7 @@ TASKKIT_DECL void locals::clear() noexcept {
             if (entries_.empty()) return;
             last = std::move(entries_.back().value);
             entries_.pop_back();
+            size_.store(entries_.size(), std::memory_order_release);
         }
         // Destroyed outside the lock: a value's destructor may read the other locals.
     }

@@ -5,6 +5,7 @@
 
 #include <taskkit/taskkit.hpp>
 
+#include "runtime_on_file.hpp"
 #include "sqlite_test_support.hpp"
 #include "support/taskkit_test.hpp"
 
@@ -12,15 +13,6 @@ using namespace sqlite_test;
 using taskkit::run_status;
 
 namespace {
-
-taskkit::runtime_options on_file(taskkit::registry& reg, const std::string& path, unsigned workers) {
-    auto o = options(path);
-    o.poll_interval = std::chrono::milliseconds(5);
-    auto r = taskkit_test::options(reg, workers);
-    r.backend = taskkit::sqlite_backend(o);
-    r.become_default = false;
-    return r;
-}
 
 /// One process's "sync" task, on the queue "shared" with a declared limit of 1.
 struct sync_process {
@@ -40,8 +32,8 @@ TEST_CASE("a queue paused by one runtime on a file starts nothing in another, un
     temp_dir dir;
     sync_process a;
     sync_process b;
-    taskkit::runtime controller(on_file(a.reg, dir.file(), 0));  // triggers and steers; runs nothing
-    taskkit::runtime worker(on_file(b.reg, dir.file(), 0));      // driven by hand: claims what it may, then returns
+    taskkit::runtime controller(runtime_on_file(a.reg, dir.file(), 0));  // triggers and steers; runs nothing
+    taskkit::runtime worker(runtime_on_file(b.reg, dir.file(), 0));  // driven by hand: claims what it may, then returns
     controller.queues().pause("shared");
     CHECK(worker.queues().find("shared")->paused);  // read from the file
     std::vector<taskkit::run_handle<void>> hs;
@@ -59,12 +51,12 @@ TEST_CASE("a limit override is kept in the file and outlives the runtime that se
     temp_dir dir;
     {
         sync_process a;
-        taskkit::runtime first(on_file(a.reg, dir.file(), 0));
+        taskkit::runtime first(runtime_on_file(a.reg, dir.file(), 0));
         first.queues().set_concurrency("shared", 4);
         first.queues().pause("shared");
     }
     sync_process b;
-    taskkit::runtime second(on_file(b.reg, dir.file(), 0));  // declares "shared" again, with limit 1
+    taskkit::runtime second(runtime_on_file(b.reg, dir.file(), 0));  // declares "shared" again, with limit 1
     auto q = second.queues().find("shared");
     REQUIRE(q);
     CHECK(q->limit == 4);

@@ -8,6 +8,7 @@
 
 #include <taskkit/taskkit.hpp>
 
+#include "runtime_on_file.hpp"
 #include "sqlite_test_support.hpp"
 #include "support/eventually.hpp"
 #include "support/taskkit_test.hpp"
@@ -17,15 +18,6 @@ using taskkit::run_status;
 using taskkit::token_status;
 
 namespace {
-
-taskkit::runtime_options on_file(taskkit::registry& reg, const std::string& path, unsigned workers) {
-    auto o = options(path);
-    o.poll_interval = std::chrono::milliseconds(5);
-    auto r = taskkit_test::options(reg, workers);
-    r.backend = taskkit::sqlite_backend(o);
-    r.become_default = false;
-    return r;
-}
 
 /// One process's "approve" task: creates its token (no key: derived from the run) and waits on it.
 struct approve_process {
@@ -50,8 +42,8 @@ TEST_CASE("a token completed by one runtime on a file wakes the run waiting on i
     temp_dir dir;
     approve_process a;
     approve_process b;
-    taskkit::runtime waiter(on_file(a.reg, dir.file(), 2));
-    taskkit::runtime completer(on_file(b.reg, dir.file(), 0));  // runs nothing: completes the token only
+    taskkit::runtime waiter(runtime_on_file(a.reg, dir.file(), 2));
+    taskkit::runtime completer(runtime_on_file(b.reg, dir.file(), 0));  // runs nothing: completes the token only
     auto handle = waiter.trigger(a.approve, std::string("invoice-9"));
     std::vector<taskkit::token_record> waiting;
     REQUIRE(taskkit_test::eventually([&] {
@@ -75,7 +67,7 @@ TEST_CASE("a run waiting on a token when its runtime shuts down executes again a
     std::string token_id;
     {
         approve_process a;
-        taskkit::runtime first(on_file(a.reg, dir.file(), 2));
+        taskkit::runtime first(runtime_on_file(a.reg, dir.file(), 2));
         auto handle = first.trigger(a.approve, std::string("po-4"));
         run_id = handle.id();
         REQUIRE(taskkit_test::eventually([&] { return handle.status() == run_status::waiting; }));
@@ -84,7 +76,7 @@ TEST_CASE("a run waiting on a token when its runtime shuts down executes again a
         token_id = tokens[0].id;
     }  // shut down while the run waits: its attempt throws runtime_stopped, and the run is queued again
     approve_process b;
-    taskkit::runtime second(on_file(b.reg, dir.file(), 0));
+    taskkit::runtime second(runtime_on_file(b.reg, dir.file(), 0));
     CHECK(second.retrieve(run_id)->status == run_status::queued);
     CHECK(second.token(token_id)->status == token_status::waiting);  // the token outlived the runtime
     CHECK(second.complete_token(token_id, "signed") == taskkit::token_completion::completed);
@@ -101,12 +93,12 @@ TEST_CASE("tokens and their idempotency keys outlive the runtime that created th
     temp_dir dir;
     {
         approve_process a;
-        taskkit::runtime rt(on_file(a.reg, dir.file(), 0));
+        taskkit::runtime rt(runtime_on_file(a.reg, dir.file(), 0));
         auto token = rt.create_token({.idempotency_key = "k"});
         CHECK(rt.create_token({.idempotency_key = "k"}).id == token.id);
     }
     approve_process b;
-    taskkit::runtime again(on_file(b.reg, dir.file(), 0));
+    taskkit::runtime again(runtime_on_file(b.reg, dir.file(), 0));
     auto tokens = again.tokens();
     REQUIRE(tokens.size() == 1);
     CHECK(tokens[0].idempotency_key == "k");

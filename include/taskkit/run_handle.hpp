@@ -149,7 +149,8 @@ private:
         } else if constexpr (std::is_same_v<R, nlohmann::json>) {
             return state_->output_json_locked();
         } else {
-            if (state_->output_type != &detail::output_type_tag<R>) return state_->output_json_locked().template get<R>();
+            if (state_->output_type != &detail::output_type_tag<R>)
+                return state_->output_json_locked().template get<R>();
             return *static_cast<const detail::typed_output_state<R>&>(*state_).output;
         }
     }

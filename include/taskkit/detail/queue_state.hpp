@@ -119,7 +119,7 @@ struct queue_state {
     std::atomic<int> limit{0};
     int total_limit = 0;  ///< across keys; 0 = no cap
     int running = 0;
-    int declared_limit = 0;         ///< `limit` as declared (set_queue_limit may override it)
+    int declared_limit = 0;  ///< `limit` as declared (set_queue_limit may override it)
     bool limit_overridden = false;
     bool paused = false;  ///< no run starts from it (a paused queue never enters the ready list)
     std::optional<rate_limit> key_rate;

@@ -94,7 +94,7 @@ struct scheduled_task_options {
     hook_types<schedule_payload, void>::cleanup cleanup;    ///< (payload, ctx) after every attempt
     /// (payload, ctx, next): wraps each attempt; must call `next()` exactly once.
     hook_types<schedule_payload, void>::middleware middleware;
-    hook_types<schedule_payload, void>::on_start on_start;          ///< (payload, ctx) before the first attempt's run
+    hook_types<schedule_payload, void>::on_start on_start;  ///< (payload, ctx) before the first attempt's run
     hook_types<schedule_payload, void>::on_start_attempt on_start_attempt;  ///< (payload, ctx) every attempt
     hook_types<schedule_payload, void>::on_success on_success;      ///< (payload, ctx) after a successful attempt
     hook_types<schedule_payload, void>::on_failure on_failure;      ///< (payload, error, ctx): failed, canceled…

@@ -91,9 +91,9 @@ struct schema_task_options {
     /// (payload, ctx, next): wraps each attempt; must call `next()` exactly once to run init,
     /// on_start and run.
     typename hook_types<P, R>::middleware middleware;
-    typename hook_types<P, R>::on_start on_start;          ///< (payload, ctx) before the first attempt's run
+    typename hook_types<P, R>::on_start on_start;                  ///< (payload, ctx) before the first attempt's run
     typename hook_types<P, R>::on_start_attempt on_start_attempt;  ///< (payload, ctx) before every attempt's run
-    typename hook_types<P, R>::on_success on_success;      ///< (payload, [output,] ctx)
+    typename hook_types<P, R>::on_success on_success;              ///< (payload, [output,] ctx)
     typename hook_types<P, R>::on_failure on_failure;      ///< (payload, error, ctx): failed, canceled, timed out
     typename hook_types<P, R>::on_complete on_complete;    ///< (payload, result, ctx): any terminal outcome
     typename hook_types<P, R>::on_wait on_wait;            ///< (payload, wait, ctx): a wait begins

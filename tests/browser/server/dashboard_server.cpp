@@ -139,8 +139,7 @@ inline const taskkit::schema_task<json, std::string> create_user({
       "required": ["name", "email", "age", "address"],
       "additionalProperties": false
     })"_json,
-    .run = [](const json& user,
-              taskkit::run_context&) { return "created " + user.value("name", std::string("?")); },
+    .run = [](const json& user, taskkit::run_context&) { return "created " + user.value("name", std::string("?")); },
 });
 #endif
 
@@ -158,7 +157,7 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i)
         if (std::string_view(argv[i]) == "--no-seed") seed = false;
 
-    struct sigaction action{};
+    struct sigaction action {};
     action.sa_handler = on_signal;
     sigemptyset(&action.sa_mask);
     ::sigaction(SIGINT, &action, nullptr);
@@ -167,8 +166,8 @@ int main(int argc, char** argv) {
 
     taskkit::runtime rt({.workers = 2, .log_sink = taskkit::null_log_sink(), .shutdown_grace = 2s});
 #if TASKKIT_BROWSER_SCHEDULES
-    (void)taskkit::schedules(rt).create({.task = "nightly-report", .cron = "30 8 * * 1-5", .timezone = "Asia/Tokyo",
-                                         .external_id = "tokyo-office"});
+    (void)taskkit::schedules(rt).create(
+        {.task = "nightly-report", .cron = "30 8 * * 1-5", .timezone = "Asia/Tokyo", .external_id = "tokyo-office"});
 #endif
     if (seed) {
         // A few runs so that the lists are not empty when the page opens.

@@ -164,8 +164,8 @@ TASKKIT_DECL wait_notice::~wait_notice() {
         attempt_detail::guard(s.env, "on_resume",
                               [&] { s.task.call_wait_hook(hook_point::on_resume, s.run, s.ctx, info_); });
     attempt_detail::guard(s.env, "global on_resume", [&] {
-        attempt_detail::call_globals(s.env, hook_point::on_resume, s.task, s.run, s.ctx, run_status::executing,
-                                     nullptr, &info_, true);
+        attempt_detail::call_globals(s.env, hook_point::on_resume, s.task, s.run, s.ctx, run_status::executing, nullptr,
+                                     &info_, true);
     });
 }
 
@@ -214,8 +214,8 @@ TASKKIT_DECL void notify_cancel(run_state& run) noexcept {
     }
     auto& s = *scope;
     attempt_detail::guard(s.env, "global on_cancel", [&] {
-        attempt_detail::call_globals(s.env, hook_point::on_cancel, s.task, s.run, s.ctx, run_status::executing,
-                                     nullptr, nullptr, true);
+        attempt_detail::call_globals(s.env, hook_point::on_cancel, s.task, s.run, s.ctx, run_status::executing, nullptr,
+                                     nullptr, true);
     });
     if (s.task.defines(hook_point::on_cancel))
         attempt_detail::guard(s.env, "on_cancel", [&] {

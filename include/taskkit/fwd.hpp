@@ -90,6 +90,16 @@ struct status_event;
 class subscription;
 class runtime;
 
+// metadata_change.hpp, run_update.hpp, stream_writer.hpp, stream_reader.hpp: realtime
+enum class metadata_operation;
+struct metadata_change;
+enum class update_kind;
+struct run_update;
+class stream_writer;
+class stream_reader;
+struct stream_chunk;
+struct stream_record;
+
 // waitpoint_options.hpp, waitpoint_token.hpp, waitpoint_record.hpp
 struct token_options;
 struct waitpoint_token;

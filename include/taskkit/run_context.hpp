@@ -23,6 +23,7 @@
 #include <taskkit/machine.hpp>
 #include <taskkit/result.hpp>
 #include <taskkit/run_metadata.hpp>
+#include <taskkit/stream_writer.hpp>
 #include <taskkit/run_record.hpp>
 #include <taskkit/waitpoint_options.hpp>
 #include <taskkit/waitpoint_token.hpp>
@@ -85,7 +86,12 @@ public:
     [[nodiscard]] const taskkit::logger& logger() const noexcept { return logger_; }
 
     /// The run's metadata: set, append, increment, decrement, remove; visible on the record at once.
+    /// `metadata().parent()` and `metadata().root()` reach the parent's and the root run's.
     [[nodiscard]] run_metadata metadata() const;
+
+    /// The run's stream `name` (created on its first chunk): `ctx.stream("tokens").append(json)`.
+    /// Throws options_error for a name that is not 1 to 64 of letters, digits, '-', '_', '.', ':'.
+    [[nodiscard]] stream_writer stream(std::string_view name) const;
 
     /// Waits `duration` on the runtime's clock (virtual in tests), giving up the run's queue
     /// slot and machine meanwhile. Returns false early when the run is canceled or times out.

@@ -24,6 +24,7 @@ struct run_facts {
     std::span<const std::string> tags;
     std::string_view queue;
     time_point created_at;
+    std::string_view batch_id;  ///< empty for a run of no batch
 };
 
 /// Which runs to list or follow. Empty fields match everything; a run matches when it matches
@@ -36,6 +37,7 @@ struct run_filter {
     std::vector<std::string> tasks;          ///< any of these task ids
     std::vector<std::string> tags;           ///< runs carrying every one of these tags
     std::string queue;                       ///< runs of this queue
+    std::string batch_id;                    ///< the runs of this batch (batch_handle::id)
     std::optional<time_point> created_from;  ///< created at or after
     std::optional<time_point> created_to;    ///< created before
     std::size_t limit = 100;                 ///< page size

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,9 @@
 #include <taskkit/result.hpp>
 #include <taskkit/run_record.hpp>
 #include <taskkit/run_status.hpp>
+#include <taskkit/run_update.hpp>
+#include <taskkit/stream_reader.hpp>
+#include <taskkit/subscription.hpp>
 
 namespace taskkit {
 
@@ -111,6 +115,19 @@ public:
 
     /// A copy of the run's record: status, payload, output, attempts, logs, times, children.
     [[nodiscard]] run_record snapshot() const { return state().snapshot(); }
+
+    /// Stream `name` of the run (what its code appends with `ctx.stream(name)`): subscribe to
+    /// follow it as it grows, read() it whole after the run.
+    [[nodiscard]] stream_reader stream(std::string name) const {
+        return stream_reader(core("follow a stream of"), state().id, std::move(name));
+    }
+
+    /// Realtime: every change of the run — status, metadata, stream chunks (runtime::watch).
+    [[nodiscard]] subscription watch(std::function<void(const run_update&)> callback) const {
+        auto runtime = core("watch");
+        return subscription(runtime, runtime->watch(std::move(callback), [id = state().id](const detail::run_state& run,
+                                                                                           run_status) { return run.id == id; }));
+    }
 
     /// The shared state (for wait_all / wait_any, batches and stores).
     [[nodiscard]] const std::shared_ptr<detail::run_state>& state_ptr() const noexcept { return state_; }

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstddef>
 #include <exception>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,6 +77,14 @@ struct attempt_record {
     std::optional<error_info> error;  ///< set when the attempt failed
 };
 
+/// One of a run's streams (ctx.stream): the chunks kept, oldest first. A stream keeps its most
+/// recent runtime_options::max_stream_chunks chunks; `dropped` counts those before them, so
+/// chunks[i] is the stream's chunk number dropped + i.
+struct stream_record {
+    std::vector<nlohmann::json> chunks;
+    std::size_t dropped = 0;
+};
+
 /// A snapshot of a run: everything the runtime knows about it at one moment.
 struct run_record {
     std::string id;
@@ -101,6 +111,8 @@ struct run_record {
     std::vector<log_entry> logs;          ///< the most recent lines (bounded)
     std::size_t dropped_logs = 0;         ///< lines dropped by the bound
     std::vector<error_info> hook_errors;  ///< exceptions thrown by lifecycle hooks
+    /// The run's streams by name (ctx.stream), each bounded like the logs.
+    std::map<std::string, stream_record, std::less<>> streams;
 };
 
 namespace detail {
@@ -113,6 +125,8 @@ void to_json(nlohmann::json& j, const error_info& e);
 void to_json(nlohmann::json& j, const log_entry& e);
 
 void to_json(nlohmann::json& j, const attempt_record& a);
+
+void to_json(nlohmann::json& j, const stream_record& s);
 
 /// The record as JSON; times are milliseconds since the Unix epoch.
 void to_json(nlohmann::json& j, const run_record& r);

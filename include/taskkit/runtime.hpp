@@ -24,44 +24,16 @@
 #include <taskkit/run_filter.hpp>
 #include <taskkit/run_handle.hpp>
 #include <taskkit/run_record.hpp>
+#include <taskkit/run_update.hpp>
 #include <taskkit/runtime_options.hpp>
+#include <taskkit/stream_reader.hpp>
+#include <taskkit/subscription.hpp>
 #include <taskkit/trigger_options.hpp>
 #include <taskkit/waitpoint_options.hpp>
 #include <taskkit/waitpoint_record.hpp>
 #include <taskkit/waitpoint_token.hpp>
 
 namespace taskkit {
-
-/// Keeps a status subscription alive; unsubscribes when destroyed (waiting for a call under way).
-class [[nodiscard]] subscription {
-public:
-    subscription() = default;
-    subscription(std::weak_ptr<detail::runtime_core> core, std::shared_ptr<detail::runtime_core::subscriber> sub)
-        : core_(std::move(core)), sub_(std::move(sub)) {}
-    subscription(subscription&& other) noexcept = default;
-    subscription& operator=(subscription&& other) noexcept {
-        if (this != &other) {
-            unsubscribe();
-            core_ = std::move(other.core_);
-            sub_ = std::move(other.sub_);
-        }
-        return *this;
-    }
-    subscription(const subscription&) = delete;
-    subscription& operator=(const subscription&) = delete;
-    ~subscription() { unsubscribe(); }
-
-    /// Stops the callbacks. After it returns, the callback is not running and will not run again.
-    void unsubscribe() {
-        if (!sub_) return;
-        if (auto core = core_.lock()) core->unsubscribe(sub_);
-        sub_.reset();
-    }
-
-private:
-    std::weak_ptr<detail::runtime_core> core_;
-    std::shared_ptr<detail::runtime_core::subscriber> sub_;
-};
 
 /// Executes runs on a pool of worker threads inside your process.
 /// @code
@@ -208,6 +180,23 @@ public:
 
     /// Follows the status changes of the runs matching `filter` (its paging fields are ignored).
     [[nodiscard]] subscription subscribe(run_filter filter, std::function<void(const status_event&)> callback);
+
+    /// Realtime (Trigger.dev's runs.subscribeToRun): every change of one run as it happens — its
+    /// status, its metadata (a child's change of its parent's included), each chunk appended to
+    /// its streams — on the thread that made it. Calls to one subscriber never overlap.
+    /// @code
+    /// auto live = rt.watch(handle.id(), [](const taskkit::run_update& u) {
+    ///     if (u.kind == taskkit::update_kind::metadata) fmt::print("{}\n", u.metadata->dump());
+    /// });
+    /// @endcode
+    [[nodiscard]] subscription watch(std::string run_id, std::function<void(const run_update&)> callback);
+
+    /// Realtime for every run matching `filter` (subscribeToRunsWithTag: `.tags`; subscribeToBatch:
+    /// `.batch_id`); its paging fields are ignored.
+    [[nodiscard]] subscription watch(run_filter filter, std::function<void(const run_update&)> callback);
+
+    /// Stream `name` of the run with this id: follow it as it grows, or read it (stream_reader).
+    [[nodiscard]] stream_reader stream(std::string run_id, std::string name) const;
 
     /// One page of the runs matching `filter`, newest first.
     /// @code

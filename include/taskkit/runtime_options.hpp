@@ -42,6 +42,9 @@ struct runtime_options {
     taskkit::log_sink log_sink;
     /// Log lines kept on each run record (the most recent ones).
     std::size_t max_log_entries = 1000;
+    /// Chunks kept of each stream of each run (ctx.stream), the most recent ones; a run has at
+    /// most 64 streams.
+    std::size_t max_stream_chunks = 10000;
     /// How long shutdown lets executing runs finish before it requests their stop tokens (they
     /// then end canceled when their functions return). Waits are woken at once either way.
     std::chrono::milliseconds shutdown_grace = std::chrono::seconds(30);

@@ -41,6 +41,7 @@
 #include <taskkit/impl/hook_context.ipp>
 #include <taskkit/impl/locals.ipp>
 #include <taskkit/impl/logger.ipp>
+#include <taskkit/impl/metadata_change.ipp>
 #include <taskkit/impl/queue.ipp>
 #include <taskkit/impl/queue_controls.ipp>
 #include <taskkit/impl/queue_options.ipp>
@@ -51,6 +52,8 @@
 #include <taskkit/impl/run_metadata.ipp>
 #include <taskkit/impl/run_record.ipp>
 #include <taskkit/impl/runtime.ipp>
+#include <taskkit/impl/stream_reader.ipp>
+#include <taskkit/impl/stream_writer.ipp>
 #include <taskkit/impl/trigger_options.ipp>
 #include <taskkit/impl/wait.ipp>
 #include <taskkit/impl/waitpoint_record.ipp>

@@ -11,6 +11,7 @@
 #include <taskkit/fwd.hpp>
 #include <taskkit/logger.hpp>
 #include <taskkit/machine.hpp>
+#include <taskkit/metadata_change.hpp>
 #include <taskkit/queue.hpp>
 #include <taskkit/queue_options.hpp>
 #include <taskkit/registry.hpp>
@@ -23,8 +24,12 @@
 #include <taskkit/run_metadata.hpp>
 #include <taskkit/run_record.hpp>
 #include <taskkit/run_status.hpp>
+#include <taskkit/run_update.hpp>
 #include <taskkit/runtime.hpp>
 #include <taskkit/runtime_options.hpp>
+#include <taskkit/stream_reader.hpp>
+#include <taskkit/stream_writer.hpp>
+#include <taskkit/subscription.hpp>
 #include <taskkit/task.hpp>
 #include <taskkit/task_options.hpp>
 #include <taskkit/trigger_options.hpp>

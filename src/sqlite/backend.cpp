@@ -435,7 +435,7 @@ public:
         if (pending_logs_.size() >= 1000) wake_thread();
     }
 
-    void metadata_changed(const local_run& run, const nlohmann::json& metadata) override {
+    void metadata_changed(const local_run& run, const metadata_change& /*change*/, const nlohmann::json& metadata) override {
         store_.set_metadata(run.run_id(), metadata, now());
     }
 

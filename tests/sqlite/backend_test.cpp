@@ -491,7 +491,7 @@ TEST_CASE("log lines, metadata and memoized steps are stored with the run") {
     line.message = "disk almost full";
     line.attempt = 1;
     p.backend->logged(run, line);
-    p.backend->metadata_changed(run, {{"progress", 0.5}});
+    p.backend->metadata_changed(run, {taskkit::metadata_operation::set, "progress", 0.5}, {{"progress", 0.5}});
     CHECK_FALSE(p.backend->step_result(run, "charge"));
     p.backend->save_step(run, "charge", {{"receipt", 42}});
     CHECK(p.backend->step_result(run, "charge") == nlohmann::json{{"receipt", 42}});

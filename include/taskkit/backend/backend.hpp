@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include <taskkit/backend/run_request.hpp>
 #include <taskkit/backend/token_request.hpp>
 #include <taskkit/error.hpp>
+#include <taskkit/metadata_change.hpp>
 #include <taskkit/queue_stats.hpp>
 #include <taskkit/run_filter.hpp>
 #include <taskkit/run_record.hpp>
@@ -181,8 +183,24 @@ public:
 
     /// A log line a run wrote (already on its local object); a durable backend stores it.
     virtual void logged(const local_run& run, const log_entry& entry) = 0;
-    /// A run's metadata changed (already on its local object); a durable backend stores it.
-    virtual void metadata_changed(const local_run& run, const nlohmann::json& metadata) = 0;
+    /// A run's metadata changed by `change` (already on its local object, now `metadata`); a
+    /// durable backend stores it, applying `change` to what it stores (so a change another process
+    /// made to the same run meanwhile, a child's of its parent, is kept) and tells the processes
+    /// that follow the run (backend_host::run_updated).
+    virtual void metadata_changed(const local_run& run, const metadata_change& change,
+                                  const nlohmann::json& metadata) = 0;
+    /// Changes the metadata of a run this runtime does not hold (a child's change of a parent or
+    /// root that executes in another process), atomically where the backend stores it, and tells
+    /// the processes that follow it. Throws state_error for an unknown run; the default throws
+    /// state_error: a backend whose runs all live in the process holds every run it knows.
+    virtual void update_metadata(std::string_view run_id, const metadata_change& /*change*/) {
+        throw state_error("run " + std::string(run_id) + " is not held in this process");
+    }
+    /// A run appended `chunk` to its stream `stream` as its chunk number `index` (already on its
+    /// local object, which keeps the most recent ones); a durable backend stores it (with the same
+    /// bound) and tells the processes that follow the run. Does nothing by default.
+    virtual void stream_appended(const local_run& /*run*/, std::string_view /*stream*/, std::size_t /*index*/,
+                                 const nlohmann::json& /*chunk*/) {}
     /// A lifecycle hook of a run (or the runtime's log sink, while the run logged) threw; the
     /// error, its message naming the hook, is on the run's local object already. A durable
     /// backend stores it with the run (run_record::hook_errors). Does nothing by default.

@@ -13,6 +13,7 @@
 #include <taskkit/machine.hpp>
 #include <taskkit/run_record.hpp>
 #include <taskkit/run_status.hpp>
+#include <taskkit/run_update.hpp>
 
 namespace taskkit {
 
@@ -67,6 +68,11 @@ public:
     /// another): wake the runs waiting on it here, which read it back from the backend. An empty
     /// id means any token may have changed (the backend missed changes): every waiting run looks.
     virtual void token_completed(std::string_view /*token_id*/) {}
+    /// Another process changed a run's metadata or appended to one of its streams (a shared
+    /// database): the runtime updates its object for the run, if it holds or follows one, and
+    /// passes the update to its realtime subscribers. `update.kind` is metadata (with
+    /// `update.metadata`, the whole object) or stream (with `stream`, `index`, `chunk`).
+    virtual void run_updated(const run_update& /*update*/) {}
     /// The runtime's object for a run, if it holds one (null otherwise): how a backend that names
     /// runs by id finds the object to pass to cancel_requested, ended_between_attempts or
     /// resume_granted for a run this runtime claimed or follows.

@@ -91,6 +91,8 @@ public:
     TASKKIT_DECL std::shared_ptr<subscriber> subscribe(
         std::function<void(const status_event&)> callback,
         std::function<bool(const run_state&, run_status)> filter = {}) override;
+    TASKKIT_DECL std::shared_ptr<subscriber> watch(std::function<void(const run_update&)> callback,
+                                                   std::function<bool(const run_state&, run_status)> filter = {}) override;
     TASKKIT_DECL void unsubscribe(const std::shared_ptr<subscriber>& sub) override;
     TASKKIT_DECL void shutdown() override;
     [[nodiscard]] TASKKIT_DECL taskkit::backend& runs() const noexcept override;
@@ -104,7 +106,12 @@ public:
     [[nodiscard]] TASKKIT_DECL std::optional<nlohmann::json> step_result(run_state& run, std::string_view key) override;
     TASKKIT_DECL void save_step(run_state& run, std::string_view key, const nlohmann::json& result) override;
     TASKKIT_DECL void logged(run_state& run, const log_entry& entry) override;
-    TASKKIT_DECL void metadata_changed(run_state& run) override;
+    TASKKIT_DECL void metadata_changed(run_state& run, const metadata_change& change) override;
+    [[nodiscard]] TASKKIT_DECL std::shared_ptr<run_state> held_run_state(std::string_view run_id) override;
+    [[nodiscard]] TASKKIT_DECL std::optional<std::string> parent_of(std::string_view run_id) override;
+    TASKKIT_DECL void change_metadata_elsewhere(std::string_view run_id, const metadata_change& change) override;
+    [[nodiscard]] TASKKIT_DECL nlohmann::json metadata_elsewhere(std::string_view run_id) override;
+    TASKKIT_DECL void append_stream(run_state& run, std::string_view stream, nlohmann::json chunk) override;
     TASKKIT_DECL void hook_failed(run_state& run, const error_info& error) override;
     /// ctx.create_token and ctx.wait_for_token (detail/impl/executor_tokens.ipp).
     TASKKIT_DECL waitpoint_token create_token(run_state& run, const token_options& options, int position) override;
@@ -125,6 +132,8 @@ public:
     [[nodiscard]] TASKKIT_DECL std::shared_ptr<local_run> held_run(std::string_view run_id) override;
     /// Rings the markers of the runs waiting here on the token (every marker for an empty id).
     TASKKIT_DECL void token_completed(std::string_view token_id) override;
+    /// Another process's metadata change or stream chunk: onto the object here, then to watchers.
+    TASKKIT_DECL void run_updated(const run_update& update) override;
 
     // ---------------------------------------------------------------- in_process_host
 
@@ -203,6 +212,8 @@ private:
     static void interrupt(run_state& run);
 
     void notify_subscribers(const run_state& run, run_status status, int attempt);
+    /// Passes a metadata change or a stream chunk to the realtime subscribers that follow `run`.
+    void notify_watchers(const run_state& run, run_update update);
 
     // ---------------------------------------------------------------- waits
 
@@ -260,6 +271,7 @@ private:
     std::shared_ptr<taskkit::backend> backend_;
     log_sink log_sink_;
     std::size_t max_log_entries_;
+    std::size_t max_stream_chunks_;
     std::chrono::milliseconds shutdown_grace_;
     std::uint64_t id_salt_ = 0;
     // The counters that triggers write sit on cache lines of their own, apart from what workers
@@ -291,6 +303,7 @@ private:
     std::shared_mutex subscribers_mutex_;
     std::vector<std::shared_ptr<subscriber>> subscribers_;
     std::atomic<std::size_t> subscriber_count_{0};
+    std::atomic<std::size_t> watcher_count_{0};  ///< the subscribers with on_update (watch)
 
     std::function<void(const run_timer&)> backend_run_timers_;
 

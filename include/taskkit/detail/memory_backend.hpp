@@ -57,7 +57,8 @@ public:
     [[nodiscard]] TASKKIT_DECL std::optional<run_record> find(std::string_view run_id) const override;
     [[nodiscard]] TASKKIT_DECL run_page list(const run_filter& filter) const override;
     TASKKIT_DECL void logged(const local_run& run, const log_entry& entry) override;
-    TASKKIT_DECL void metadata_changed(const local_run& run, const nlohmann::json& metadata) override;
+    TASKKIT_DECL void metadata_changed(const local_run& run, const metadata_change& change,
+                                       const nlohmann::json& metadata) override;
     [[nodiscard]] TASKKIT_DECL std::optional<nlohmann::json> step_result(const local_run& run,
                                                                          std::string_view key) override;
     TASKKIT_DECL void save_step(const local_run& run, std::string_view key, const nlohmann::json& result) override;

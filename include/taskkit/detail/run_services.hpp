@@ -2,13 +2,16 @@
 /// What a run's context asks of its runtime (waits), without depending on the runtime. Not for users.
 #pragma once
 
+#include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include <taskkit/detail/token_wait.hpp>
 #include <taskkit/error.hpp>
+#include <taskkit/metadata_change.hpp>
 #include <taskkit/run_record.hpp>
 #include <taskkit/waitpoint_options.hpp>
 #include <taskkit/waitpoint_token.hpp>
@@ -42,12 +45,33 @@ public:
         throw state_error("this runtime has no waitpoint tokens");
     }
 
-    /// For runs whose backend stores logs, metadata and hook errors itself (run_state::recorder): a
-    /// line the run wrote, its metadata after a change, and a hook's error.
+    /// For runs whose backend stores logs and hook errors itself (run_state::recorder): a line the
+    /// run wrote, and an error a hook (or the log sink) of the run threw, already in its hook_errors.
     virtual void logged(run_state& run, const log_entry& entry) = 0;
-    virtual void metadata_changed(run_state& run) = 0;
-    /// An error a hook (or the log sink) of the run threw, already in its hook_errors.
     virtual void hook_failed(run_state& run, const error_info& error) = 0;
+
+    /// A change of the run's metadata, already made on its object (by its own code, or by a
+    /// child's, for a parent or root held here): stored by a backend that stores metadata, and
+    /// passed to realtime subscribers.
+    virtual void metadata_changed(run_state& run, const metadata_change& change) = 0;
+    /// The object of run `run_id` when this process holds it (a parent or root executing here, or
+    /// any run of the memory backend); null otherwise.
+    [[nodiscard]] virtual std::shared_ptr<run_state> held_run_state(std::string_view /*run_id*/) { return nullptr; }
+    /// The parent id of run `run_id` from its backend's record (empty for a root run); nullopt for
+    /// an unknown run.
+    [[nodiscard]] virtual std::optional<std::string> parent_of(std::string_view /*run_id*/) { return std::nullopt; }
+    /// Changes the metadata of a run this process does not hold, where its backend keeps it.
+    virtual void change_metadata_elsewhere(std::string_view run_id, const metadata_change& /*change*/) {
+        throw state_error("run " + std::string(run_id) + " is not held here: its metadata cannot change");
+    }
+    /// The metadata of a run this process does not hold.
+    [[nodiscard]] virtual nlohmann::json metadata_elsewhere(std::string_view run_id) {
+        throw state_error("run " + std::string(run_id) + " is not held here: its metadata cannot be read");
+    }
+
+    /// ctx.stream(name).append(chunk): keeps the chunk on the run (bounded), stores it with a
+    /// backend that stores streams, and passes it to realtime subscribers.
+    virtual void append_stream(run_state& run, std::string_view stream, nlohmann::json chunk) = 0;
 };
 
 }  // namespace taskkit::detail

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -68,6 +69,13 @@ struct noted_change {
     bool quiet = false;  ///< nothing observed status changes when it was made: no event to deliver
 };
 
+/// One stream of a run: its most recent chunks (chunks[i] is the stream's number dropped + i).
+struct stream_buffer {
+    std::deque<nlohmann::json> chunks;
+    std::size_t dropped = 0;
+    [[nodiscard]] std::size_t appended() const noexcept { return dropped + chunks.size(); }
+};
+
 /// The parts of a run that most runs never use, allocated on first use so a queued run stays
 /// small. The fields marked fixed are written before the run is published and never change;
 /// the rest are guarded by the run's mutex.
@@ -94,7 +102,23 @@ struct run_extras {
     std::vector<noted_change> unpublished;
     /// Memoized steps: each step's result, by its key, kept across attempts (a backend in the process).
     std::map<std::string, nlohmann::json, std::less<>> steps;
+    /// The run's streams (ctx.stream), each its most recent chunks.
+    std::map<std::string, stream_buffer, std::less<>> streams;
 };
+
+/// The bound on a stream's kept chunks when no runtime sets one (runtime_options::max_stream_chunks).
+inline constexpr std::size_t default_max_stream_chunks = 10000;
+/// The most streams one run may have.
+inline constexpr std::size_t max_streams_per_run = 64;
+
+/// Throws options_error for a chunk that nests deeper than max_payload_depth allows below a
+/// record's streams.
+void check_stream_chunk(std::string_view stream, const nlohmann::json& chunk);
+
+/// Appends `chunk` to stream `name` of a run (call with its mutex held), keeping the most recent
+/// `limit` chunks; returns the chunk's index in the stream. Throws options_error when the run
+/// already has max_streams_per_run other streams.
+std::size_t keep_stream_chunk(run_extras& extras, std::string_view name, nlohmann::json chunk, std::size_t limit);
 
 /// Live state of a run. Fields above `mutex` are fixed once the run is created; the rest are
 /// guarded by `mutex`. Rarely used fields live in `run_extras`, reached through `extras()`.
@@ -183,7 +207,10 @@ struct run_state : local_run {
     [[nodiscard]] run_record snapshot() const;
 
     /// What a run_filter reads of the run (fixed once it is created).
-    [[nodiscard]] run_facts facts() const noexcept { return run_facts{task_id, tags(), queue_name, created_at}; }
+    [[nodiscard]] run_facts facts() const noexcept {
+        const auto* e = extras_if_any();
+        return run_facts{task_id, tags(), queue_name, created_at, e ? std::string_view(e->batch_id) : std::string_view()};
+    }
 
     /// The error the run ended with, if any; call with `mutex` held.
     [[nodiscard]] const std::optional<error_info>& error_locked() const noexcept;

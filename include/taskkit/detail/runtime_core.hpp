@@ -27,6 +27,7 @@
 #include <taskkit/registry.hpp>
 #include <taskkit/run_context.hpp>
 #include <taskkit/run_filter.hpp>
+#include <taskkit/run_update.hpp>
 #include <taskkit/runtime_options.hpp>
 #include <taskkit/trigger_options.hpp>
 
@@ -159,6 +160,9 @@ public:
 
     struct subscriber {
         std::function<void(const status_event&)> callback;
+        /// Set for a realtime subscriber (watch): every update_kind, status changes included,
+        /// comes here instead of `callback`.
+        std::function<void(const run_update&)> on_update;
         std::function<bool(const run_state&, run_status)> filter;  ///< empty: every run
         std::recursive_mutex mutex;  // calls to one subscriber never overlap; unsubscribing waits for them
         bool active = true;
@@ -166,6 +170,11 @@ public:
 
     virtual std::shared_ptr<subscriber> subscribe(std::function<void(const status_event&)> callback,
                                                   std::function<bool(const run_state&, run_status)> filter = {}) = 0;
+
+    /// A realtime subscriber: status changes, metadata changes and stream chunks of the runs
+    /// `filter` accepts.
+    virtual std::shared_ptr<subscriber> watch(std::function<void(const run_update&)> callback,
+                                              std::function<bool(const run_state&, run_status)> filter = {}) = 0;
 
     virtual void unsubscribe(const std::shared_ptr<subscriber>& sub) = 0;
 

@@ -22,7 +22,12 @@ TASKKIT_DECL run_context::run_context(run_info run, attempt_info attempt, task_i
 
 TASKKIT_DECL auto run_context::metadata() const -> run_metadata {
     if (!state_) throw state_error("this run_context belongs to no run");
-    return run_metadata(state_);
+    return run_metadata(state_, services_);
+}
+
+TASKKIT_DECL auto run_context::stream(std::string_view name) const -> stream_writer {
+    if (!state_) throw state_error("this run_context belongs to no run");
+    return stream_writer(*state_, services_, std::string(name));
 }
 
 TASKKIT_DECL auto run_context::stored_step(std::string_view key) const -> std::optional<nlohmann::json> {

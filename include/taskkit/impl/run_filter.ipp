@@ -17,6 +17,7 @@ TASKKIT_DECL auto run_filter::matches(const run_facts& run, run_status status) c
     for (const auto& tag : tags)
         if (std::ranges::find(run.tags, tag) == run.tags.end()) return false;
     if (!queue.empty() && run.queue != queue) return false;
+    if (!batch_id.empty() && run.batch_id != batch_id) return false;
     if (created_from && run.created_at < *created_from) return false;
     if (created_to && run.created_at >= *created_to) return false;
     return true;

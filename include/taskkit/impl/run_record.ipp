@@ -84,6 +84,14 @@ TASKKIT_DECL void to_json(nlohmann::json& j, const run_record& r) {
     j["logs"] = r.logs;
     j["dropped_logs"] = r.dropped_logs;
     j["hook_errors"] = r.hook_errors;
+    auto& streams = j["streams"] = detail::empty_object();
+    for (const auto& [name, stream] : r.streams) streams[name] = stream;
+}
+
+TASKKIT_DECL void to_json(nlohmann::json& j, const stream_record& s) {
+    j = detail::empty_object();
+    j["chunks"] = s.chunks;
+    j["dropped"] = s.dropped;
 }
 
 }  // namespace taskkit

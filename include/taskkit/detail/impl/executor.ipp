@@ -61,6 +61,7 @@ TASKKIT_DECL executor::executor(runtime_options options)
       backend_(options.backend ? std::move(options.backend) : taskkit::memory_backend()),
       log_sink_(options.log_sink ? std::move(options.log_sink) : stderr_log_sink()),
       max_log_entries_(options.max_log_entries),
+      max_stream_chunks_(options.max_stream_chunks),
       shutdown_grace_(options.shutdown_grace),
       timers_(clock_) {
     const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
@@ -330,14 +331,66 @@ TASKKIT_DECL auto executor::hook_failed(run_state& run, const error_info& error)
     }
 }
 
-TASKKIT_DECL auto executor::metadata_changed(run_state& run) -> void {
+TASKKIT_DECL auto executor::metadata_changed(run_state& run, const metadata_change& change) -> void {
+    const bool store = run.recorder != nullptr;
+    const bool watched = watcher_count_.load(std::memory_order_acquire) > 0;
+    if (!store && !watched) return;
     nlohmann::json metadata;
     {
         std::lock_guard lock(run.mutex);
         const auto* extras = run.extras_if_any();
         metadata = extras && extras->metadata.is_object() ? extras->metadata : empty_object();
     }
-    backend_->metadata_changed(run, metadata);
+    if (store) backend_->metadata_changed(run, change, metadata);
+    if (watched) {
+        run_update update;
+        update.kind = update_kind::metadata;
+        update.metadata = &metadata;
+        update.change = &change;
+        notify_watchers(run, update);
+    }
+}
+
+TASKKIT_DECL auto executor::held_run_state(std::string_view run_id) -> std::shared_ptr<run_state> {
+    return std::static_pointer_cast<run_state>(held_run(run_id));
+}
+
+TASKKIT_DECL auto executor::parent_of(std::string_view run_id) -> std::optional<std::string> {
+    if (auto run = held_run_state(run_id)) return std::string(run->parent_id());
+    if (auto record = backend_->find(run_id)) return std::move(record->parent_id);
+    return std::nullopt;
+}
+
+TASKKIT_DECL auto executor::change_metadata_elsewhere(std::string_view run_id, const metadata_change& change) -> void {
+    backend_->update_metadata(run_id, change);
+}
+
+TASKKIT_DECL auto executor::metadata_elsewhere(std::string_view run_id) -> nlohmann::json {
+    auto record = backend_->find(run_id);
+    if (!record) throw state_error("run " + std::string(run_id) + " is no longer known: its metadata cannot be read");
+    return std::move(record->metadata);
+}
+
+TASKKIT_DECL auto executor::append_stream(run_state& run, std::string_view stream, nlohmann::json chunk) -> void {
+    check_stream_chunk(stream, chunk);
+    const bool store = run.recorder != nullptr;
+    const bool watched = watcher_count_.load(std::memory_order_acquire) > 0;
+    nlohmann::json copy;
+    if (store || watched) copy = chunk;
+    std::size_t index = 0;
+    {
+        std::lock_guard lock(run.mutex);
+        index = keep_stream_chunk(run.extras(), stream, std::move(chunk), max_stream_chunks_);
+    }
+    if (store) backend_->stream_appended(run, stream, index, copy);
+    if (watched) {
+        run_update update;
+        update.kind = update_kind::stream;
+        update.stream = stream;
+        update.index = index;
+        update.chunk = &copy;
+        notify_watchers(run, update);
+    }
 }
 
 // ------------------------------------------------------------------------------------ backend_host
@@ -714,13 +767,28 @@ TASKKIT_DECL auto executor::subscribe(std::function<void(const status_event&)> c
     return sub;
 }
 
+TASKKIT_DECL auto executor::watch(std::function<void(const run_update&)> callback,
+                                  std::function<bool(const run_state&, run_status)> filter)
+    -> std::shared_ptr<subscriber> {
+    auto sub = std::make_shared<subscriber>();
+    sub->on_update = std::move(callback);
+    sub->filter = std::move(filter);
+    std::unique_lock lock(subscribers_mutex_);
+    subscribers_.push_back(sub);
+    watcher_count_.fetch_add(1, std::memory_order_acq_rel);
+    subscriber_count_.store(subscribers_.size(), std::memory_order_release);
+    return sub;
+}
+
 TASKKIT_DECL auto executor::unsubscribe(const std::shared_ptr<subscriber>& sub) -> void {
     {
         std::lock_guard calling(sub->mutex);
+        if (!sub->active) return;
         sub->active = false;
     }
     std::unique_lock lock(subscribers_mutex_);
     std::erase(subscribers_, sub);
+    if (sub->on_update) watcher_count_.fetch_sub(1, std::memory_order_acq_rel);
     subscriber_count_.store(subscribers_.size(), std::memory_order_release);
 }
 
@@ -737,10 +805,80 @@ TASKKIT_DECL auto executor::notify_subscribers(const run_state& run, run_status 
         std::lock_guard calling(sub->mutex);
         if (!sub->active) continue;
         try {
-            sub->callback(event);
+            if (sub->on_update) {
+                run_update update;
+                update.kind = update_kind::status;
+                update.run_id = run.id;
+                update.task_id = run.task_id;
+                update.status = status;
+                update.attempt = attempt;
+                sub->on_update(update);
+            } else {
+                sub->callback(event);
+            }
         } catch (...) {  // a subscriber's exception must not escape into a worker
         }
     }
+}
+
+TASKKIT_DECL auto executor::notify_watchers(const run_state& run, run_update update) -> void {
+    if (watcher_count_.load(std::memory_order_acquire) == 0) return;
+    std::vector<std::shared_ptr<subscriber>> subs;
+    {
+        std::shared_lock lock(subscribers_mutex_);
+        subs = subscribers_;
+    }
+    {
+        std::lock_guard lock(run.mutex);
+        update.status = run.status;
+        update.attempt = run.attempts_started;
+    }
+    update.run_id = run.id;
+    update.task_id = run.task_id;
+    for (auto& sub : subs) {
+        if (!sub->on_update) continue;
+        if (sub->filter && !sub->filter(run, update.status)) continue;
+        std::lock_guard calling(sub->mutex);
+        if (!sub->active) continue;
+        try {
+            sub->on_update(update);
+        } catch (...) {  // a subscriber's exception must not escape into the run
+        }
+    }
+}
+
+TASKKIT_DECL auto executor::run_updated(const run_update& update) -> void {
+    auto run = std::static_pointer_cast<run_state>(held_run(update.run_id));
+    if (!run && watcher_count_.load(std::memory_order_acquire) > 0) {
+        try {
+            run = local(update.run_id);  // a mirror made from the record, for the watchers' filters
+        } catch (const std::exception&) {
+            return;  // a task this process does not know, or a payload it cannot decode
+        }
+    }
+    if (!run) return;
+    {
+        std::lock_guard lock(run->mutex);
+        auto& extras = run->extras();
+        if (update.kind == update_kind::metadata && update.metadata) {
+            extras.metadata = *update.metadata;
+        } else if (update.kind == update_kind::stream && update.chunk) {
+            auto& stream = extras.streams[std::string(update.stream)];
+            if (update.index >= stream.appended()) {
+                // A chunk past the next one (updates this process missed) starts the kept ones over.
+                if (update.index > stream.appended()) {
+                    stream.chunks.clear();
+                    stream.dropped = update.index;
+                }
+                if (stream.chunks.size() >= std::max<std::size_t>(max_stream_chunks_, 1)) {
+                    stream.chunks.pop_front();
+                    ++stream.dropped;
+                }
+                stream.chunks.push_back(*update.chunk);
+            }
+        }
+    }
+    notify_watchers(*run, update);
 }
 
 // ------------------------------------------------------------------------------------ shutdown

@@ -986,7 +986,8 @@ TASKKIT_DECL auto memory_backend::expire(const std::weak_ptr<run_state>& weak) -
 
 TASKKIT_DECL auto memory_backend::logged(const local_run&, const log_entry&) -> void {}  // on the record already
 
-TASKKIT_DECL auto memory_backend::metadata_changed(const local_run&, const nlohmann::json&) -> void {}
+TASKKIT_DECL auto memory_backend::metadata_changed(const local_run&, const metadata_change&, const nlohmann::json&)
+    -> void {}
 
 TASKKIT_DECL auto memory_backend::step_result(const local_run& run, std::string_view key)
     -> std::optional<nlohmann::json> {

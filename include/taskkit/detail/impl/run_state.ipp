@@ -5,6 +5,9 @@
 
 #include <taskkit/detail/run_state.hpp>
 
+#include <taskkit/detail/json_depth.hpp>
+#include <taskkit/error.hpp>
+
 namespace taskkit::detail {
 
 TASKKIT_DECL optional_time::optional_time(time_point t) noexcept : t_(t) {}
@@ -51,6 +54,37 @@ TASKKIT_DECL auto run_state::expires_at() const noexcept -> std::optional<time_p
     return e ? e->expires_at : std::nullopt;
 }
 
+TASKKIT_DECL void check_stream_chunk(std::string_view stream, const nlohmann::json& chunk) {
+    // A record holds it three levels down: streams, the stream, its chunks.
+    if (std::string where; json_depth_exceeds(chunk, max_payload_depth - 3, &where))
+        throw options_error("a chunk of stream '" + std::string(stream) +
+                            "' nests deeper than taskkit::max_payload_depth (" + std::to_string(max_payload_depth) +
+                            "), first at " + where);
+}
+
+TASKKIT_DECL std::size_t keep_stream_chunk(run_extras& extras, std::string_view name, nlohmann::json chunk,
+                                           std::size_t limit) {
+    auto it = extras.streams.find(name);
+    if (it == extras.streams.end()) {
+        if (extras.streams.size() >= max_streams_per_run)
+            throw options_error("stream '" + std::string(name) + "': a run has at most " +
+                                std::to_string(max_streams_per_run) + " streams");
+        it = extras.streams.emplace(std::string(name), stream_buffer{}).first;
+    }
+    auto& stream = it->second;
+    const auto index = stream.appended();
+    if (limit == 0) {
+        ++stream.dropped;
+        return index;
+    }
+    if (stream.chunks.size() >= limit) {  // keep the most recent chunks, like the logs
+        stream.chunks.pop_front();
+        ++stream.dropped;
+    }
+    stream.chunks.push_back(std::move(chunk));
+    return index;
+}
+
 TASKKIT_DECL auto run_state::snapshot() const -> run_record {
     run_record r;
     r.id = id;
@@ -84,6 +118,8 @@ TASKKIT_DECL auto run_state::snapshot() const -> run_record {
         r.logs.insert(r.logs.end(), e->logs.begin(), oldest);
         r.dropped_logs = e->dropped_logs;
         r.hook_errors = e->hook_errors;
+        for (const auto& [name, stream] : e->streams)
+            r.streams.emplace(name, stream_record{{stream.chunks.begin(), stream.chunks.end()}, stream.dropped});
     }
     return r;
 }

@@ -1,0 +1,73 @@
+/// @file impl/stream_reader.ipp
+/// The definitions of what <taskkit/stream_reader.hpp> declares: included by that header
+/// (header-only, the default), or compiled once through <taskkit/src.hpp> (TASKKIT_SEPARATE_COMPILATION).
+#pragma once
+
+#include <taskkit/stream_reader.hpp>
+
+#include <mutex>
+#include <utility>
+
+#include <taskkit/detail/run_state.hpp>
+#include <taskkit/detail/runtime_core.hpp>
+#include <taskkit/error.hpp>
+#include <taskkit/stream_writer.hpp>
+
+namespace taskkit {
+
+TASKKIT_DECL stream_reader::stream_reader(std::shared_ptr<detail::runtime_core> core, std::string run_id,
+                                          std::string name)
+    : core_(std::move(core)), run_id_(std::move(run_id)), name_(std::move(name)) {
+    if (!stream_writer::valid_name(name_))
+        throw options_error("stream name '" + name_.substr(0, 80) +
+                            "' is not 1 to 64 characters of letters, digits, '-', '_', '.' and ':'");
+}
+
+TASKKIT_DECL auto stream_reader::read() const -> stream_record {
+    if (auto run = core_->local(run_id_)) {
+        std::lock_guard lock(run->mutex);
+        const auto* extras = run->extras_if_any();
+        if (!extras) return {};
+        auto it = extras->streams.find(name_);
+        if (it == extras->streams.end()) return {};
+        return stream_record{{it->second.chunks.begin(), it->second.chunks.end()}, it->second.dropped};
+    }
+    auto record = core_->runs().find(run_id_);
+    if (!record) throw state_error("no run " + run_id_ + " to read stream '" + name_ + "' of");
+    auto it = record->streams.find(name_);
+    return it == record->streams.end() ? stream_record{} : std::move(it->second);
+}
+
+TASKKIT_DECL auto stream_reader::subscribe(std::function<void(const stream_chunk&)> callback) const -> subscription {
+    // The chunks kept now, then the live ones, without a gap or a repeat: the live callback is
+    // registered first and passes on only indexes past those already passed, and the replay runs
+    // under the same lock, so a chunk appended meanwhile waits for it.
+    struct follower {
+        std::mutex mutex;
+        std::size_t next = 0;  ///< the first index not passed on yet
+        std::function<void(const stream_chunk&)> callback;
+    };
+    auto state = std::make_shared<follower>();
+    state->callback = std::move(callback);
+    std::unique_lock replaying(state->mutex);
+    auto sub = core_->watch(
+        [state, name = name_](const run_update& update) {
+            if (update.kind != update_kind::stream || update.stream != name || !update.chunk) return;
+            std::lock_guard lock(state->mutex);
+            if (update.index < state->next) return;
+            state->next = update.index + 1;
+            state->callback(stream_chunk{update.stream, update.index, *update.chunk});
+        },
+        [id = run_id_](const detail::run_state& run, run_status) { return run.id == id; });
+    subscription following(core_, sub);
+    const auto kept = read();
+    for (std::size_t i = 0; i < kept.chunks.size(); ++i) {
+        const auto index = kept.dropped + i;
+        if (index < state->next) continue;
+        state->next = index + 1;
+        state->callback(stream_chunk{name_, index, kept.chunks[i]});
+    }
+    return following;
+}
+
+}  // namespace taskkit

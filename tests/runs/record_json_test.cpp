@@ -59,6 +59,7 @@ TEST_CASE("a record's JSON has every key, with nested errors, attempts, logs and
                       .attempt = 1});
     r.dropped_logs = 7;
     r.hook_errors.push_back(error("std::logic_error", "hook threw"));
+    r.streams["tokens"] = taskkit::stream_record{{"Hel", "lo"}, 2};
 
     const json expected = {
         {"id", "run_1"},
@@ -95,6 +96,7 @@ TEST_CASE("a record's JSON has every key, with nested errors, attempts, logs and
            {"attempt", 1}}}},
         {"dropped_logs", 7},
         {"hook_errors", {{{"type", "std::logic_error"}, {"message", "hook threw"}}}},
+        {"streams", {{"tokens", {{"chunks", {"Hel", "lo"}}, {"dropped", 2}}}}},
     };
     const json j = r;
     CHECK(j == expected);

@@ -56,3 +56,49 @@ TEST_CASE("the harness jumps the clock when nothing is runnable") {
     CHECK(record.status == taskkit::run_status::completed);
     CHECK(h.clock().now() - start == std::chrono::hours(24));
 }
+
+TEST_CASE("run_inline keeps a run's streams and the metadata its children changed on the record") {
+    taskkit::registry reg;
+    taskkit::task<int> part({.id = "part",
+                             .run = [](const int& n, taskkit::run_context& ctx) {
+                                 ctx.metadata().parent().increment("done", n);
+                             }},
+                            reg);
+    taskkit::task<int, int> whole({.id = "whole",
+                                   .run = [&](const int& n, taskkit::run_context& ctx) {
+                                       for (int i = 1; i <= n; ++i) {
+                                           (void)part.trigger_and_wait(i);
+                                           ctx.stream("progress").append(i);
+                                       }
+                                       return static_cast<int>(ctx.metadata().get("done").get<std::int64_t>());
+                                   }},
+                                  reg);
+    auto run = taskkit::testing::run_inline(whole, 4, {}, {.registry = &reg});
+    REQUIRE(run.outcome.ok());
+    CHECK(run.outcome.output() == 1 + 2 + 3 + 4);
+    CHECK(run.record.metadata["done"] == 10);
+    REQUIRE(run.record.streams.count("progress") == 1);
+    CHECK(run.record.streams["progress"].chunks == std::vector<json>{1, 2, 3, 4});
+}
+
+TEST_CASE("a metadata change is applied whole or not at all") {
+    json m = json::object();
+    taskkit::apply(m, {taskkit::metadata_operation::increment, "n", 2});
+    taskkit::apply(m, {taskkit::metadata_operation::increment, "n", 0.5});
+    CHECK(m["n"] == 2.5);
+    taskkit::apply(m, {taskkit::metadata_operation::append, "log", "a"});
+    taskkit::apply(m, {taskkit::metadata_operation::set, "s", "text"});
+    const auto before = m;
+    CHECK_THROWS_AS(taskkit::apply(m, {taskkit::metadata_operation::append, "s", 1}), taskkit::options_error);
+    CHECK_THROWS_AS(taskkit::apply(m, {taskkit::metadata_operation::increment, "log", 1}), taskkit::options_error);
+    CHECK_THROWS_AS(taskkit::apply(m, {taskkit::metadata_operation::increment, "n", "one"}), taskkit::options_error);
+    json deep = 1;
+    for (int i = 0; i < 300; ++i) deep = json::array({deep});
+    CHECK_THROWS_AS(taskkit::apply(m, {taskkit::metadata_operation::set, "deep", deep}), taskkit::options_error);
+    CHECK(m == before);
+    taskkit::apply(m, {taskkit::metadata_operation::remove, "s", nullptr});
+    CHECK(!m.contains("s"));
+    json not_an_object = 3;
+    taskkit::apply(not_an_object, {taskkit::metadata_operation::set, "k", true});
+    CHECK(not_an_object == json{{"k", true}});
+}

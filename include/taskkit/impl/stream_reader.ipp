@@ -24,6 +24,14 @@ TASKKIT_DECL stream_reader::stream_reader(std::shared_ptr<detail::runtime_core> 
 }
 
 TASKKIT_DECL auto stream_reader::read() const -> stream_record {
+    // A backend that keeps its runs here has them on the run's object; a database has every chunk
+    // any process appended, where a mirror here may lag.
+    if (!core_->runs().traits().keeps_local_runs) {
+        auto record = core_->runs().find(run_id_);
+        if (!record) throw state_error("no run " + run_id_ + " to read stream '" + name_ + "' of");
+        auto it = record->streams.find(name_);
+        return it == record->streams.end() ? stream_record{} : std::move(it->second);
+    }
     if (auto run = core_->local(run_id_)) {
         std::lock_guard lock(run->mutex);
         const auto* extras = run->extras_if_any();

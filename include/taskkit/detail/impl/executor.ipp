@@ -234,6 +234,20 @@ TASKKIT_DECL auto executor::apply_record(run_state& run, const run_record& recor
         if (record.metadata.is_object() && !record.metadata.empty()) run.extras().metadata = record.metadata;
         if (!record.hook_errors.empty()) run.extras().hook_errors = record.hook_errors;
         if (!record.children.empty()) run.extras().child_ids = record.children;
+        // A stream the record holds further than the object (the run appends in another process,
+        // or an earlier attempt did): readers here, and a new attempt's next index, go on from it.
+        for (const auto& [name, stored] : record.streams) {
+            auto& streams = run.extras().streams;
+            auto it = streams.find(name);
+            if (it != streams.end() && it->second.appended() >= stored.dropped + stored.chunks.size()) continue;
+            if (it == streams.end()) {
+                if (streams.size() >= max_streams_per_run) continue;
+                it = streams.emplace(name, stream_buffer{}).first;
+            }
+            auto& kept = it->second;
+            kept.chunks.assign(stored.chunks.begin(), stored.chunks.end());
+            kept.dropped = stored.dropped;
+        }
         if (is_terminal(record.status)) {
             if (!record.logs.empty() || record.dropped_logs > 0) {
                 auto& extras = run.extras();

@@ -1050,6 +1050,22 @@ private:
         } catch (...) {
             // The runtime's watchers do not throw into a backend; nothing to undo.
         }
+        if (e.what != event::kind::metadata) return;
+        // This process wrote a later change of the run while this older state was being passed
+        // on: that change's check of the object may have come first, so the object takes the
+        // file's metadata now.
+        bool raced = false;
+        {
+            std::lock_guard lock(updates_mutex_);
+            auto it = written_seq_.find(e.run_id);
+            raced = it != written_seq_.end() && it->second > e.seq;
+        }
+        if (!raced) return;
+        try {
+            if (auto record = store_.find(e.run_id)) report_metadata(e.run_id, e.task_id, record->metadata);
+        } catch (const std::exception&) {
+            // A busy file: the run's next change gives the object the file's metadata.
+        }
     }
 
     /// The metadata of the runtime's object for a run now (`fallback`, the copy the runtime

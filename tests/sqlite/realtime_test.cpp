@@ -232,3 +232,45 @@ TEST_CASE("update_metadata refuses a run the file does not hold with a state_err
     CHECK_THROWS_AS(backend->update_metadata("run_missing", {taskkit::metadata_operation::increment, "n", 1}),
                     taskkit::state_error);
 }
+
+TEST_CASE("a runtime on the file lists and follows by batch id the runs of a batch another runtime triggered") {
+    temp_dir dir;
+    taskkit::registry reg_a;
+    taskkit::registry reg_b;
+    std::atomic<bool> go{false};
+    auto body = [&go](const int& n, taskkit::run_context& ctx) {
+        if (!wait_until([&] { return go.load(); })) throw std::runtime_error("never told to go");
+        ctx.metadata().set("n", n);
+        return n * n;
+    };
+    taskkit::task<int, int> square_a({.id = "square", .run = body}, reg_a);
+    taskkit::task<int, int> square_b({.id = "square", .run = body}, reg_b);
+    taskkit::runtime rt_a(runtime_on_file(reg_a, dir.file(), 0));  // executes nothing: follows only
+    taskkit::runtime rt_b(runtime_on_file(reg_b, dir.file(), 2));
+    std::mutex mutex;
+    std::vector<std::string> ids;
+    int completed = 0;
+    int metadata = 0;
+    auto other = rt_b.batch_trigger(square_b, {4, 5});
+    auto first = rt_b.batch_trigger(square_b, {1, 2, 3});
+    // Made after the batch's runs were created: the watch filters the mirrors A makes of them,
+    // which carry their batch id from the file.
+    auto watching = rt_a.watch(taskkit::run_filter{.batch_id = first.id}, [&](const taskkit::run_update& u) {
+        std::lock_guard lock(mutex);
+        ids.emplace_back(u.run_id);
+        if (u.kind == update_kind::status && u.status == run_status::completed) ++completed;
+        if (u.kind == update_kind::metadata) ++metadata;
+    });
+    go = true;
+    for (const auto& run : first.runs) REQUIRE(run.wait_for(taskkit_test::deadline));
+    for (const auto& run : other.runs) REQUIRE(run.wait_for(taskkit_test::deadline));
+    CHECK(rt_a.list({.batch_id = first.id}).runs.size() == 3);
+    CHECK(rt_a.list({.batch_id = other.id}).runs.size() == 2);
+    REQUIRE(wait_until([&] {
+        std::lock_guard lock(mutex);
+        return completed == 3 && metadata == 3;
+    }));
+    std::lock_guard lock(mutex);
+    for (const auto& id : ids)
+        CHECK(std::any_of(first.runs.begin(), first.runs.end(), [&](const auto& r) { return r.id() == id; }));
+}

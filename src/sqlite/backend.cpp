@@ -17,6 +17,8 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
+#include <iterator>
 #include <mutex>
 #include <random>
 #include <span>
@@ -142,7 +144,7 @@ public:
     void detach() override {
         stop_thread();
         try {
-            flush_logs();
+            flush_pending();
         } catch (const std::exception&) {
             // The lines stay unwritten; nothing else is lost.
         }
@@ -248,7 +250,7 @@ public:
     std::optional<claimed_run> finish_attempt(const lease& held, const lease_info& info, const attempt_outcome& outcome,
                                               bool claim_next) {
         if (held.run) remember(info.run_id, held.run);
-        flush_logs();
+        flush_pending();
         sqlite::detail::outcome result;
         result.status = outcome.status;
         result.error = outcome.error;
@@ -298,7 +300,7 @@ public:
     void suspend(const lease& held, const wait_spec& what) override {
         const auto info = lease_of(held);
         if (held.run) remember(info.run_id, held.run);
-        flush_logs();
+        flush_pending();
         wait_info wait;
         for (const auto& run : what.runs)
             if (run) wait.runs.emplace_back(run->run_id());
@@ -416,12 +418,12 @@ public:
     [[nodiscard]] std::shared_ptr<local_run> local(std::string_view) const override { return nullptr; }
 
     [[nodiscard]] std::optional<run_record> find(std::string_view run_id) const override {
-        self().flush_logs_quietly();
+        self().flush_pending_quietly();
         return self().store_.find(run_id);
     }
 
     [[nodiscard]] run_page list(const run_filter& filter) const override {
-        self().flush_logs_quietly();
+        self().flush_pending_quietly();
         return self().store_.list(filter);
     }
 
@@ -435,8 +437,59 @@ public:
         if (pending_logs_.size() >= 1000) wake_thread();
     }
 
-    void metadata_changed(const local_run& run, const metadata_change& /*change*/, const nlohmann::json& metadata) override {
-        store_.set_metadata(run.run_id(), metadata, now());
+    void metadata_changed(const local_run& run, const metadata_change& change,
+                          const nlohmann::json& metadata) override {
+        // The change, not this process's copy, is applied to what the file holds: a change another
+        // process made meanwhile (a child's increment of this run's counter) is kept. The chunks
+        // appended before go first, so that followers see the two in the order they were made.
+        flush_pending_quietly();
+        const std::string id(run.run_id());
+        store::metadata_written written;
+        try {
+            written = store_.change_metadata(id, change, owner_, now());
+        } catch (const options_error&) {
+            // It fit this process's copy, not the file's (another process changed the key): the
+            // file keeps its metadata, and the runtime's object takes it back.
+            if (auto record = store_.find(id)) report_metadata(id, record->task_id, record->metadata);
+            throw;
+        }
+        {
+            std::lock_guard lock(updates_mutex_);
+            auto& seq = written_seq_[id];
+            seq = std::max(seq, written.seq);
+        }
+        // The object holds what the file does unless another process changed the run meanwhile
+        // (or an older state of the file reached the object after this change): then this event
+        // reaches this runtime too, and gives the object the file's metadata.
+        if (held_metadata(run, metadata) != written.metadata) {
+            {
+                std::lock_guard lock(updates_mutex_);
+                redeliver_.insert(written.seq);
+            }
+            publish();
+        }
+    }
+
+    void update_metadata(std::string_view run_id, const metadata_change& change) override {
+        // A run this runtime does not hold: its event reaches this runtime as every other's, so
+        // that the watchers here hear of it.
+        const auto written = store_.change_metadata(run_id, change, owner_, now());
+        {
+            std::lock_guard lock(updates_mutex_);
+            redeliver_.insert(written.seq);
+        }
+        publish();
+    }
+
+    void stream_appended(const local_run& run, std::string_view stream, std::size_t index,
+                         const nlohmann::json& chunk) override {
+        // Written in batches, like the log lines: a run streaming tokens costs one commit per
+        // batch. Readers (find, list, another process) see them once flushed: before a record is
+        // read or an attempt ends here, at the next round of the background thread otherwise.
+        chunk_entry entry{std::string(run.run_id()), std::string(stream), index, json_text(chunk)};
+        std::lock_guard lock(logs_mutex_);
+        pending_chunks_.push_back(std::move(entry));
+        if (pending_chunks_.size() >= 1000) wake_thread();
     }
 
     void hook_failed(const local_run& run, const error_info& error) override {
@@ -898,6 +951,11 @@ private:
             for (const auto& e : batch.events) deliver(e, claimable, due_times);
             std::lock_guard lock(events_mutex_);
             delivered_seq_ = std::max({delivered_seq_, batch.last_seq, batch.pruned_through});
+            {
+                // Every event before them is delivered: the writes they guard against are past.
+                std::lock_guard updates(updates_mutex_);
+                std::erase_if(written_seq_, [this](const auto& entry) { return entry.second <= delivered_seq_; });
+            }
             if (!batch.events.empty()) delivered_at_ = batch.events.back().at;
             events_cv_.notify_all();
             if (!more_ && batch.events.size() < batch_size) {
@@ -915,6 +973,10 @@ private:
         if (!h) return;
         if (e.what == event::kind::cancel_requested) {
             if (e.owner == owner_) request_stop(e.run_id);
+            return;
+        }
+        if (e.what == event::kind::metadata || e.what == event::kind::stream) {
+            deliver_update(e);
             return;
         }
         if (e.what == event::kind::token_completed) {
@@ -944,6 +1006,90 @@ private:
             h->status_changed(run_event{e.run_id, e.task_id, e.status, e.attempt, nullptr});
         } catch (...) {
             // The runtime's subscribers do not throw into a backend; nothing to undo.
+        }
+    }
+
+    /// A metadata change or a stream chunk, made by another process (or by this one, for a run it
+    /// did not hold, or with a result its object lacked): to the runtime, which updates its object
+    /// for the run and tells its watchers. One this process made on its object is skipped: its
+    /// runtime told its watchers when it made it.
+    void deliver_update(const event& e) {
+        {
+            std::lock_guard lock(updates_mutex_);
+            const bool again = redeliver_.erase(e.seq) > 0;
+            if (e.what == event::kind::metadata) {
+                // A later change this process wrote holds this one's effect already.
+                if (auto it = written_seq_.find(e.run_id); it != written_seq_.end() && e.seq < it->second) return;
+            }
+            if (e.owner == owner_ && !again) return;  // made here: the runtime told its watchers then
+        }
+        auto* h = host();
+        if (!h) return;
+        nlohmann::json value;
+        try {
+            value = nlohmann::json::parse(e.data);
+        } catch (const std::exception&) {
+            return;  // written by this backend, so never expected; nothing to pass on
+        }
+        run_update update;
+        update.run_id = e.run_id;
+        update.task_id = e.task_id;
+        update.status = e.status;
+        update.attempt = e.attempt;
+        if (e.what == event::kind::metadata) {
+            update.kind = update_kind::metadata;
+            update.metadata = &value;
+        } else {
+            update.kind = update_kind::stream;
+            update.stream = e.stream;
+            update.index = e.index;
+            update.chunk = &value;
+        }
+        try {
+            h->run_updated(update);
+        } catch (...) {
+            // The runtime's watchers do not throw into a backend; nothing to undo.
+        }
+        if (e.what != event::kind::metadata) return;
+        // This process wrote a later change of the run while this older state was being passed
+        // on: that change's check of the object may have come first, so the object takes the
+        // file's metadata now.
+        bool raced = false;
+        {
+            std::lock_guard lock(updates_mutex_);
+            auto it = written_seq_.find(e.run_id);
+            raced = it != written_seq_.end() && it->second > e.seq;
+        }
+        if (!raced) return;
+        try {
+            if (auto record = store_.find(e.run_id)) report_metadata(e.run_id, e.task_id, record->metadata);
+        } catch (const std::exception&) {
+            // A busy file: the run's next change gives the object the file's metadata.
+        }
+    }
+
+    /// The metadata of the runtime's object for a run now (`fallback`, the copy the runtime
+    /// passed, for an object of another kind).
+    static nlohmann::json held_metadata(const local_run& run, const nlohmann::json& fallback) {
+        const auto* state = dynamic_cast<const taskkit::detail::run_state*>(&run);
+        if (!state) return fallback;
+        std::lock_guard lock(state->mutex);
+        const auto* extras = state->extras_if_any();
+        return extras && extras->metadata.is_object() ? extras->metadata : nlohmann::json::object();
+    }
+
+    /// Gives the runtime's object for a run the metadata the file holds.
+    void report_metadata(const std::string& run_id, const std::string& task_id, const nlohmann::json& metadata) {
+        auto* h = host();
+        if (!h) return;
+        run_update update;
+        update.kind = update_kind::metadata;
+        update.run_id = run_id;
+        update.task_id = task_id;
+        update.metadata = &metadata;
+        try {
+            h->run_updated(update);
+        } catch (...) {
         }
     }
 
@@ -993,14 +1139,28 @@ private:
 
     // ---------------------------------------------------------------- logs
 
-    void flush_logs() {
+    /// Writes the pending log lines and stream chunks.
+    void flush_pending() {
         // One flush at a time: a reader that finds the lines taken waits until they are written.
         std::lock_guard flushing(flush_mutex_);
         std::vector<std::pair<std::string, log_entry>> lines;
+        std::vector<chunk_entry> chunks;
         {
             std::lock_guard lock(logs_mutex_);
             lines.swap(pending_logs_);
+            chunks.swap(pending_chunks_);
         }
+        std::exception_ptr failed;
+        try {
+            flush_chunks(chunks);
+        } catch (...) {
+            failed = std::current_exception();  // the chunks are pending again; the lines go on
+        }
+        flush_lines(lines);
+        if (failed) std::rethrow_exception(failed);
+    }
+
+    void flush_lines(std::vector<std::pair<std::string, log_entry>>& lines) {
         if (lines.empty()) return;
         // In order, one write per run of consecutive lines of one run.
         std::size_t i = 0;
@@ -1018,9 +1178,24 @@ private:
         }
     }
 
-    void flush_logs_quietly() {
+    /// One transaction for every chunk taken (of every run). When it fails (a busy file), the
+    /// chunks go back before those appended meanwhile, for the next flush: none is lost.
+    void flush_chunks(std::vector<chunk_entry>& chunks) {
+        if (chunks.empty()) return;
         try {
-            flush_logs();
+            store_.append_chunks(chunks, owner_, now());
+        } catch (...) {
+            std::lock_guard lock(logs_mutex_);
+            chunks.insert(chunks.end(), std::make_move_iterator(pending_chunks_.begin()),
+                          std::make_move_iterator(pending_chunks_.end()));
+            pending_chunks_.swap(chunks);
+            throw;
+        }
+    }
+
+    void flush_pending_quietly() {
+        try {
+            flush_pending();
         } catch (const std::exception&) {
         }
     }
@@ -1051,7 +1226,7 @@ private:
             if (thread_stop_) break;
             lock.unlock();
             try {
-                flush_logs();
+                flush_pending();
                 renew_due(true);
                 publish(false);
                 grant_pending();
@@ -1095,6 +1270,13 @@ private:
     std::mutex flush_mutex_;  // taken before logs_mutex_
     std::mutex logs_mutex_;
     std::vector<std::pair<std::string, log_entry>> pending_logs_;
+    std::vector<chunk_entry> pending_chunks_;
+
+    std::mutex updates_mutex_;
+    /// The last metadata event this process wrote per run, until every event before it is delivered.
+    std::unordered_map<std::string, std::int64_t> written_seq_;
+    /// Events this process wrote that its own runtime must hear of too.
+    std::unordered_set<std::int64_t> redeliver_;
 
     std::mutex thread_mutex_;
     std::condition_variable thread_cv_;

@@ -334,8 +334,27 @@ CREATE TABLE token_tags (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<const char*, schema_version> migrations = {migration_to_1, migration_to_2, migration_to_3,
-                                                                migration_to_4, migration_to_5};
+// Version 6, realtime: streams and metadata changes. stream_chunks holds the most recent chunks
+// of each stream of a run (sqlite_options::max_stream_chunks; older rows are deleted as newer ones
+// come), removed with their run. An event of kind 'metadata' (data: the run's whole metadata
+// object after the change) or 'stream' (stream, idx, data: the chunk) tells every process on the
+// file; its owner is the process that made it.
+constexpr const char* migration_to_6_realtime = R"sql(
+CREATE TABLE stream_chunks (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  stream TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  chunk TEXT NOT NULL,
+  PRIMARY KEY (run_id, stream, idx)
+) WITHOUT ROWID;
+ALTER TABLE events ADD COLUMN stream TEXT;
+ALTER TABLE events ADD COLUMN idx INTEGER;
+ALTER TABLE events ADD COLUMN data TEXT;
+CREATE INDEX runs_batch ON runs(batch_id, created_at, id) WHERE batch_id <> '';
+)sql";
+
+constexpr std::array<const char*, schema_version> migrations = {
+    migration_to_1, migration_to_2, migration_to_3, migration_to_4, migration_to_5, migration_to_6_realtime};
 
 struct file_identity {
     std::int64_t application = 0;

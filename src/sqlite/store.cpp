@@ -460,6 +460,22 @@ std::optional<run_state_info> store::inspect_locked(connection& conn, std::strin
         e.task_id = r.task_id;
         r.logs.push_back(std::move(e));
     }
+    // Each stream's kept chunks, oldest first: the rows of a stream are its most recent indexes,
+    // so the first kept one's index counts those dropped before it.
+    auto chunks = conn.prepare("SELECT stream, idx, chunk FROM stream_chunks WHERE run_id = ?1 ORDER BY stream, idx");
+    chunks.bind(1, run_id);
+    stream_record* current = nullptr;
+    std::string_view current_name;
+    while (chunks.step()) {
+        const auto name = chunks.text_view(0);
+        if (!current || name != current_name) {
+            auto [it, added] = r.streams.emplace(std::string(name), stream_record{});
+            current = &it->second;
+            current_name = it->first;
+            current->dropped = static_cast<std::size_t>(chunks.int64(1));
+        }
+        current->chunks.push_back(parse_json(chunks.text_view(2), path, "a stream chunk"));
+    }
     auto children = conn.prepare("SELECT id FROM runs WHERE parent_id = ?1 ORDER BY created_at, rowid");
     children.bind(1, run_id);
     while (children.step()) r.children.push_back(children.text(0));
@@ -509,6 +525,7 @@ run_page store::list(const run_filter& filter) {
     if (!filter.statuses.empty()) sql += fmt::format(" AND status IN ({})", placeholders(filter.statuses.size()));
     if (!filter.tasks.empty()) sql += fmt::format(" AND task_id IN ({})", placeholders(filter.tasks.size()));
     if (!filter.queue.empty()) sql += fmt::format(" AND queue = ?{}", ++param);
+    if (!filter.batch_id.empty()) sql += fmt::format(" AND batch_id = ?{}", ++param);
     if (filter.created_from) sql += fmt::format(" AND created_at >= ?{}", ++param);
     if (filter.created_to) sql += fmt::format(" AND created_at < ?{}", ++param);
     for (std::size_t i = 0; i < filter.tags.size(); ++i)
@@ -527,6 +544,7 @@ run_page store::list(const run_filter& filter) {
         for (const auto status : filter.statuses) st.bind(++i, to_string(status));
         for (const auto& task : filter.tasks) st.bind(++i, task);
         if (!filter.queue.empty()) st.bind(++i, filter.queue);
+        if (!filter.batch_id.empty()) st.bind(++i, filter.batch_id);
         if (filter.created_from) st.bind(++i, to_ns(*filter.created_from));
         if (filter.created_to) st.bind(++i, to_ns(*filter.created_to));
         for (const auto& tag : filter.tags) st.bind(++i, tag);
@@ -611,6 +629,81 @@ void store::set_metadata(std::string_view run_id, const nlohmann::json& metadata
     });
 }
 
+store::metadata_written store::change_metadata(std::string_view run_id, const metadata_change& change,
+                                               std::string_view owner, time_point now) {
+    std::lock_guard lock(write_mutex_);
+    return writer_->write("changing a run's metadata", [&] {
+        auto st = writer_->prepare("SELECT metadata FROM runs WHERE id = ?1");
+        st.bind(1, run_id);
+        if (!st.step()) unknown_run(run_id);
+        auto metadata = parse_json(st.text_view(0), options_.path, "a run's metadata");
+        st.reset();
+        if (!metadata.is_object()) metadata = nlohmann::json::object();
+        taskkit::apply(metadata, change);  // throws options_error before anything is written
+        const auto text = json_text(metadata);
+        const auto at = to_ns(now);
+        writer_->prepare("UPDATE runs SET metadata = ?2, updated_at = ?3 WHERE id = ?1")
+            .bind(1, run_id)
+            .bind(2, text)
+            .bind(3, at)
+            .run();
+        writer_
+            ->prepare(R"sql(
+INSERT INTO events(run_id, task_id, kind, status, attempt, owner, at, data)
+SELECT id, task_id, 'metadata', status, attempts_started, ?2, ?3, ?4 FROM runs WHERE id = ?1)sql")
+            .bind(1, run_id)
+            .bind(2, owner)
+            .bind(3, at)
+            .bind(4, text)
+            .run();
+        return metadata_written{std::move(metadata), writer_->query_int("SELECT last_insert_rowid()")};
+    });
+}
+
+void store::append_chunks(std::span<const chunk_entry> chunks, std::string_view owner, time_point now) {
+    if (chunks.empty()) return;
+    std::lock_guard lock(write_mutex_);
+    writer_->write("writing stream chunks", [&] {
+        const auto max = static_cast<std::int64_t>(options_.max_stream_chunks);
+        const auto at = to_ns(now);
+        auto event = writer_->prepare(R"sql(
+INSERT INTO events(run_id, task_id, kind, status, attempt, owner, at, stream, idx, data)
+SELECT id, task_id, 'stream', status, attempts_started, ?2, ?3, ?4, ?5, ?6 FROM runs WHERE id = ?1)sql");
+        auto insert = writer_->prepare(
+            "INSERT OR REPLACE INTO stream_chunks(run_id, stream, idx, chunk) VALUES (?1, ?2, ?3, ?4)");
+        auto trim = writer_->prepare("DELETE FROM stream_chunks WHERE run_id = ?1 AND stream = ?2 AND idx < ?3");
+        // The chunks of one stream of one run come in order: consecutive entries form a group, whose
+        // last index decides what the bound keeps.
+        std::size_t i = 0;
+        while (i < chunks.size()) {
+            std::size_t j = i;
+            while (j < chunks.size() && chunks[j].run_id == chunks[i].run_id && chunks[j].stream == chunks[i].stream)
+                ++j;
+            std::int64_t last = -1;
+            for (const auto& c : chunks.subspan(i, j - i)) last = std::max(last, static_cast<std::int64_t>(c.index));
+            const std::int64_t keep_from = last + 1 - max;
+            bool known = true;
+            for (std::size_t k = i; k < j && known; ++k) {
+                const auto& c = chunks[k];
+                const auto index = static_cast<std::int64_t>(c.index);
+                event.bind(1, c.run_id)
+                    .bind(2, owner)
+                    .bind(3, at)
+                    .bind(4, c.stream)
+                    .bind(5, index)
+                    .bind(6, c.chunk)
+                    .run();
+                if (writer_->changes() == 0)
+                    known = false;  // not in the file (a test's object): skip its chunks
+                else if (index >= keep_from)
+                    insert.bind(1, c.run_id).bind(2, c.stream).bind(3, index).bind(4, c.chunk).run();
+            }
+            if (known) trim.bind(1, chunks[i].run_id).bind(2, chunks[i].stream).bind(3, keep_from).run();
+            i = j;
+        }
+    });
+}
+
 void store::add_hook_error(std::string_view run_id, const error_info& error, time_point now) {
     std::lock_guard lock(write_mutex_);
     writer_->write("writing a run's hook error", [&] {
@@ -691,8 +784,8 @@ event_batch store::events_since(std::int64_t after_seq, std::size_t limit) {
         batch.pruned_through = reader_->query_int("SELECT value FROM meta WHERE key = 'events_pruned_through'");
         batch.missed = after_seq < batch.pruned_through;
         auto st = reader_->prepare(
-            "SELECT seq, run_id, task_id, kind, status, attempt, owner, at FROM events WHERE seq > ?1 ORDER BY seq "
-            "LIMIT ?2");
+            "SELECT seq, run_id, task_id, kind, status, attempt, owner, at, stream, idx, data FROM events WHERE seq > "
+            "?1 ORDER BY seq LIMIT ?2");
         st.bind(1, after_seq).bind(2, static_cast<std::int64_t>(std::max<std::size_t>(1, limit)));
         while (st.step()) {
             event e;
@@ -701,10 +794,15 @@ event_batch store::events_since(std::int64_t after_seq, std::size_t limit) {
             e.task_id = st.text(2);
             e.what = st.text_view(3) == "cancel_requested" ? event::kind::cancel_requested : event::kind::status;
             if (st.text_view(3) == "token_completed") e.what = event::kind::token_completed;
+            if (st.text_view(3) == "metadata") e.what = event::kind::metadata;
+            if (st.text_view(3) == "stream") e.what = event::kind::stream;
             e.status = parse_status(st.text_view(4), options_.path);
             e.attempt = st.int32(5);
             e.owner = st.text(6);
             e.at = from_ns(st.int64(7));
+            e.stream = st.text(8);
+            e.index = st.is_null(9) ? 0 : static_cast<std::size_t>(st.int64(9));
+            e.data = st.text(10);
             batch.last_seq = e.seq;
             batch.events.push_back(std::move(e));
         }

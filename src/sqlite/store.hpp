@@ -29,6 +29,7 @@
 #include <taskkit/backend/run_request.hpp>
 #include <taskkit/backend/token_request.hpp>
 #include <taskkit/machine.hpp>
+#include <taskkit/metadata_change.hpp>
 #include <taskkit/queue_options.hpp>
 #include <taskkit/queue_stats.hpp>
 #include <taskkit/run_filter.hpp>
@@ -165,12 +166,26 @@ struct event {
     std::int64_t seq = 0;
     std::string run_id;
     std::string task_id;
-    /// token_completed: `run_id` is the id of a waitpoint token that was completed.
-    enum class kind { status, cancel_requested, token_completed } what = kind::status;
+    /// token_completed: `run_id` is the id of a waitpoint token that was completed. metadata: `data`
+    /// is the run's whole metadata object after the change; stream: chunk `index` of `stream`, `data`.
+    enum class kind { status, cancel_requested, token_completed, metadata, stream } what = kind::status;
     run_status status = run_status::queued;
     int attempt = 0;
-    std::string owner;  ///< the lease holder when the change was made, if any
+    /// status, cancel_requested: the lease holder when the change was made, if any. metadata,
+    /// stream: the process that made the change.
+    std::string owner;
     time_point at;
+    std::string stream;
+    std::size_t index = 0;
+    std::string data;  ///< JSON text (metadata, stream)
+};
+
+/// A chunk a run appended to one of its streams, to store (its JSON as text).
+struct chunk_entry {
+    std::string run_id;
+    std::string stream;
+    std::size_t index = 0;
+    std::string chunk;
 };
 
 struct event_batch {
@@ -291,6 +306,21 @@ public:
     /// Appends log lines (one transaction); the most recent max_logs_per_run are kept.
     void append_logs(std::string_view run_id, std::span<const log_entry> entries);
     void set_metadata(std::string_view run_id, const nlohmann::json& metadata, time_point now);
+    /// Applies `change` to the metadata the file holds for `run_id` (taskkit::apply), in one write
+    /// transaction, so that changes other processes made meanwhile are kept, and writes a metadata
+    /// event made by `owner`. Returns the metadata after the change and the event's sequence
+    /// number. Throws state_error for an unknown run, options_error when the change does not fit
+    /// (nothing is written then).
+    struct metadata_written {
+        nlohmann::json metadata;
+        std::int64_t seq = 0;
+    };
+    metadata_written change_metadata(std::string_view run_id, const metadata_change& change, std::string_view owner,
+                                     time_point now);
+    /// Stores stream chunks, oldest first, with a stream event each (maker `owner`), in one write
+    /// transaction; the most recent max_stream_chunks of each stream are kept. Chunks of runs the
+    /// file does not hold are skipped.
+    void append_chunks(std::span<const chunk_entry> chunks, std::string_view owner, time_point now);
     void add_hook_error(std::string_view run_id, const error_info& error, time_point now);
     [[nodiscard]] std::optional<nlohmann::json> step_result(std::string_view run_id, std::string_view key);
     /// Stores a step's result; false when the lease was lost (the result is not stored).

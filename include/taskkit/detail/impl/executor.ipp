@@ -234,6 +234,20 @@ TASKKIT_DECL auto executor::apply_record(run_state& run, const run_record& recor
         if (record.metadata.is_object() && !record.metadata.empty()) run.extras().metadata = record.metadata;
         if (!record.hook_errors.empty()) run.extras().hook_errors = record.hook_errors;
         if (!record.children.empty()) run.extras().child_ids = record.children;
+        // A stream the record holds further than the object (the run appends in another process,
+        // or an earlier attempt did): readers here, and a new attempt's next index, go on from it.
+        for (const auto& [name, stored] : record.streams) {
+            auto& streams = run.extras().streams;
+            auto it = streams.find(name);
+            if (it != streams.end() && it->second.appended() >= stored.dropped + stored.chunks.size()) continue;
+            if (it == streams.end()) {
+                if (streams.size() >= max_streams_per_run) continue;
+                it = streams.emplace(name, stream_buffer{}).first;
+            }
+            auto& kept = it->second;
+            kept.chunks.assign(stored.chunks.begin(), stored.chunks.end());
+            kept.dropped = stored.dropped;
+        }
         if (is_terminal(record.status)) {
             if (!record.logs.empty() || record.dropped_logs > 0) {
                 auto& extras = run.extras();
@@ -374,13 +388,23 @@ TASKKIT_DECL auto executor::metadata_elsewhere(std::string_view run_id) -> nlohm
 TASKKIT_DECL auto executor::append_stream(run_state& run, std::string_view stream, nlohmann::json chunk) -> void {
     check_stream_chunk(stream, chunk);
     const bool store = run.recorder != nullptr;
-    const bool watched = watcher_count_.load(std::memory_order_acquire) > 0;
+    const bool copied = store || watcher_count_.load(std::memory_order_acquire) > 0;
     nlohmann::json copy;
-    if (store || watched) copy = chunk;
+    if (copied) copy = chunk;
     std::size_t index = 0;
     {
         std::lock_guard lock(run.mutex);
         index = keep_stream_chunk(run.extras(), stream, std::move(chunk), max_stream_chunks_);
+    }
+    // Whether anyone watches is read after the chunk is kept: a subscriber registers before it
+    // reads the kept chunks (under the run's mutex), so it either finds this chunk there or is
+    // counted here and told of it.
+    const bool watched = watcher_count_.load(std::memory_order_acquire) > 0;
+    if (watched && !copied) {
+        std::lock_guard lock(run.mutex);
+        const auto& kept = run.extras().streams.find(stream)->second;
+        if (index < kept.dropped) return;  // not kept (a bound of 0): nothing to pass on
+        copy = kept.chunks[index - kept.dropped];
     }
     if (store) backend_->stream_appended(run, stream, index, copy);
     if (watched) {

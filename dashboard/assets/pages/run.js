@@ -280,11 +280,17 @@ export function runPage(id) {
   // The run's own events: its status (with what it waits for), metadata and stream chunks, live.
   let events = null;
   let eventsRetry = null;
+  let renderTimer = null;
   function told(fields) {
     for (const since of told.pending) Object.assign(since, fields);
     if (!data) return;
     Object.assign(data.run, fields);
-    render();
+    // Coalesced: a run that changes its metadata many times a second re-renders the page at most
+    // every 50 ms.
+    if (renderTimer === null) renderTimer = setTimeout(() => {
+      renderTimer = null;
+      render();
+    }, 50);
   }
   function openEvents() {
     const source = new EventSource(`/api/v1/runs/${enc(id)}/events`);
@@ -326,6 +332,7 @@ export function runPage(id) {
         // Refused (404, 503 too many streams) or gone: try again later, unless the run has ended.
         events = null;
         clearTimeout(eventsRetry);
+      clearTimeout(renderTimer);
         eventsRetry = setTimeout(() => {
           if (!data || !TERMINAL.has(data.run.status)) openEvents();
         }, 5000);
@@ -346,6 +353,7 @@ export function runPage(id) {
       clearTimeout(refreshTimer);
       clearInterval(ticker);
       clearTimeout(eventsRetry);
+      clearTimeout(renderTimer);
       if (events) events.close();
       events = null;
     },

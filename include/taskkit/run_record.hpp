@@ -19,6 +19,7 @@
 #include <taskkit/error.hpp>
 #include <taskkit/machine.hpp>
 #include <taskkit/run_status.hpp>
+#include <taskkit/wait_info.hpp>
 
 namespace taskkit {
 
@@ -113,6 +114,9 @@ struct run_record {
     std::vector<error_info> hook_errors;  ///< exceptions thrown by lifecycle hooks
     /// The run's streams by name (ctx.stream), each bounded like the logs.
     std::map<std::string, stream_record, std::less<>> streams;
+    /// What the run waits for while it is `waiting` inside an attempt (a duration, runs, a batch,
+    /// a token); empty otherwise, and again once the run executes on.
+    std::optional<wait_info> waiting_for;
 };
 
 namespace detail {
@@ -127,6 +131,10 @@ void to_json(nlohmann::json& j, const log_entry& e);
 void to_json(nlohmann::json& j, const attempt_record& a);
 
 void to_json(nlohmann::json& j, const stream_record& s);
+
+/// {"kind", "until" (ms since the Unix epoch, or null), "run_ids", "batch_id" and "token_id"
+/// (null when empty), "any"}.
+void to_json(nlohmann::json& j, const wait_info& w);
 
 /// The record as JSON; times are milliseconds since the Unix epoch.
 void to_json(nlohmann::json& j, const run_record& r);

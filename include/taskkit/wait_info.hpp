@@ -2,14 +2,16 @@
 /// What a run waits on, as the on_wait and on_resume hooks are told: a duration, runs, a batch, a token.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <taskkit/run_record.hpp>
-
 namespace taskkit {
+
+// The same alias as run_record.hpp's (which includes this header for run_record::waiting_for).
+using time_point = std::chrono::system_clock::time_point;
 
 /// The kind of a wait (Trigger.dev's wait types: duration, task, batch, token).
 enum class wait_kind {
@@ -35,7 +37,8 @@ enum class wait_kind {
 }
 
 /// What a run waits on: passed to on_wait when the wait begins and to on_resume, the same value,
-/// when it ends (whether it was satisfied, canceled or timed out). A plain value: copy it freely.
+/// when it ends (whether it was satisfied, canceled or timed out), and kept on the run's record
+/// (run_record::waiting_for) while the wait lasts. A plain value: copy it freely.
 /// @code
 /// .on_wait = [](const order&, const taskkit::wait_info& w, taskkit::run_context& ctx) {
 ///     ctx.logger().info(fmt::format("waiting on {} ({} runs)", taskkit::to_string(w.kind), w.run_ids.size()));
@@ -48,6 +51,8 @@ struct wait_info {
     std::string batch_id;              ///< batch: the batch's id
     std::string token_id;              ///< token: the token's id
     bool any = false;                  ///< run: the wait ends with the first run of run_ids that ends
+
+    friend bool operator==(const wait_info&, const wait_info&) = default;
 };
 
 }  // namespace taskkit

@@ -457,6 +457,11 @@ run_filter parse_filter_query(const httplib::Request& req) {
             add_list(f.tags, value);
         } else if (key == "queue") {
             f.queue = value;
+        } else if (key == "batch") {
+            if (value.empty() || value.size() > max_batch_id_length)
+                problems.add(path, fmt::format("must be a batch id of 1 to {} characters", max_batch_id_length));
+            else
+                f.batch_id = value;
         } else if (key == "created_from" || key == "created_to") {
             auto t = parse_time(nlohmann::json(value));
             if (!t)
@@ -470,7 +475,8 @@ run_filter parse_filter_query(const httplib::Request& req) {
         } else if (key == "token" || key == "last_event_id") {
             // The event stream's own parameters.
         } else {
-            problems.add(path, "unknown parameter (status, task, tag, queue, created_from, created_to, limit, cursor)");
+            problems.add(
+                path, "unknown parameter (status, task, tag, queue, batch, created_from, created_to, limit, cursor)");
         }
     }
     problems.throw_if_any("bad query");
@@ -511,6 +517,12 @@ run_filter parse_filter_json(const nlohmann::json& filter, const std::string& wh
                 f.queue = v.get<std::string>();
             else
                 problems.add(path, "must be a string");
+        } else if (key == "batch") {
+            if (v.is_string() && !v.get_ref<const std::string&>().empty() &&
+                v.get_ref<const std::string&>().size() <= max_batch_id_length)
+                f.batch_id = v.get<std::string>();
+            else
+                problems.add(path, fmt::format("must be a batch id of 1 to {} characters", max_batch_id_length));
         } else if (key == "created_from" || key == "created_to") {
             auto t = parse_time(v);
             if (!t)
@@ -518,15 +530,15 @@ run_filter parse_filter_json(const nlohmann::json& filter, const std::string& wh
             else
                 (key == "created_from" ? f.created_from : f.created_to) = *t;
         } else {
-            problems.add(path, "unknown filter field (status, task, tag, queue, created_from, created_to)");
+            problems.add(path, "unknown filter field (status, task, tag, queue, batch, created_from, created_to)");
         }
     }
     return f;
 }
 
 bool filter_is_empty(const run_filter& f) {
-    return f.statuses.empty() && f.tasks.empty() && f.tags.empty() && f.queue.empty() && !f.created_from &&
-           !f.created_to;
+    return f.statuses.empty() && f.tasks.empty() && f.tags.empty() && f.queue.empty() && f.batch_id.empty() &&
+           !f.created_from && !f.created_to;
 }
 
 // ------------------------------------------------------------------ tasks and runs

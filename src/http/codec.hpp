@@ -44,7 +44,10 @@ private:
 /// The trigger options of a request's `"options"` object (every field of taskkit::trigger_options).
 [[nodiscard]] trigger_options parse_trigger_options(const nlohmann::json& options, issues& problems);
 
-/// A filter from the query string (status, task, tag, queue, created_from, created_to, limit, cursor).
+/// The longest batch id a filter accepts (`batch`): longer ones are no id taskkit gives.
+inline constexpr std::size_t max_batch_id_length = 256;
+
+/// A filter from the query string (status, task, tag, queue, batch, created_from, created_to, limit, cursor).
 [[nodiscard]] run_filter parse_filter_query(const httplib::Request& req);
 /// A filter from a JSON object with the same names (values as arrays or single strings).
 [[nodiscard]] run_filter parse_filter_json(const nlohmann::json& filter, const std::string& where, issues& problems);

@@ -156,7 +156,27 @@ json components() {
                   {"run_at", nullable({{"type", "integer"}})},
                   {"logs", {{"type", "array"}, {"description", "only in GET /api/v1/runs/{id}"}}},
                   {"dropped_logs", {{"type", "integer"}}},
-                  {"hook_errors", {{"type", "array"}}}}}};
+                  {"hook_errors", {{"type", "array"}}},
+                  {"streams",
+                   {{"type", "object"},
+                    {"description", "the run's streams by name (ctx.stream)"},
+                    {"additionalProperties", ref("Stream")}}},
+                  {"waiting_for", nullable(ref("WaitingFor"))}}}};
+    s["Stream"] = {
+        {"type", "object"},
+        {"description",
+         "a stream's most recent chunks, oldest first; chunks[i] is the stream's chunk number dropped + i"},
+        {"properties", {{"chunks", {{"type", "array"}}}, {"dropped", {{"type", "integer"}, {"minimum", 0}}}}}};
+    s["WaitingFor"] = {
+        {"type", "object"},
+        {"description", "what a waiting run waits for; null while it does not wait"},
+        {"properties",
+         {{"kind", {{"type", "string"}, {"enum", json::array({"duration", "run", "batch", "token"})}}},
+          {"until", nullable({{"type", "integer"}, {"description", "duration: ms since the Unix epoch"}})},
+          {"run_ids", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+          {"batch_id", nullable({{"type", "string"}})},
+          {"token_id", nullable({{"type", "string"}})},
+          {"any", {{"type", "boolean"}, {"description", "run: the first of run_ids to end ends the wait"}}}}}};
     s["RunLink"] = {{"type", "object"},
                     {"properties",
                      {{"id", {{"type", "string"}}},
@@ -178,6 +198,7 @@ json components() {
                         {"task", string_list()},
                         {"tag", string_list()},
                         {"queue", {{"type", "string"}}},
+                        {"batch", {{"type", "string"}, {"minLength", 1}, {"maxLength", 256}}},
                         {"created_from", {{"description", "ms since the epoch or RFC 3339"}}},
                         {"created_to", {{"description", "ms since the epoch or RFC 3339"}}}}}};
     s["BulkRequest"] = {{"type", "object"},
@@ -232,6 +253,7 @@ json filter_parameters(bool paging) {
     add("task", "task ids, comma-separated or repeated (any of)");
     add("tag", "tags, comma-separated or repeated (all of)");
     add("queue", "a queue name");
+    add("batch", "a batch id (1 to 256 characters): the runs of that batch");
     add("created_from", "created at or after: ms since the epoch or RFC 3339");
     add("created_to", "created before: ms since the epoch or RFC 3339");
     if (paging) {
@@ -281,6 +303,32 @@ void describe(const route_info& r, json& op) {
                        "time}; `event: missed` when events after Last-Event-ID have left the buffer; heartbeats as "
                        "comments"},
                       {"content", {{"text/event-stream", {{"schema", {{"type", "string"}}}}}}}};
+        res["503"] = error_response("too_many_streams");
+    } else if (key == "GET /api/v1/runs/{id}/streams/{name}") {
+        res["200"] =
+            response("the stream (empty when the run has not written it)", {{"type", "object"},
+                                                                            {"properties",
+                                                                             {{"run_id", {{"type", "string"}}},
+                                                                              {"name", {{"type", "string"}}},
+                                                                              {"chunks", {{"type", "array"}}},
+                                                                              {"dropped", {{"type", "integer"}}}}}});
+        res["400"] = error_response("validation_failed: not a stream name (1 to 64 of letters, digits, - _ . :)");
+        res["404"] = error_response("unknown_run");
+    } else if (key == "GET /api/v1/runs/{id}/events") {
+        op["parameters"] = json::array({{{"name", "token"},
+                                         {"in", "query"},
+                                         {"required", false},
+                                         {"description", "the token, for EventSource clients that cannot send headers"},
+                                         {"schema", {{"type", "string"}}}}});
+        res["200"] = {
+            {"description",
+             "server-sent events: first `event: run` with the run's record (as the list shows it); then "
+             "`event: status` {run_id, status, attempt, time, waiting_for}, `event: metadata` {run_id, status, "
+             "attempt, time, metadata, change} and `event: stream` {run_id, status, attempt, time, stream, index, "
+             "chunk}, each once and in order; `event: end` {run_id, status} after the terminal status, and the "
+             "response ends. A reconnect starts again with the run's state. Heartbeats as comments"},
+            {"content", {{"text/event-stream", {{"schema", {{"type", "string"}}}}}}}};
+        res["404"] = error_response("unknown_run");
         res["503"] = error_response("too_many_streams");
     } else if (key == "POST /api/v1/runs/cancel") {
         body(ref("BulkRequest"), true);

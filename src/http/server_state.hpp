@@ -180,7 +180,7 @@ void send_json(httplib::Response& res, int status, const nlohmann::json& body);
 /// Milliseconds since the Unix epoch, now.
 [[nodiscard]] std::int64_t now_ms();
 
-// The handlers (routes.cpp, stream.cpp).
+// The handlers (routes.cpp, stream.cpp, run_events.cpp).
 void handle_openapi(server_state&, const httplib::Request&, httplib::Response&, const route_params&);
 void handle_health(server_state&, const httplib::Request&, httplib::Response&, const route_params&);
 void handle_list_tasks(server_state&, const httplib::Request&, httplib::Response&, const route_params&);
@@ -194,6 +194,8 @@ void handle_replay_run(server_state&, const httplib::Request&, httplib::Response
 void handle_bulk_cancel(server_state&, const httplib::Request&, httplib::Response&, const route_params&);
 void handle_bulk_replay(server_state&, const httplib::Request&, httplib::Response&, const route_params&);
 void handle_stream(server_state&, const httplib::Request&, httplib::Response&, const route_params&);
+void handle_get_run_stream(server_state&, const httplib::Request&, httplib::Response&, const route_params&);
+void handle_run_events(server_state&, const httplib::Request&, httplib::Response&, const route_params&);
 void handle_list_queues(server_state&, const httplib::Request&, httplib::Response&, const route_params&);
 void handle_get_queue(server_state&, const httplib::Request&, httplib::Response&, const route_params&);
 void handle_pause_queue(server_state&, const httplib::Request&, httplib::Response&, const route_params&);

@@ -19,7 +19,8 @@ public:
         : s_(s), filter_(std::move(filter)), cursor_(after), resumed_(resumed) {
         filter_.limit = 0;
         filter_.cursor.clear();
-        needs_facts_ = !filter_.tags.empty() || !filter_.queue.empty() || filter_.created_from || filter_.created_to;
+        needs_facts_ = !filter_.tags.empty() || !filter_.queue.empty() || !filter_.batch_id.empty() ||
+                       filter_.created_from || filter_.created_to;
     }
     event_stream(const event_stream&) = delete;
     event_stream& operator=(const event_stream&) = delete;
@@ -101,8 +102,11 @@ private:
             if (facts_.size() > 10000) facts_.clear();
             bool match = false;
             if (auto r = s_.rt.retrieve(e.run_id)) {
-                const run_facts facts{
-                    .task_id = r->task_id, .tags = r->tags, .queue = r->queue, .created_at = r->created_at};
+                const run_facts facts{.task_id = r->task_id,
+                                      .tags = r->tags,
+                                      .queue = r->queue,
+                                      .created_at = r->created_at,
+                                      .batch_id = r->batch_id};
                 run_filter fixed = filter_;
                 fixed.statuses.clear();
                 match = fixed.matches(facts, e.status);

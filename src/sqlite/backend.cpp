@@ -307,6 +307,7 @@ public:
         wait.any = what.any;
         wait.until = what.until;
         wait.token = std::string(what.token);
+        if (what.info) wait.shown = *what.info;
         bool suspended = false;
         {
             std::lock_guard claiming(claim_mutex_);

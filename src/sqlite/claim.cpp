@@ -194,7 +194,7 @@ WHERE status IN ('executing', 'waiting') AND lease_expires_at <= ?1 ORDER BY lea
             writer_
                 ->prepare(R"sql(
 UPDATE runs SET status = ?2, error = ?3, finished_at = ?4, run_at = NULL, lease_owner = NULL, lease_token = NULL,
-  lease_expires_at = NULL, wait = NULL, resume_requested = NULL, updated_at = ?4 WHERE id = ?1)sql")
+  lease_expires_at = NULL, wait = NULL, waiting_for = NULL, resume_requested = NULL, updated_at = ?4 WHERE id = ?1)sql")
                 .bind(1, run.id)
                 .bind(2, to_string(status))
                 .bind(3, error_text(error))
@@ -206,7 +206,7 @@ UPDATE runs SET status = ?2, error = ?3, finished_at = ?4, run_at = NULL, lease_
             writer_
                 ->prepare(R"sql(
 UPDATE runs SET status = 'queued', queue_order = ?2, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
-  wait = NULL, resume_requested = NULL, generation = generation + 1, updated_at = ?3 WHERE id = ?1)sql")
+  wait = NULL, waiting_for = NULL, resume_requested = NULL, generation = generation + 1, updated_at = ?3 WHERE id = ?1)sql")
                 .bind(1, run.id)
                 .bind(2, next_seq())
                 .bind(3, now_ns)
@@ -366,7 +366,7 @@ claimed store::start_locked(std::string_view run_id, std::string_view owner, tim
     {
         auto st = writer_->prepare(R"sql(
 UPDATE runs SET status = 'executing', attempts_started = attempts_started + 1, started_at = coalesce(started_at, ?2),
-  run_at = NULL, lease_owner = ?3, lease_token = ?4, lease_expires_at = ?5, wait = NULL, resume_requested = NULL,
+  run_at = NULL, lease_owner = ?3, lease_token = ?4, lease_expires_at = ?5, wait = NULL, waiting_for = NULL, resume_requested = NULL,
   updated_at = ?2
 WHERE id = ?1 AND status = 'queued'
 RETURNING attempts_started, budget_start, max_attempts, max_duration_ms, queue, concurrency_key)sql");
@@ -503,7 +503,7 @@ finish_result store::finish(const lease_info& lease, const outcome& result, time
             .run();
         auto st = writer_->prepare(R"sql(
 UPDATE runs SET status = ?2, output = ?3, error = ?4, finished_at = ?5, run_at = ?6, queue_order = ?7,
-  budget_start = budget_start + ?8, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, wait = NULL,
+  budget_start = budget_start + ?8, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, wait = NULL, waiting_for = NULL,
   resume_requested = NULL, updated_at = ?9
 WHERE id = ?1)sql");
         st.bind(1, lease.run_id).bind(2, to_string(status));
@@ -568,15 +568,15 @@ bool store::suspend(const lease_info& lease, const wait_info& what, time_point n
     if (!what.token.empty()) wait["token"] = what.token;
     std::lock_guard lock(write_mutex_);
     return writer_->write("suspending a run", [&] {
-        writer_
-            ->prepare(R"sql(
-UPDATE runs SET status = 'waiting', wait = ?3, resume_requested = NULL, updated_at = ?4
-WHERE id = ?1 AND lease_token = ?2 AND status = 'executing')sql")
-            .bind(1, lease.run_id)
-            .bind(2, lease.token)
-            .bind(3, wait.dump())
-            .bind(4, to_ns(now))
-            .run();
+        auto st = writer_->prepare(R"sql(
+UPDATE runs SET status = 'waiting', wait = ?3, resume_requested = NULL, updated_at = ?4, waiting_for = ?5
+WHERE id = ?1 AND lease_token = ?2 AND status = 'executing')sql");
+        st.bind(1, lease.run_id).bind(2, lease.token).bind(3, wait.dump()).bind(4, to_ns(now));
+        if (what.shown)
+            st.bind(5, waiting_for_text(*what.shown));
+        else
+            st.bind(5, nullptr);
+        st.run();
         return writer_->changes() == 1;
     });
 }
@@ -604,7 +604,8 @@ WHERE id = ?1)sql");
         if (v.key_resuming == 0 && v.key_has_slot() && v.total_has_slot() && fits(m, free)) {
             writer_
                 ->prepare(
-                    "UPDATE runs SET status = 'executing', wait = NULL, resume_requested = NULL, updated_at = ?2 WHERE "
+                    "UPDATE runs SET status = 'executing', wait = NULL, waiting_for = NULL, resume_requested = NULL, "
+                    "updated_at = ?2 WHERE "
                     "id = ?1")
                 .bind(1, lease.run_id)
                 .bind(2, now_ns)
@@ -651,7 +652,8 @@ WHERE resume_requested IS NOT NULL AND status = 'waiting' AND lease_owner = ?1 O
         if (!v.key_has_slot() || !v.total_has_slot() || !fits(r.m, free)) continue;
         writer_
             ->prepare(
-                "UPDATE runs SET status = 'executing', wait = NULL, resume_requested = NULL, updated_at = ?2 WHERE id "
+                "UPDATE runs SET status = 'executing', wait = NULL, waiting_for = NULL, resume_requested = NULL, "
+                "updated_at = ?2 WHERE id "
                 "= "
                 "?1")
             .bind(1, r.id)

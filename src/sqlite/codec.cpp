@@ -43,6 +43,46 @@ error_info make_error(std::string type, std::string message, error_code code) {
     return error;
 }
 
+std::string waiting_for_text(const taskkit::wait_info& wait) {
+    nlohmann::json j(nlohmann::json::value_t::object);
+    j["kind"] = to_string(wait.kind);
+    if (wait.until)
+        j["until"] = std::chrono::duration_cast<std::chrono::nanoseconds>(wait.until->time_since_epoch()).count();
+    j["run_ids"] = wait.run_ids;
+    if (!wait.batch_id.empty()) j["batch_id"] = wait.batch_id;
+    if (!wait.token_id.empty()) j["token_id"] = wait.token_id;
+    j["any"] = wait.any;
+    return json_text(j);
+}
+
+taskkit::wait_info parse_waiting_for(std::string_view text, const std::string& path) {
+    const auto j = parse_json(text, path, "what a run waits for");
+    const auto kind = j.is_object() ? j.value("kind", std::string()) : std::string();
+    taskkit::wait_info wait;
+    bool known = false;
+    for (const auto k : {wait_kind::duration, wait_kind::run, wait_kind::batch, wait_kind::token})
+        if (to_string(k) == kind) {
+            wait.kind = k;
+            known = true;
+        }
+    if (!known)
+        throw sqlite_corrupt_error(0, path,
+                                   fmt::format("taskkit: the database '{}' holds what a run waits for with no known "
+                                               "kind (duration, run, batch, token): the file is corrupt or was "
+                                               "written by another program.",
+                                               path));
+    if (auto it = j.find("until"); it != j.end() && it->is_number_integer())
+        wait.until = time_point(
+            std::chrono::duration_cast<time_point::duration>(std::chrono::nanoseconds(it->get<std::int64_t>())));
+    if (auto it = j.find("run_ids"); it != j.end() && it->is_array())
+        for (const auto& id : *it)
+            if (id.is_string()) wait.run_ids.push_back(id.get<std::string>());
+    if (auto it = j.find("batch_id"); it != j.end() && it->is_string()) wait.batch_id = it->get<std::string>();
+    if (auto it = j.find("token_id"); it != j.end() && it->is_string()) wait.token_id = it->get<std::string>();
+    if (auto it = j.find("any"); it != j.end() && it->is_boolean()) wait.any = it->get<bool>();
+    return wait;
+}
+
 std::string json_text(const nlohmann::json& value) {
     // Invalid UTF-8 in a user's string is replaced rather than thrown on: a record is never lost to it.
     return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -28,6 +28,12 @@ class statement;
 /// Parses a JSON column; throws sqlite_corrupt_error naming `what` when it is not JSON.
 [[nodiscard]] nlohmann::json parse_json(std::string_view text, const std::string& path, std::string_view what);
 
+/// What a waiting run waits for (runs.waiting_for): {"kind", "until" (ns since the Unix epoch, when
+/// set), "run_ids", "batch_id", "token_id", "any"}. Parsing is lenient on fields (a missing one keeps its
+/// default) and throws sqlite_corrupt_error for text that is not a JSON object of a known kind.
+[[nodiscard]] std::string waiting_for_text(const taskkit::wait_info& wait);
+[[nodiscard]] taskkit::wait_info parse_waiting_for(std::string_view text, const std::string& path);
+
 [[nodiscard]] std::string_view level_name(log_level level) noexcept;
 [[nodiscard]] log_level parse_level(std::string_view name) noexcept;
 

@@ -104,7 +104,7 @@ void store::retry(std::string_view run_id, time_point now) {
             ->prepare(R"sql(
 UPDATE runs SET status = 'queued', budget_start = attempts_started, finished_at = NULL, error = NULL, output = NULL,
   cancel_requested = 0, generation = generation + 1, run_at = NULL, queue_order = ?2, lease_owner = NULL,
-  lease_token = NULL, lease_expires_at = NULL, wait = NULL, resume_requested = NULL, updated_at = ?3
+  lease_token = NULL, lease_expires_at = NULL, wait = NULL, waiting_for = NULL, resume_requested = NULL, updated_at = ?3
 WHERE id = ?1)sql")
             .bind(1, run_id)
             .bind(2, next_seq())

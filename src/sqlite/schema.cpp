@@ -353,8 +353,17 @@ ALTER TABLE events ADD COLUMN data TEXT;
 CREATE INDEX runs_batch ON runs(batch_id, created_at, id) WHERE batch_id <> '';
 )sql";
 
+// Version 7: what a waiting run waits for, as its record shows it (run_record::waiting_for): a
+// JSON object {"kind", "until" (ns), "run_ids", "batch_id", "token_id", "any"} written on suspend
+// and set to NULL wherever the run leaves its wait (resume, claim, finish, cancel, lease expiry).
+// Its own step, beside `wait` (what a restarted process resumes the wait by), which it does not change.
+constexpr const char* migration_to_7_waiting_for = R"sql(
+ALTER TABLE runs ADD COLUMN waiting_for TEXT;
+)sql";
+
 constexpr std::array<const char*, schema_version> migrations = {
-    migration_to_1, migration_to_2, migration_to_3, migration_to_4, migration_to_5, migration_to_6_realtime};
+    migration_to_1, migration_to_2,           migration_to_3,           migration_to_4,
+    migration_to_5, migration_to_6_realtime, migration_to_7_waiting_for};
 
 struct file_identity {
     std::int64_t application = 0;

@@ -8,7 +8,7 @@ namespace taskkit::sqlite::detail {
 class connection;
 
 /// The schema version this build writes (PRAGMA user_version, and meta.schema_version).
-inline constexpr int schema_version = 6;
+inline constexpr int schema_version = 7;
 
 /// PRAGMA application_id of a taskkit database: "TKIT".
 inline constexpr std::int32_t application_id = 0x544B4954;

@@ -435,6 +435,7 @@ std::optional<run_state_info> store::inspect_locked(connection& conn, std::strin
         info.wait = std::move(w);
     }
     info.resume_requested = !st.is_null(col::resume_requested);
+    if (!st.is_null(col::waiting_for)) r.waiting_for = parse_waiting_for(st.text_view(col::waiting_for), path);
 
     auto attempts =
         conn.prepare("SELECT number, started_at, finished_at, error FROM attempts WHERE run_id = ?1 ORDER BY number");

@@ -141,6 +141,8 @@ struct wait_info {
     bool any = false;
     std::optional<time_point> until;
     std::string token;  ///< a waitpoint token's id; empty: none
+    /// What the run waits for, as its record shows it (runs.waiting_for); empty: not told.
+    std::optional<taskkit::wait_info> shown;
 };
 
 enum class resume_state {

@@ -8,7 +8,7 @@ inline constexpr const char* run_columns =
     "concurrency_key, priority, idempotency_key, batch_id, parent_id, created_at, started_at, finished_at, run_at, "
     "dropped_logs, hook_errors, rank, expires_at, idempotency_expires_at, max_attempts, max_duration_ms, "
     "attempts_started, budget_start, generation, lease_owner, lease_token, lease_expires_at, cancel_requested, wait, "
-    "resume_requested";
+    "resume_requested, waiting_for";
 
 namespace col {
 enum : int {
@@ -48,6 +48,7 @@ enum : int {
     cancel_requested,
     wait,
     resume_requested,
+    waiting_for,
 };
 }  // namespace col
 

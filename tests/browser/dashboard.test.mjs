@@ -262,6 +262,46 @@ async function run() {
     await shot(page, 'run-page');
   });
 
+  await step('run page of a run waiting on a token: what it waits for, its stream and metadata live, and completing the token moves it on', async () => {
+    const created = await apiPost('/tasks/await-approval/trigger', {payload: {change: 'the pricing page'}});
+    const approvalRun = created.id;
+    await gotoHash(page, `#/runs/${approvalRun}`);
+    await waitForText(page, '#page-title', approvalRun);
+    // What it waits for: the token the run made, as the API tells it too.
+    await page.locator('[data-testid="run-waiting-for"] [data-testid="waiting-token"]').waitFor({timeout: STEP_MS});
+    await page.locator('.run-status .badge[data-status="waiting"]').waitFor({timeout: STEP_MS});
+    const token = (await page.locator('[data-testid="waiting-token"]').textContent()).trim();
+    const viaApi = await apiGet(`/runs/${approvalRun}`);
+    check(viaApi.run.waiting_for?.kind === 'token' && viaApi.run.waiting_for.token_id === token,
+      `the page waits for ${token}, the API says ${JSON.stringify(viaApi.run.waiting_for)}`);
+    await waitForText(page, '[data-testid="run-waiting-for"]', 'Waiting for waitpoint token');
+    await waitForText(page, '[data-stream="progress"] .stream-chunk', 'drafted the pricing page');
+    await waitForText(page, '[data-testid="run-metadata"]', 'awaiting approval');
+    // The page follows the run's own events.
+    await page.locator('[data-testid="run-streams"][data-live="following"]').waitFor({timeout: STEP_MS});
+    await shot(page, 'run-waiting-for-token');
+
+    // Completing the token through the API: the chunks the run appends appear, its metadata
+    // changes, and the page moves on to completed with no wait shown.
+    const done = await apiPost(`/waitpoints/${encodeURIComponent(token)}/complete`, {data: {by: 'Ada'}});
+    check(done.completed === true, `completing the token answered ${JSON.stringify(done)}`);
+    await waitForText(page, '[data-stream="progress"] .stream-chunk', 'approved by Ada');
+    await waitForText(page, '[data-stream="progress"] .stream-chunk', 'applied');
+    await waitForText(page, '[data-testid="run-metadata"]', '"approved"');
+    await page.locator('.run-status .badge[data-status="completed"]').waitFor({timeout: STEP_MS});
+    await page.waitForFunction(() => !document.querySelector('[data-testid="run-waiting-for"]'), null, {timeout: STEP_MS});
+    await page.locator('[data-testid="run-streams"][data-live="ended"]').waitFor({timeout: STEP_MS});
+    await waitForText(page, '[data-testid="run-output"]', 'approved by Ada');
+    const chunks = await page.locator('[data-stream="progress"] .stream-chunk').allTextContents();
+    check(JSON.stringify(chunks) === JSON.stringify(['drafted the pricing page', 'approved by Ada', 'applied']),
+      `the stream shows ${JSON.stringify(chunks)}`);
+    await shot(page, 'run-after-approval');
+    // Back to the say-hello run, where the next steps go on.
+    await gotoHash(page, `#/runs/${helloRun}`);
+    await waitForText(page, '#page-title', helloRun);
+    await waitForText(page, '[data-testid="run-output"]', 'Hello, Browser!');
+  });
+
   await step('replay with an edited payload: a payload that does not decode is marked, a good one runs', async () => {
     await page.getByRole('button', {name: 'Replay with edited payload…'}).click();
     const editor = page.locator('textarea[data-editor="replay"]');

@@ -61,6 +61,31 @@ TEST_CASE("a token completed by one runtime on a file wakes the run waiting on i
     CHECK(token->data == "approved");
 }
 
+TEST_CASE("another runtime on the file sees what a run waits for, and nothing once it resumes") {
+    temp_dir dir;
+    approve_process a;
+    approve_process b;
+    taskkit::runtime waiter(runtime_on_file(a.reg, dir.file(), 2));
+    taskkit::runtime other(runtime_on_file(b.reg, dir.file(), 0));  // runs nothing: reads the file
+    auto handle = waiter.trigger(a.approve, std::string("order-3"));
+    std::optional<taskkit::run_record> seen;
+    REQUIRE(taskkit_test::eventually([&] {
+        seen = other.retrieve(handle.id());
+        return seen && seen->status == run_status::waiting && seen->waiting_for;
+    }));
+    CHECK(seen->waiting_for->kind == taskkit::wait_kind::token);
+    const auto tokens = other.tokens({.tag = "order-3"});
+    REQUIRE(tokens.size() == 1);
+    CHECK(seen->waiting_for->token_id == tokens[0].id);
+    CHECK(nlohmann::json(*seen)["waiting_for"]["token_id"] == tokens[0].id);
+    CHECK(other.complete_token(tokens[0].id, "yes") == taskkit::token_completion::completed);
+    REQUIRE(handle.wait_for(taskkit_test::deadline));
+    const auto done = other.retrieve(handle.id());
+    REQUIRE(done);
+    CHECK(done->status == run_status::completed);
+    CHECK_FALSE(done->waiting_for);
+}
+
 TEST_CASE("a run waiting on a token when its runtime shuts down executes again and finds its token completed") {
     temp_dir dir;
     std::string run_id;

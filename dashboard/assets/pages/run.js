@@ -1,12 +1,93 @@
 // #/runs/<id>: one run — payload, output or error, every attempt with its duration and error,
-// logs, tags, metadata, parent and children; cancel, retry, replay (as it was, or with an edited
-// payload). Kept live from the event stream.
+// logs, tags, metadata, parent and children, what it waits for, its streams; cancel, retry,
+// replay (as it was, or with an edited payload). Kept live from the event stream, and from the
+// run's own events (GET /api/v1/runs/{id}/events: its status with what it waits for, its
+// metadata, and each chunk its streams append).
 import {h, replace, route, statusBadge, formatTime, formatFullTime, formatDuration, pretty, toast, TERMINAL} from '../dom.js';
 import {api, enc, stream, ApiError} from '../api.js';
 import {JsonEditor, problemsUnder} from '../editor.js';
 
 function kv(label, value) {
   return [h('dt', null, label), h('dd', null, value ?? '—')];
+}
+
+/** What a waiting run waits for: the token, the runs (as links), the batch, or the time (in the user's time zone). */
+function waitingFor(w) {
+  const runs = (ids) => h('ul', {class: 'plain'}, ids.map((rid) => h('li', null, h('a', {href: route('runs', rid), class: 'mono', dataset: {testid: 'waiting-run'}}, rid))));
+  switch (w.kind) {
+    case 'token':
+      return [h('span', null, 'Waiting for waitpoint token '), h('code', {dataset: {testid: 'waiting-token'}}, w.token_id ?? '')];
+    case 'run':
+      return [h('span', null, w.any && w.run_ids.length > 1 ? 'Waiting for the first of these runs to end:' : (w.run_ids.length > 1 ? 'Waiting for these runs:' : 'Waiting for run')), runs(w.run_ids ?? [])];
+    case 'batch':
+      return [h('span', null, 'Waiting for batch '), h('code', {dataset: {testid: 'waiting-batch'}}, w.batch_id ?? ''), h('span', null, ` (${w.run_ids?.length ?? 0} runs)`), runs(w.run_ids ?? [])];
+    case 'duration': {
+      const local = w.until === null || w.until === undefined ? '—' : new Date(w.until).toLocaleString(undefined, {dateStyle: 'medium', timeStyle: 'medium', timeZoneName: 'short'});
+      return [h('span', null, 'Waiting until '), h('time', {dateTime: w.until ? new Date(w.until).toISOString() : '', title: formatFullTime(w.until), dataset: {testid: 'waiting-until'}}, local)];
+    }
+    default:
+      return h('span', null, `Waiting (${w.kind})`);
+  }
+}
+
+/**
+ * The Streams panel: each stream's chunks, appended as the run writes them. Kept across renders
+ * (so that a stream scrolled by the reader stays where it is); `set` takes a record's streams,
+ * `append` one chunk of the run's events (a gap reloads the record).
+ */
+function streamsPanel(onGap) {
+  const streams = new Map();  // name → {dropped, count, list, head}
+  const list = h('div', {class: 'streams'});
+  const empty = h('p', {class: 'muted'}, 'None.');
+  const element = h('section', {class: 'card', 'aria-labelledby': 'streams-title', dataset: {testid: 'run-streams'}},
+    h('h2', {id: 'streams-title'}, 'Streams'), empty, list);
+
+  function chunkItem(index, chunk) {
+    return h('li', {class: 'stream-chunk', dataset: {index: String(index)}}, h('code', null, typeof chunk === 'string' ? chunk : JSON.stringify(chunk)));
+  }
+  function entry(name) {
+    let e = streams.get(name);
+    if (!e) {
+      const items = h('ol', {class: 'stream-chunks', 'aria-label': `Chunks of ${name}`});
+      const head = h('span', {class: 'muted'});
+      const box = h('div', {class: 'stream', dataset: {stream: name}}, h('h3', null, h('code', null, name), ' ', head), items);
+      e = {dropped: 0, count: 0, items, head, box};
+      streams.set(name, e);
+      const names = [...streams.keys()].sort();
+      const next = names[names.indexOf(name) + 1];
+      list.insertBefore(box, next ? streams.get(next).box : null);
+      empty.hidden = true;
+    }
+    return e;
+  }
+  function label(e) {
+    replace(e.head, `${e.count - e.dropped} chunks${e.dropped ? `, ${e.dropped} older dropped` : ''}`);
+  }
+  return {
+    element,
+    set(record) {
+      for (const [name, s] of Object.entries(record ?? {})) {
+        const e = entry(name);
+        const count = (s.dropped ?? 0) + (s.chunks?.length ?? 0);
+        if (count <= e.count) continue;  // the panel has these chunks already (or newer ones)
+        e.dropped = s.dropped ?? 0;
+        e.count = count;
+        replace(e.items, (s.chunks ?? []).map((c, i) => chunkItem(e.dropped + i, c)));
+        label(e);
+      }
+    },
+    append(name, index, chunk) {
+      const e = entry(name);
+      if (index < e.count) return;  // had it
+      if (index > e.count) {
+        onGap();
+        return;
+      }
+      e.items.append(chunkItem(index, chunk));
+      e.count = index + 1;
+      label(e);
+    },
+  };
 }
 
 function runLink(link) {
@@ -24,6 +105,8 @@ export function runPage(id) {
   const badge = h('span', {class: 'run-status'});
   const actions = h('div', {class: 'actions'});
   const replayBox = h('section', {class: 'card replay', hidden: true, 'aria-labelledby': 'replay-title'});
+  const streams = streamsPanel(() => scheduleLoad());
+  told.pending = new Set();  // the loads under way, each gathering what the run's events tell meanwhile
 
   async function act(kind) {
     try {
@@ -101,6 +184,7 @@ export function runPage(id) {
       kv('Finished', r.finished_at ? h('span', {title: formatFullTime(r.finished_at)}, formatTime(r.finished_at)) : '—'),
       kv('Duration', dur === null ? '—' : formatDuration(dur)),
       r.run_at ? kv(r.status === 'retrying' ? 'Next attempt' : 'Runs at', formatTime(r.run_at)) : null,
+      r.status === 'waiting' && r.waiting_for ? kv('Waiting for', h('div', {class: 'waiting-for', dataset: {testid: 'run-waiting-for'}}, waitingFor(r.waiting_for))) : null,
       kv('Queue', r.queue ? h('a', {href: '#/queues'}, r.queue) : '—'),
       kv('Machine', r.machine && (r.machine.cpu || r.machine.memory) ? `${r.machine.cpu} vCPU, ${r.machine.memory} GB` : 'none (holds no share of the budget)'),
       kv('Priority', String(r.priority ?? 0)),
@@ -155,13 +239,24 @@ export function runPage(id) {
           h('section', {class: 'card', 'aria-labelledby': 'payload-title'}, h('h2', {id: 'payload-title'}, 'Payload'), h('pre', {class: 'code', dataset: {testid: 'run-payload'}}, pretty(r.payload))),
           result,
           h('section', {class: 'card', 'aria-labelledby': 'metadata-title'}, h('h2', {id: 'metadata-title'}, 'Metadata'),
-            r.metadata && Object.keys(r.metadata).length ? h('pre', {class: 'code'}, pretty(r.metadata)) : h('p', {class: 'muted'}, 'None.')))),
-      attempts, logSection, hookErrors);
+            r.metadata && Object.keys(r.metadata).length ? h('pre', {class: 'code', dataset: {testid: 'run-metadata'}}, pretty(r.metadata)) : h('p', {class: 'muted'}, 'None.')))),
+      streams.element, attempts, logSection, hookErrors);
+    streams.set(r.streams);
   }
 
   async function load() {
     try {
-      data = await api(`/runs/${enc(id)}`);
+      const since = {};
+      told.pending.add(since);
+      let fresh;
+      try {
+        fresh = await api(`/runs/${enc(id)}`);
+      } finally {
+        told.pending.delete(since);
+      }
+      // What the run's events told since this request was sent is newer than its answer.
+      Object.assign(fresh.run, since);
+      data = fresh;
       render();
     } catch (e) {
       replace(body, h('div', {class: 'error-box', role: 'alert'}, e.status === 404 ? `There is no run ${id} (it may have been removed).` : `The run could not be loaded: ${e.message}`));
@@ -182,6 +277,70 @@ export function runPage(id) {
     if (data && !TERMINAL.has(data.run.status)) load();
   }, 3000);
 
+  // The run's own events: its status (with what it waits for), metadata and stream chunks, live.
+  let events = null;
+  let eventsRetry = null;
+  let renderTimer = null;
+  function told(fields) {
+    for (const since of told.pending) Object.assign(since, fields);
+    if (!data) return;
+    Object.assign(data.run, fields);
+    // Coalesced: a run that changes its metadata many times a second re-renders the page at most
+    // every 50 ms.
+    if (renderTimer === null) renderTimer = setTimeout(() => {
+      renderTimer = null;
+      render();
+    }, 50);
+  }
+  function openEvents() {
+    const source = new EventSource(`/api/v1/runs/${enc(id)}/events`);
+    events = source;
+    const parse = (e) => {
+      try {
+        return JSON.parse(e.data);
+      } catch {
+        return null;
+      }
+    };
+    source.addEventListener('run', (e) => {
+      const r = parse(e);
+      if (!r) return;
+      streams.set(r.streams);
+      streams.element.dataset.live = 'following';  // the run's events are open: chunks arrive as they are written
+      told({status: r.status, waiting_for: r.waiting_for ?? null, metadata: r.metadata ?? {}});
+    });
+    source.addEventListener('status', (e) => {
+      const u = parse(e);
+      if (u) told({status: u.status, waiting_for: u.waiting_for ?? null});
+    });
+    source.addEventListener('metadata', (e) => {
+      const u = parse(e);
+      if (u) told({metadata: u.metadata ?? {}});
+    });
+    source.addEventListener('stream', (e) => {
+      const u = parse(e);
+      if (u) streams.append(u.stream, u.index, u.chunk);
+    });
+    source.addEventListener('end', () => {
+      source.close();  // the run has ended: nothing more will come (EventSource would reconnect)
+      events = null;
+      streams.element.dataset.live = 'ended';
+      scheduleLoad();
+    });
+    source.addEventListener('error', () => {
+      if (source.readyState === EventSource.CLOSED && events === source) {
+        // Refused (404, 503 too many streams) or gone: try again later, unless the run has ended.
+        events = null;
+        clearTimeout(eventsRetry);
+      clearTimeout(renderTimer);
+        eventsRetry = setTimeout(() => {
+          if (!data || !TERMINAL.has(data.run.status)) openEvents();
+        }, 5000);
+      }
+    });
+  }
+  openEvents();
+
   load();
   const element = h('section', {class: 'page page-run', 'aria-labelledby': 'page-title'},
     h('nav', {class: 'crumbs', 'aria-label': 'Breadcrumb'}, h('a', {href: '#/runs'}, 'Runs'), ' / '),
@@ -193,6 +352,10 @@ export function runPage(id) {
       unsubscribe();
       clearTimeout(refreshTimer);
       clearInterval(ticker);
+      clearTimeout(eventsRetry);
+      clearTimeout(renderTimer);
+      if (events) events.close();
+      events = null;
     },
   };
 }

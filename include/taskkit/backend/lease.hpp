@@ -16,6 +16,7 @@
 #include <taskkit/backend/run_request.hpp>
 #include <taskkit/run_record.hpp>
 #include <taskkit/run_status.hpp>
+#include <taskkit/wait_info.hpp>
 
 namespace taskkit {
 
@@ -68,6 +69,9 @@ struct wait_spec {
     bool any = false;                                  ///< any one of them (else all)
     std::optional<time_point> until;                   ///< a wait for time (ctx.wait_for/wait_until)
     std::string_view token;                            ///< a waitpoint token's id (ctx.wait_for_token); empty: none
+    /// What the run waits for, as run_record::waiting_for shows it until the run executes again
+    /// (a durable backend stores it with the run and clears it on resume); null: not told.
+    const wait_info* info = nullptr;
 };
 
 /// The state of a lease, as backend::renew reports it.

@@ -223,8 +223,11 @@ private:
     bool block_until(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
                      std::optional<std::chrono::steady_clock::time_point> deadline, const std::stop_token* stop);
 
+    /// Waits inside the current run for `runs`; `what` is what it waits for, kept on the run's
+    /// record (run_extras::waiting_for, and the backend's through wait_spec) until it executes again.
     bool wait_inside_run(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
-                         std::optional<std::chrono::steady_clock::time_point> deadline, std::string_view token = {});
+                         std::optional<std::chrono::steady_clock::time_point> deadline, const wait_info& what,
+                         std::string_view token = {});
 
     /// Takes the waiting run's slot back through the backend, blocking (or driving) until granted.
     void take_slot_back(const lease& held);

@@ -104,6 +104,8 @@ struct run_extras {
     std::map<std::string, nlohmann::json, std::less<>> steps;
     /// The run's streams (ctx.stream), each its most recent chunks.
     std::map<std::string, stream_buffer, std::less<>> streams;
+    /// What the run waits for while a wait inside its attempt lasts (run_record::waiting_for).
+    std::optional<wait_info> waiting_for;
 };
 
 /// The bound on a stream's kept chunks when no runtime sets one (runtime_options::max_stream_chunks).

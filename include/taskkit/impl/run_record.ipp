@@ -86,6 +86,17 @@ TASKKIT_DECL void to_json(nlohmann::json& j, const run_record& r) {
     j["hook_errors"] = r.hook_errors;
     auto& streams = j["streams"] = detail::empty_object();
     for (const auto& [name, stream] : r.streams) streams[name] = stream;
+    j["waiting_for"] = r.waiting_for ? nlohmann::json(*r.waiting_for) : nlohmann::json(nullptr);
+}
+
+TASKKIT_DECL void to_json(nlohmann::json& j, const wait_info& w) {
+    j = detail::empty_object();
+    j["kind"] = to_string(w.kind);
+    j["until"] = detail::optional_millis(w.until);
+    j["run_ids"] = w.run_ids;
+    j["batch_id"] = w.batch_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(w.batch_id);
+    j["token_id"] = w.token_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(w.token_id);
+    j["any"] = w.any;
 }
 
 TASKKIT_DECL void to_json(nlohmann::json& j, const stream_record& s) {

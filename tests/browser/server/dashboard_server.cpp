@@ -121,6 +121,25 @@ inline const taskkit::task<json, int> fan_out({
         },
 });
 
+// Waits for a person's approval on a waitpoint token it makes (the run page shows which), writing
+// its progress to a stream and its metadata as it goes.
+inline const taskkit::task<json, std::string> await_approval({
+    .id = "await-approval",
+    .description = "Drafts a change and waits for a person to approve it",
+    .run =
+        [](const json& payload, taskkit::run_context& ctx) {
+            ctx.stream("progress").append("drafted " + payload.value("change", std::string("a change")));
+            ctx.metadata().set("stage", "awaiting approval");
+            const auto token = ctx.create_token({.tags = {"approval"}});
+            auto answer = ctx.wait_for_token<json>(token);
+            const auto by = answer.ok() ? answer.output().value("by", std::string("someone")) : std::string("nobody");
+            ctx.stream("progress").append("approved by " + by);
+            ctx.metadata().set("stage", "approved");
+            ctx.stream("progress").append("applied");
+            return "approved by " + by;
+        },
+});
+
 #if TASKKIT_BROWSER_SCHEMA
 inline const taskkit::schema_task<json, std::string> create_user({
     .id = "create-user",

@@ -706,8 +706,9 @@ TASKKIT_DECL auto executor::wait(const std::vector<std::shared_ptr<run_state>>& 
     if (current_frame && current_frame->core == this) {
         std::optional<wait_notice> notice;  // on_wait now, on_resume once the run executes again
         if (current_frame->run) notice.emplace(*current_frame->run);
-        if (notice && notice->wanted()) notice->begin(describe_run_wait(runs, mode == wait_mode::any));
-        return wait_inside_run(runs, mode, deadline);
+        auto what = describe_run_wait(runs, mode == wait_mode::any);
+        if (notice && notice->wanted()) notice->begin(what);
+        return wait_inside_run(runs, mode, deadline, what);
     }
     if (manual_) return drive_until(satisfied, deadline);
     return block_until(runs, mode, deadline, nullptr);
@@ -767,13 +768,14 @@ TASKKIT_DECL auto executor::sleep_until(run_state& run, time_point at) -> bool {
         throw state_error("ctx.wait_for / ctx.wait_until must be called from the run's own thread");
     if (clock_->now() >= at) return !run.stop.stop_requested();
     wait_notice notice(run);  // on_wait now, on_resume once the run executes again
-    if (notice.wanted()) notice.begin(wait_info{.kind = wait_kind::duration, .until = at});
+    const wait_info what{.kind = wait_kind::duration, .until = at};
+    if (notice.wanted()) notice.begin(what);
     // The wait is a wait on a marker that the timer ends: the same path as waiting on a child.
     auto marker = std::make_shared<alarm_state>();
     timers_.schedule(at, [weak = std::weak_ptr<run_state>(marker)] {
         if (auto m = weak.lock()) ring(*m);
     });
-    wait_inside_run({marker}, wait_mode::all, std::nullopt);
+    wait_inside_run({marker}, wait_mode::all, std::nullopt, what);
     return marker->ended.load(std::memory_order_acquire) && !run.stop.stop_requested();
 }
 
@@ -1345,7 +1347,7 @@ TASKKIT_DECL auto executor::take_slot_back(const lease& held) -> void {
 
 TASKKIT_DECL auto executor::wait_inside_run(const std::vector<std::shared_ptr<run_state>>& runs, wait_mode mode,
                                             std::optional<std::chrono::steady_clock::time_point> deadline,
-                                            std::string_view token) -> bool {
+                                            const wait_info& what, std::string_view token) -> bool {
     auto self_run = current_frame->run;
     const lease* held = current_frame->held;
     auto satisfied = [&] { return count_ended(runs, mode); };
@@ -1355,12 +1357,21 @@ TASKKIT_DECL auto executor::wait_inside_run(const std::vector<std::shared_ptr<ru
     {
         std::lock_guard lock(self_run->mutex);
         stop = self_run->stop.get_token();
+        self_run->extras().waiting_for = what;  // the record shows it until the run executes again
     }
+    // Cleared on every way out (satisfied, timed out, canceled, or an exception of the backend).
+    struct clear_waiting_for {
+        run_state& run;
+        ~clear_waiting_for() {
+            std::lock_guard lock(run.mutex);
+            if (auto* e = run.extras_if_any()) e->waiting_for.reset();
+        }
+    } const clear{*self_run};
     if (held) {
         // A backend that keeps the local runs has them already; another one is told their ids.
         std::vector<std::shared_ptr<local_run>> awaited;
         if (!backend_->traits().keeps_local_runs) awaited.assign(runs.begin(), runs.end());
-        backend_->suspend(*held, wait_spec{awaited, mode == wait_mode::any, std::nullopt, token});
+        backend_->suspend(*held, wait_spec{awaited, mode == wait_mode::any, std::nullopt, token, &what});
     }
     // Hand-off: an awaited run that can start now runs here, on this thread, when that cannot
     // delay the answer: never for a timed wait (it could outlast the deadline), never for `any`

@@ -80,7 +80,8 @@ TASKKIT_DECL auto executor::wait_for_token(run_state& run, std::string_view toke
     };
     if (auto done = answer()) return std::move(*done);
     wait_notice notice(run);  // on_wait now, on_resume once the run executes again
-    if (notice.wanted()) notice.begin(wait_info{.kind = wait_kind::token, .token_id = id});
+    const wait_info what{.kind = wait_kind::token, .token_id = id};
+    if (notice.wanted()) notice.begin(what);
     for (;;) {
         if (run.stop.stop_requested()) return canceled();
         auto marker = std::make_shared<alarm_state>();
@@ -110,7 +111,7 @@ TASKKIT_DECL auto executor::wait_for_token(run_state& run, std::string_view toke
             timers_.schedule(*timeout_at, [weak = std::weak_ptr<run_state>(marker)] {
                 if (auto m = weak.lock()) ring(*m);
             });
-        wait_inside_run({marker}, wait_mode::all, std::nullopt, id);
+        wait_inside_run({marker}, wait_mode::all, std::nullopt, what, id);
         if (auto done = answer()) return std::move(*done);
         if (run.stop.stop_requested()) return canceled();
         if (manual_ && !marker->ended.load(std::memory_order_acquire))

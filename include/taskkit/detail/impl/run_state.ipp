@@ -120,6 +120,7 @@ TASKKIT_DECL auto run_state::snapshot() const -> run_record {
         r.hook_errors = e->hook_errors;
         for (const auto& [name, stream] : e->streams)
             r.streams.emplace(name, stream_record{{stream.chunks.begin(), stream.chunks.end()}, stream.dropped});
+        r.waiting_for = e->waiting_for;
     }
     return r;
 }

@@ -13,25 +13,27 @@
 
 inline const taskkit::task<int, std::string> write_section({
     .id = "write-section",
-    .run = [](const int& n, taskkit::run_context& ctx) {
-        std::string text = "section " + std::to_string(n);
-        ctx.metadata().parent().increment("sections_done");  // the parent's progress bar moves
-        return text;
-    },
+    .run =
+        [](const int& n, taskkit::run_context& ctx) {
+            std::string text = "section " + std::to_string(n);
+            ctx.metadata().parent().increment("sections_done");  // the parent's progress bar moves
+            return text;
+        },
 });
 
 inline const taskkit::task<int, std::string> write_report({
     .id = "write-report",
-    .run = [](const int& sections, taskkit::run_context& ctx) {
-        ctx.metadata().set("sections", sections).set("sections_done", 0);
-        std::vector<taskkit::batch_item<int>> items;
-        for (int i = 1; i <= sections; ++i) items.push_back({i});
-        auto written = write_section.batch_trigger_and_wait(items);
-        auto out = ctx.stream("text");  // token by token, as a model would produce it
-        for (const auto& section : written)
-            for (const char c : section.unwrap() + "\n") out.append(std::string(1, c));
-        return std::to_string(written.size()) + " sections";
-    },
+    .run =
+        [](const int& sections, taskkit::run_context& ctx) {
+            ctx.metadata().set("sections", sections).set("sections_done", 0);
+            std::vector<taskkit::batch_item<int>> items;
+            for (int i = 1; i <= sections; ++i) items.push_back({i});
+            auto written = write_section.batch_trigger_and_wait(items);
+            auto out = ctx.stream("text");  // token by token, as a model would produce it
+            for (const auto& section : written)
+                for (const char c : section.unwrap() + "\n") out.append(std::string(1, c));
+            return std::to_string(written.size()) + " sections";
+        },
 });
 
 int main() {

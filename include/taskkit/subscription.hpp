@@ -9,7 +9,8 @@
 
 namespace taskkit {
 
-/// Keeps a subscription (runtime::subscribe, runtime::watch, stream_reader::subscribe) alive; unsubscribes when destroyed (waiting for a call under way).
+/// Keeps a subscription (runtime::subscribe, runtime::watch, stream_reader::subscribe) alive; unsubscribes when
+/// destroyed (waiting for a call under way).
 class [[nodiscard]] subscription {
 public:
     subscription() = default;

@@ -95,8 +95,9 @@ TEMPLATE_LIST_TEST_CASE("conformance: a stream keeps its most recent chunks, cou
     CHECK(s.chunks == std::vector<json>{6, 7, 8, 9});
 }
 
-TEMPLATE_LIST_TEST_CASE("conformance: a stream subscriber gets the chunks appended before it, then each new one, once and in order",
-                        "[conformance]", conformance::backends) {
+TEMPLATE_LIST_TEST_CASE(
+    "conformance: a stream subscriber gets the chunks appended before it, then each new one, once and in order",
+    "[conformance]", conformance::backends) {
     taskkit::registry reg;
     gate halfway_seen;
     std::atomic<bool> halfway{false};
@@ -261,8 +262,9 @@ TEMPLATE_LIST_TEST_CASE("conformance: a child changes its parent's and its root'
     });
 }
 
-TEMPLATE_LIST_TEST_CASE("conformance: a root run has no parent metadata, and a bad stream is refused with a typed error",
-                        "[conformance]", conformance::backends) {
+TEMPLATE_LIST_TEST_CASE(
+    "conformance: a root run has no parent metadata, and a bad stream is refused with a typed error", "[conformance]",
+    conformance::backends) {
     taskkit::registry reg;
     worker_checks checks;
     taskkit::task<json> job({.id = "job",
@@ -322,14 +324,15 @@ TEMPLATE_LIST_TEST_CASE("conformance: a root run has no parent metadata, and a b
     CHECK_THROWS_AS(rt.stream("run_unknown", "s").read(), taskkit::state_error);
 }
 
-TEMPLATE_LIST_TEST_CASE("conformance: the runs of one batch are listed and followed by its id",
-                        "[conformance]", conformance::backends) {
+TEMPLATE_LIST_TEST_CASE("conformance: the runs of one batch are listed and followed by its id", "[conformance]",
+                        conformance::backends) {
     taskkit::registry reg;
     taskkit::task<int, int> square({.id = "square", .run = [](const int& n) { return n * n; }}, reg);
     taskkit::runtime rt(conformance::options<TestType>(reg, 2));
     seen_updates seen;
     auto first = square.batch_trigger({1, 2, 3});
-    auto watching = rt.watch(taskkit::run_filter{.batch_id = first.id}, [&](const taskkit::run_update& u) { seen.add(u); });
+    auto watching =
+        rt.watch(taskkit::run_filter{.batch_id = first.id}, [&](const taskkit::run_update& u) { seen.add(u); });
     auto other = square.batch_trigger({4, 5});
     for (const auto& run : first.runs) REQUIRE(run.wait_for(deadline));
     for (const auto& run : other.runs) REQUIRE(run.wait_for(deadline));
@@ -350,9 +353,8 @@ TEMPLATE_LIST_TEST_CASE("conformance: the runs of one batch are listed and follo
 TEMPLATE_LIST_TEST_CASE("conformance: watching by tag follows the runs carrying it, their metadata included",
                         "[conformance]", conformance::backends) {
     taskkit::registry reg;
-    taskkit::task<int> job({.id = "job",
-                            .run = [](const int& n, taskkit::run_context& ctx) { ctx.metadata().set("n", n); }},
-                           reg);
+    taskkit::task<int> job(
+        {.id = "job", .run = [](const int& n, taskkit::run_context& ctx) { ctx.metadata().set("n", n); }}, reg);
     taskkit::runtime rt(conformance::options<TestType>(reg, 2));
     seen_updates seen;
     auto watching = rt.watch(taskkit::run_filter{.tags = {"vip"}}, [&](const taskkit::run_update& u) { seen.add(u); });

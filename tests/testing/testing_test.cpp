@@ -59,19 +59,19 @@ TEST_CASE("the harness jumps the clock when nothing is runnable") {
 
 TEST_CASE("run_inline keeps a run's streams and the metadata its children changed on the record") {
     taskkit::registry reg;
-    taskkit::task<int> part({.id = "part",
-                             .run = [](const int& n, taskkit::run_context& ctx) {
-                                 ctx.metadata().parent().increment("done", n);
-                             }},
-                            reg);
+    taskkit::task<int> part(
+        {.id = "part",
+         .run = [](const int& n, taskkit::run_context& ctx) { ctx.metadata().parent().increment("done", n); }},
+        reg);
     taskkit::task<int, int> whole({.id = "whole",
-                                   .run = [&](const int& n, taskkit::run_context& ctx) {
-                                       for (int i = 1; i <= n; ++i) {
-                                           (void)part.trigger_and_wait(i);
-                                           ctx.stream("progress").append(i);
-                                       }
-                                       return static_cast<int>(ctx.metadata().get("done").get<std::int64_t>());
-                                   }},
+                                   .run =
+                                       [&](const int& n, taskkit::run_context& ctx) {
+                                           for (int i = 1; i <= n; ++i) {
+                                               (void)part.trigger_and_wait(i);
+                                               ctx.stream("progress").append(i);
+                                           }
+                                           return static_cast<int>(ctx.metadata().get("done").get<std::int64_t>());
+                                       }},
                                   reg);
     auto run = taskkit::testing::run_inline(whole, 4, {}, {.registry = &reg});
     REQUIRE(run.outcome.ok());

@@ -26,7 +26,8 @@ TASKKIT_DECL auto run_metadata::run_id() const noexcept -> std::string_view {
 }
 
 TASKKIT_DECL auto run_metadata::related(std::string_view id) const -> run_metadata {
-    if (!services_) throw state_error("run " + std::string(run_id()) + " has no runtime to reach run " + std::string(id));
+    if (!services_)
+        throw state_error("run " + std::string(run_id()) + " has no runtime to reach run " + std::string(id));
     if (auto held = services_->held_run_state(id)) return run_metadata(std::move(held), std::string(id), services_);
     if (!services_->parent_of(id))
         throw state_error("run " + std::string(id) + " is no longer known: its metadata cannot change");

@@ -39,6 +39,8 @@ public:
     /// Whether `name` may name a stream: 1 to 64 characters of A–Z, a–z, 0–9, '-', '_', '.', ':'
     /// (it appears in URLs of the HTTP API).
     [[nodiscard]] static bool valid_name(std::string_view name) noexcept;
+    /// Throws options_error, saying what a name may be, unless valid_name(name).
+    static void check_name(std::string_view name);
 
 private:
     detail::run_state* run_;

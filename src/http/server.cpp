@@ -54,6 +54,14 @@ void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
     res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
+void reserve_event_stream(server_state& s) {
+    if (s.open_streams.fetch_add(1) >= s.options.max_streams) {
+        --s.open_streams;
+        throw http_error(503, "too_many_streams",
+                         fmt::format("{} event streams are open, the most this server allows", s.options.max_streams));
+    }
+}
+
 nlohmann::json parse_body(const httplib::Request& req, nlohmann::json fallback) {
     if (req.body.empty()) return fallback;
     nlohmann::json body;

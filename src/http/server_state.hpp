@@ -168,6 +168,20 @@ public:
 /// Writes `body` as the JSON answer.
 void send_json(httplib::Response& res, int status, const nlohmann::json& body);
 
+/// Takes one of the server's event-stream slots (server_options::max_streams): throws http_error
+/// 503 too_many_streams when all are taken. The stream gives its slot back when it ends.
+void reserve_event_stream(server_state& s);
+
+/// Answers with server-sent events, written by `stream->pump(sink)` as the connection can take them.
+template <class Stream>
+void serve_event_stream(httplib::Response& res, std::shared_ptr<Stream> stream) {
+    res.status = 200;
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Accel-Buffering", "no");
+    res.set_chunked_content_provider("text/event-stream",
+                                     [stream](std::size_t, httplib::DataSink& sink) { return stream->pump(sink); });
+}
+
 /// The request's body as JSON: an empty body is `fallback`; throws http_error bad_json.
 [[nodiscard]] nlohmann::json parse_body(const httplib::Request& req, nlohmann::json fallback);
 

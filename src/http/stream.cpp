@@ -142,17 +142,9 @@ void handle_stream(server_state& s, const httplib::Request& req, httplib::Respon
         after = id;
         resumed = true;
     }
-    if (s.open_streams.fetch_add(1) >= s.options.max_streams) {
-        --s.open_streams;
-        throw http_error(503, "too_many_streams",
-                         fmt::format("{} event streams are open, the most this server allows", s.options.max_streams));
-    }
+    reserve_event_stream(s);
     auto stream = std::make_shared<event_stream>(s, std::move(filter), after, resumed);
-    res.status = 200;
-    res.set_header("Cache-Control", "no-cache");
-    res.set_header("X-Accel-Buffering", "no");
-    res.set_chunked_content_provider("text/event-stream",
-                                     [stream](std::size_t, httplib::DataSink& sink) { return stream->pump(sink); });
+    serve_event_stream(res, std::move(stream));
 }
 
 }  // namespace taskkit::http::detail

@@ -18,9 +18,7 @@ namespace taskkit {
 TASKKIT_DECL stream_reader::stream_reader(std::shared_ptr<detail::runtime_core> core, std::string run_id,
                                           std::string name)
     : core_(std::move(core)), run_id_(std::move(run_id)), name_(std::move(name)) {
-    if (!stream_writer::valid_name(name_))
-        throw options_error("stream name '" + name_.substr(0, 80) +
-                            "' is not 1 to 64 characters of letters, digits, '-', '_', '.' and ':'");
+    stream_writer::check_name(name_);
 }
 
 TASKKIT_DECL auto stream_reader::read() const -> stream_record {

@@ -15,8 +15,12 @@ namespace taskkit {
 
 TASKKIT_DECL stream_writer::stream_writer(detail::run_state& run, detail::run_services* services, std::string name)
     : run_(&run), services_(services), name_(std::move(name)) {
-    if (!valid_name(name_))
-        throw options_error("stream name '" + name_.substr(0, 80) +
+    check_name(name_);
+}
+
+TASKKIT_DECL auto stream_writer::check_name(std::string_view name) -> void {
+    if (!valid_name(name))
+        throw options_error("stream name '" + std::string(name.substr(0, 80)) +
                             "' is not 1 to 64 characters of letters, digits, '-', '_', '.' and ':'");
 }
 

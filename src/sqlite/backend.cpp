@@ -1184,7 +1184,11 @@ private:
     void flush_chunks(std::vector<chunk_entry>& chunks) {
         if (chunks.empty()) return;
         try {
-            store_.append_chunks(chunks, owner_, now());
+            // The file keeps no more than the runtime does (nor than its own option says).
+            const auto* host = host_.load();
+            const auto bound = host ? std::min(store_.options().max_stream_chunks, host->max_stream_chunks())
+                                    : store_.options().max_stream_chunks;
+            store_.append_chunks(chunks, owner_, now(), bound);
         } catch (...) {
             std::lock_guard lock(logs_mutex_);
             chunks.insert(chunks.end(), std::make_move_iterator(pending_chunks_.begin()),

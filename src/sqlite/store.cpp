@@ -661,11 +661,12 @@ SELECT id, task_id, 'metadata', status, attempts_started, ?2, ?3, ?4 FROM runs W
     });
 }
 
-void store::append_chunks(std::span<const chunk_entry> chunks, std::string_view owner, time_point now) {
+void store::append_chunks(std::span<const chunk_entry> chunks, std::string_view owner, time_point now,
+                          std::size_t max_chunks) {
     if (chunks.empty()) return;
     std::lock_guard lock(write_mutex_);
     writer_->write("writing stream chunks", [&] {
-        const auto max = static_cast<std::int64_t>(options_.max_stream_chunks);
+        const auto max = static_cast<std::int64_t>(max_chunks);
         const auto at = to_ns(now);
         auto event = writer_->prepare(R"sql(
 INSERT INTO events(run_id, task_id, kind, status, attempt, owner, at, stream, idx, data)

@@ -322,7 +322,8 @@ public:
     /// Stores stream chunks, oldest first, with a stream event each (maker `owner`), in one write
     /// transaction; the most recent max_stream_chunks of each stream are kept. Chunks of runs the
     /// file does not hold are skipped.
-    void append_chunks(std::span<const chunk_entry> chunks, std::string_view owner, time_point now);
+    void append_chunks(std::span<const chunk_entry> chunks, std::string_view owner, time_point now,
+                       std::size_t max_chunks);
     void add_hook_error(std::string_view run_id, const error_info& error, time_point now);
     [[nodiscard]] std::optional<nlohmann::json> step_result(std::string_view run_id, std::string_view key);
     /// Stores a step's result; false when the lease was lost (the result is not stored).

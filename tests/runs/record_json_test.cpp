@@ -97,6 +97,7 @@ TEST_CASE("a record's JSON has every key, with nested errors, attempts, logs and
         {"dropped_logs", 7},
         {"hook_errors", {{{"type", "std::logic_error"}, {"message", "hook threw"}}}},
         {"streams", {{"tokens", {{"chunks", {"Hel", "lo"}}, {"dropped", 2}}}}},
+        {"waiting_for", nullptr},
     };
     const json j = r;
     CHECK(j == expected);

@@ -4,6 +4,7 @@
 
 #include <taskkit/detail/config.hpp>
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -68,6 +69,9 @@ public:
     /// another): wake the runs waiting on it here, which read it back from the backend. An empty
     /// id means any token may have changed (the backend missed changes): every waiting run looks.
     virtual void token_completed(std::string_view /*token_id*/) {}
+    /// The most recent chunks the runtime keeps of each stream of a run
+    /// (runtime_options::max_stream_chunks): a backend that stores streams keeps no more.
+    [[nodiscard]] virtual std::size_t max_stream_chunks() const noexcept { return 10000; }
     /// Another process changed a run's metadata or appended to one of its streams (a shared
     /// database): the runtime updates its object for the run, if it holds or follows one, and
     /// passes the update to its realtime subscribers. `update.kind` is metadata (with

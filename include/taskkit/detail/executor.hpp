@@ -134,6 +134,7 @@ public:
     TASKKIT_DECL void token_completed(std::string_view token_id) override;
     /// Another process's metadata change or stream chunk: onto the object here, then to watchers.
     TASKKIT_DECL void run_updated(const run_update& update) override;
+    [[nodiscard]] std::size_t max_stream_chunks() const noexcept override { return max_stream_chunks_; }
 
     // ---------------------------------------------------------------- in_process_host
 

@@ -47,8 +47,8 @@ struct sqlite_options {
     /// The most recent log lines kept per run (older ones are dropped and counted).
     std::size_t max_logs_per_run = 1000;
     /// The most recent chunks kept in the file per stream of a run (ctx.stream); older ones are
-    /// deleted as new ones come and counted in stream_record::dropped. 0 stores none. The
-    /// runtime's own bound (runtime_options::max_stream_chunks) applies to its objects.
+    /// deleted as new ones come and counted in stream_record::dropped. 0 stores none. The file
+    /// keeps no more than the runtime's own bound (runtime_options::max_stream_chunks) either.
     std::size_t max_stream_chunks = 10'000;
     /// How long status events stay in the file for other processes to follow.
     std::chrono::milliseconds event_retention{std::chrono::minutes(10)};

@@ -66,7 +66,19 @@ TASKKIT_DECL auto stream_reader::subscribe(std::function<void(const stream_chunk
         },
         [id = run_id_](const detail::run_state& run, run_status) { return run.id == id; });
     subscription following(core_, sub);
-    const auto kept = read();
+    // The replay reads the run's object when this process holds one: a chunk is kept there (under
+    // the run's lock) before anyone is told of it, while it reaches a database a little later. A
+    // run this process does not hold is read from its backend.
+    stream_record kept;
+    if (auto held = core_->held_run_state(run_id_)) {
+        std::lock_guard lock(held->mutex);
+        if (const auto* extras = held->extras_if_any()) {
+            if (auto it = extras->streams.find(name_); it != extras->streams.end())
+                kept = stream_record{{it->second.chunks.begin(), it->second.chunks.end()}, it->second.dropped};
+        }
+    } else {
+        kept = read();
+    }
     for (std::size_t i = 0; i < kept.chunks.size(); ++i) {
         const auto index = kept.dropped + i;
         if (index < state->next) continue;

@@ -23,8 +23,8 @@
 #include <taskkit/machine.hpp>
 #include <taskkit/result.hpp>
 #include <taskkit/run_metadata.hpp>
-#include <taskkit/stream_writer.hpp>
 #include <taskkit/run_record.hpp>
+#include <taskkit/stream_writer.hpp>
 #include <taskkit/waitpoint_options.hpp>
 #include <taskkit/waitpoint_token.hpp>
 

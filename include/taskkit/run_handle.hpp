@@ -125,8 +125,10 @@ public:
     /// Realtime: every change of the run — status, metadata, stream chunks (runtime::watch).
     [[nodiscard]] subscription watch(std::function<void(const run_update&)> callback) const {
         auto runtime = core("watch");
-        return subscription(runtime, runtime->watch(std::move(callback), [id = state().id](const detail::run_state& run,
-                                                                                           run_status) { return run.id == id; }));
+        return subscription(
+            runtime, runtime->watch(std::move(callback), [id = state().id](const detail::run_state& run, run_status) {
+                return run.id == id;
+            }));
     }
 
     /// The shared state (for wait_all / wait_any, batches and stores).

@@ -361,9 +361,13 @@ constexpr const char* migration_to_7_waiting_for = R"sql(
 ALTER TABLE runs ADD COLUMN waiting_for TEXT;
 )sql";
 
-constexpr std::array<const char*, schema_version> migrations = {
-    migration_to_1, migration_to_2,           migration_to_3,           migration_to_4,
-    migration_to_5, migration_to_6_realtime, migration_to_7_waiting_for};
+constexpr std::array<const char*, schema_version> migrations = {migration_to_1,
+                                                                migration_to_2,
+                                                                migration_to_3,
+                                                                migration_to_4,
+                                                                migration_to_5,
+                                                                migration_to_6_realtime,
+                                                                migration_to_7_waiting_for};
 
 struct file_identity {
     std::int64_t application = 0;

@@ -91,8 +91,9 @@ public:
     TASKKIT_DECL std::shared_ptr<subscriber> subscribe(
         std::function<void(const status_event&)> callback,
         std::function<bool(const run_state&, run_status)> filter = {}) override;
-    TASKKIT_DECL std::shared_ptr<subscriber> watch(std::function<void(const run_update&)> callback,
-                                                   std::function<bool(const run_state&, run_status)> filter = {}) override;
+    TASKKIT_DECL std::shared_ptr<subscriber> watch(
+        std::function<void(const run_update&)> callback,
+        std::function<bool(const run_state&, run_status)> filter = {}) override;
     TASKKIT_DECL void unsubscribe(const std::shared_ptr<subscriber>& sub) override;
     TASKKIT_DECL void shutdown() override;
     [[nodiscard]] TASKKIT_DECL taskkit::backend& runs() const noexcept override;

@@ -122,6 +122,9 @@ void check_stream_chunk(std::string_view stream, const nlohmann::json& chunk);
 /// already has max_streams_per_run other streams.
 std::size_t keep_stream_chunk(run_extras& extras, std::string_view name, nlohmann::json chunk, std::size_t limit);
 
+/// A copy of stream `name` of a run (call with its mutex held): empty when the run has none.
+[[nodiscard]] stream_record copy_stream(const run_extras* extras, std::string_view name);
+
 /// Live state of a run. Fields above `mutex` are fixed once the run is created; the rest are
 /// guarded by `mutex`. Rarely used fields live in `run_extras`, reached through `extras()`.
 struct run_state : local_run {
@@ -211,7 +214,8 @@ struct run_state : local_run {
     /// What a run_filter reads of the run (fixed once it is created).
     [[nodiscard]] run_facts facts() const noexcept {
         const auto* e = extras_if_any();
-        return run_facts{task_id, tags(), queue_name, created_at, e ? std::string_view(e->batch_id) : std::string_view()};
+        return run_facts{task_id, tags(), queue_name, created_at,
+                         e ? std::string_view(e->batch_id) : std::string_view()};
     }
 
     /// The error the run ended with, if any; call with `mutex` held.

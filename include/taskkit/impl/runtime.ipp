@@ -67,15 +67,17 @@ TASKKIT_DECL auto runtime::subscribe(run_filter filter, std::function<void(const
 }
 
 TASKKIT_DECL auto runtime::watch(std::string run_id, std::function<void(const run_update&)> callback) -> subscription {
-    return subscription(core_, core_->watch(std::move(callback), [id = std::move(run_id)](const detail::run_state& run,
-                                                                                          run_status) { return run.id == id; }));
+    return subscription(
+        core_, core_->watch(std::move(callback), [id = std::move(run_id)](const detail::run_state& run, run_status) {
+            return run.id == id;
+        }));
 }
 
 TASKKIT_DECL auto runtime::watch(run_filter filter, std::function<void(const run_update&)> callback) -> subscription {
-    return subscription(
-        core_, core_->watch(std::move(callback), [f = std::move(filter)](const detail::run_state& run, run_status status) {
-            return f.matches(run.facts(), status);
-        }));
+    return subscription(core_, core_->watch(std::move(callback),
+                                            [f = std::move(filter)](const detail::run_state& run, run_status status) {
+                                                return f.matches(run.facts(), status);
+                                            }));
 }
 
 TASKKIT_DECL auto runtime::stream(std::string run_id, std::string name) const -> stream_reader {

@@ -32,11 +32,7 @@ TASKKIT_DECL auto stream_reader::read() const -> stream_record {
     }
     if (auto run = core_->local(run_id_)) {
         std::lock_guard lock(run->mutex);
-        const auto* extras = run->extras_if_any();
-        if (!extras) return {};
-        auto it = extras->streams.find(name_);
-        if (it == extras->streams.end()) return {};
-        return stream_record{{it->second.chunks.begin(), it->second.chunks.end()}, it->second.dropped};
+        return detail::copy_stream(run->extras_if_any(), name_);
     }
     auto record = core_->runs().find(run_id_);
     if (!record) throw state_error("no run " + run_id_ + " to read stream '" + name_ + "' of");
@@ -72,10 +68,7 @@ TASKKIT_DECL auto stream_reader::subscribe(std::function<void(const stream_chunk
     stream_record kept;
     if (auto held = core_->held_run_state(run_id_)) {
         std::lock_guard lock(held->mutex);
-        if (const auto* extras = held->extras_if_any()) {
-            if (auto it = extras->streams.find(name_); it != extras->streams.end())
-                kept = stream_record{{it->second.chunks.begin(), it->second.chunks.end()}, it->second.dropped};
-        }
+        kept = detail::copy_stream(held->extras_if_any(), name_);
     } else {
         kept = read();
     }

@@ -85,6 +85,13 @@ TASKKIT_DECL std::size_t keep_stream_chunk(run_extras& extras, std::string_view 
     return index;
 }
 
+TASKKIT_DECL stream_record copy_stream(const run_extras* extras, std::string_view name) {
+    if (!extras) return {};
+    auto it = extras->streams.find(name);
+    if (it == extras->streams.end()) return {};
+    return stream_record{{it->second.chunks.begin(), it->second.chunks.end()}, it->second.dropped};
+}
+
 TASKKIT_DECL auto run_state::snapshot() const -> run_record {
     run_record r;
     r.id = id;
@@ -118,8 +125,7 @@ TASKKIT_DECL auto run_state::snapshot() const -> run_record {
         r.logs.insert(r.logs.end(), e->logs.begin(), oldest);
         r.dropped_logs = e->dropped_logs;
         r.hook_errors = e->hook_errors;
-        for (const auto& [name, stream] : e->streams)
-            r.streams.emplace(name, stream_record{{stream.chunks.begin(), stream.chunks.end()}, stream.dropped});
+        for (const auto& entry : e->streams) r.streams.emplace(entry.first, copy_stream(e, entry.first));
         r.waiting_for = e->waiting_for;
     }
     return r;

@@ -730,7 +730,7 @@ private:
         out.lease.expires_at = c.lease.expires_at;
         out.attempt_in_budget = c.attempt_in_budget;
         set_limits(out, c.max_attempts, c.max_duration);
-        out.record = std::move(c.record);
+        out.record = std::make_unique<run_record>(std::move(c.record));
         return out;
     }
 

@@ -40,8 +40,9 @@ struct claimed_run {
     /// the runtime need not read it back from the run).
     std::optional<time_point> started_at;
     /// The run, when the backend keeps no in-process object for it (`lease.run` is null): the
-    /// runtime makes one from the record and puts it in the lease before executing.
-    std::optional<run_record> record;
+    /// runtime makes one from the record and puts it in the lease before executing. Held by
+    /// pointer: a claim of the memory backend, which has none, stays a few words to move.
+    std::unique_ptr<run_record> record;
     /// With `record`: the run's attempt budget and per-attempt limit as it was triggered (0: the
     /// task's own).
     int max_attempts = 0;

@@ -35,6 +35,9 @@ struct attempt_env {
     const clock* time = nullptr;
     std::function<void(std::string_view hook, error_info)> hook_failed;  ///< records a hook's exception
     const global_hooks* globals = nullptr;  ///< the registry's global hooks (registry::hooks()), if any
+    /// globals->held_points() when the attempt started: a hook registered while it runs applies
+    /// from the next attempt on.
+    unsigned global_points = 0;
 };
 
 /// How an attempt ended, and what comes next.

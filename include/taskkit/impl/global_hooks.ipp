@@ -116,6 +116,10 @@ TASKKIT_DECL auto global_hooks::any(detail::hook_point point) const noexcept -> 
     return (state_->mask.load(std::memory_order_acquire) >> static_cast<unsigned>(point)) & 1U;
 }
 
+TASKKIT_DECL auto global_hooks::held_points() const noexcept -> unsigned {
+    return state_->mask.load(std::memory_order_acquire);
+}
+
 TASKKIT_DECL auto global_hooks::at(detail::hook_point point) const -> std::vector<std::shared_ptr<const hook>> {
     std::vector<std::shared_ptr<const hook>> out;
     std::lock_guard lock(state_->mutex);

@@ -62,15 +62,14 @@ constexpr std::string_view global_name(hook_point point) noexcept {
 
 /// Whether the registry holds a global hook at `point`.
 inline bool wants_global(const attempt_env& env, hook_point point) noexcept {
-    return env.globals && env.globals->any(point);
+    return env.globals && ((env.global_points >> static_cast<unsigned>(point)) & 1U);
 }
 
 /// Calls the global hooks at `point`, in registration order; `guarded`: each one's exception is
 /// recorded and the next still runs, else the first exception leaves (and fails the attempt).
-inline void call_globals(const attempt_env& env, hook_point point, const task_definition_base& task, run_state& run,
-                         run_context& ctx, run_status status, const error_info* error, const wait_info* wait,
-                         bool guarded) {
-    if (!wants_global(env, point)) return;
+inline void call_globals_at(const attempt_env& env, hook_point point, const task_definition_base& task,
+                            run_state& run, run_context& ctx, run_status status, const error_info* error,
+                            const wait_info* wait, bool guarded) {
     const hook_context hc(task, run, ctx, status, error, wait);
     for (const auto& hook : env.globals->at(point)) {
         if (guarded) {
@@ -79,6 +78,13 @@ inline void call_globals(const attempt_env& env, hook_point point, const task_de
             (*hook)(hc);
         }
     }
+}
+
+/// call_globals_at when a hook is registered at `point`: a point without hooks costs a bit test.
+inline void call_globals(const attempt_env& env, hook_point point, const task_definition_base& task, run_state& run,
+                         run_context& ctx, run_status status, const error_info* error, const wait_info* wait,
+                         bool guarded) {
+    if (wants_global(env, point)) call_globals_at(env, point, task, run, ctx, status, error, wait, guarded);
 }
 
 /// Runs `inner` inside the global middleware from the `i`th on (the first registered is outermost).

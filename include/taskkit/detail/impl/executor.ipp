@@ -1138,6 +1138,7 @@ TASKKIT_DECL auto executor::make_env(const std::shared_ptr<run_state>& run, int 
     env.random = &random_;
     env.time = clock_.get();
     env.globals = &tasks().hooks();
+    env.global_points = env.globals->held_points();
     // Two pointers fit std::function's inline buffer: no allocation per attempt. The run
     // outlives the attempt, which holds a shared_ptr to it.
     env.hook_failed = [this, state = run.get()](std::string_view hook, error_info e) {

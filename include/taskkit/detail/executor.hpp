@@ -245,6 +245,20 @@ private:
     /// Follows a run this runtime made (a trigger).
     void follow(const std::shared_ptr<run_state>& run);
     void unfollow(std::string_view run_id);
+    /// What a run fixes when it is made — by a trigger here (prepare) or from a record (mirror_of).
+    struct fixed_fields {
+        std::string_view queue;  ///< a queue other than the task's, or empty
+        machine machine_spec;
+        int max_attempts = 1;
+        std::chrono::milliseconds max_duration{0};
+        int priority = 0;
+        time_point created_at{};
+        std::span<const std::string> tags;
+        std::string_view concurrency_key;
+        std::string_view idempotency_key;
+    };
+    /// Writes them on a run not yet published (without its lock), with its task.
+    void fix(run_state& run, std::shared_ptr<const task_definition_base> task, const fixed_fields& fields);
     /// The followed object for the record's run, or a new one made from the record. Throws
     /// unknown_task_error or payload_error when this process cannot make it.
     std::shared_ptr<run_state> mirror_of(const run_record& record);

@@ -74,6 +74,21 @@ struct stream_buffer {
     std::deque<nlohmann::json> chunks;
     std::size_t dropped = 0;
     [[nodiscard]] std::size_t appended() const noexcept { return dropped + chunks.size(); }
+    /// Appends `chunk` as the next chunk, keeping the most recent `limit` (like the logs; none
+    /// for 0), and returns its index in the stream.
+    std::size_t keep(nlohmann::json chunk, std::size_t limit) {
+        const auto index = appended();
+        if (limit == 0) {
+            ++dropped;
+            return index;
+        }
+        if (chunks.size() >= limit) {
+            chunks.pop_front();
+            ++dropped;
+        }
+        chunks.push_back(std::move(chunk));
+        return index;
+    }
 };
 
 /// The parts of a run that most runs never use, allocated on first use so a queued run stays

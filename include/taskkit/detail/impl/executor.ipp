@@ -178,26 +178,17 @@ TASKKIT_DECL auto executor::mirror_of(const run_record& record) -> std::shared_p
     auto run = make_run_from_json(*def, record.payload);
     // Not published yet: the fixed fields are written without the lock.
     run->id = record.id;
-    run->task = def;
-    run->task_id = def->id;
-    run->runtime = weak_from_this();
     run->recorder = this;
-    if (record.queue.empty() || record.queue == def->queue.name) {
-        run->queue_name = def->queue.name;
-    } else {
-        auto& extras = run->extras();
-        extras.queue_override = record.queue;
-        run->queue_name = extras.queue_override;
-    }
-    run->machine_spec = record.machine_spec;
-    run->max_attempts = def->retry.max_attempts;
-    run->max_duration = def->max_duration.value_or(std::chrono::milliseconds(0));
-    run->priority = record.priority;
-    run->created_at = record.created_at;
-    run->rank = record.created_at - std::chrono::seconds(record.priority);
-    if (!record.tags.empty()) run->extras().tags = record.tags;
-    if (!record.concurrency_key.empty()) run->extras().concurrency_key = record.concurrency_key;
-    if (!record.idempotency_key.empty()) run->extras().idempotency_key = record.idempotency_key;
+    fix(*run, def,
+        fixed_fields{.queue = record.queue == def->queue.name ? std::string_view() : std::string_view(record.queue),
+                     .machine_spec = record.machine_spec,
+                     .max_attempts = def->retry.max_attempts,
+                     .max_duration = def->max_duration.value_or(std::chrono::milliseconds(0)),
+                     .priority = record.priority,
+                     .created_at = record.created_at,
+                     .tags = record.tags,
+                     .concurrency_key = record.concurrency_key,
+                     .idempotency_key = record.idempotency_key});
     if (!record.parent_id.empty()) run->extras().parent_id = record.parent_id;
     if (!record.batch_id.empty()) run->extras().batch_id = record.batch_id;
     apply_record(*run, record);
@@ -492,38 +483,30 @@ TASKKIT_DECL auto executor::prepare(const std::shared_ptr<run_state>& run,
                                     std::shared_ptr<const task_definition_base> task, const trigger_options& options)
     -> void {
     options.validate();
-    run->task = std::move(task);
-    const auto& def = *run->task;
-    run->task_id = def.id;
-    run->runtime = weak_from_this();
-    run->machine_spec = options.machine.value_or(def.machine_spec);
-    if (!run->machine_spec.fits_in(capacity_))
+    const auto& def = *task;
+    const machine machine_spec = options.machine.value_or(def.machine_spec);
+    if (!machine_spec.fits_in(capacity_))
         throw machine_error(fmt::format(
             "task '{}' needs a machine of {} cpu / {} GB, more than the runtime's capacity of {} cpu / {} GB; "
             "give the task a smaller machine or the runtime a larger capacity",
-            def.id, run->machine_spec.cpu, run->machine_spec.memory, capacity_.cpu, capacity_.memory));
-    run->max_attempts = options.max_attempts.value_or(def.retry.max_attempts);
-    run->max_duration =
-        (options.max_duration ? options.max_duration : def.max_duration).value_or(std::chrono::milliseconds(0));
-    // The run is not published yet: its extras are written without the lock.
-    if (!options.tags.empty()) run->extras().tags = options.tags;
-    if (options.metadata.is_object() && !options.metadata.empty()) run->extras().metadata = options.metadata;
-    if (options.queue.empty()) {
-        run->queue_name = def.queue.name;
-    } else {
-        if (!registry_->queue(options.queue))
-            throw options_error("trigger option queue '" + options.queue +
-                                "' names no declared queue: declare it with taskkit::queue or a task's .queue");
-        auto& extras = run->extras();
-        extras.queue_override = options.queue;
-        run->queue_name = extras.queue_override;
-    }
-    if (!options.concurrency_key.empty()) run->extras().concurrency_key = options.concurrency_key;
-    run->priority = options.priority;
-    if (!options.idempotency_key.empty()) run->extras().idempotency_key = options.idempotency_key;
+            def.id, machine_spec.cpu, machine_spec.memory, capacity_.cpu, capacity_.memory));
+    if (!options.queue.empty() && !registry_->queue(options.queue))
+        throw options_error("trigger option queue '" + options.queue +
+                            "' names no declared queue: declare it with taskkit::queue or a task's .queue");
     const auto now = clock_->now();
-    run->created_at = now;
-    run->rank = now - std::chrono::seconds(options.priority);
+    fix(*run, std::move(task),
+        fixed_fields{.queue = options.queue,
+                     .machine_spec = machine_spec,
+                     .max_attempts = options.max_attempts.value_or(def.retry.max_attempts),
+                     .max_duration = (options.max_duration ? options.max_duration : def.max_duration)
+                                         .value_or(std::chrono::milliseconds(0)),
+                     .priority = options.priority,
+                     .created_at = now,
+                     .tags = options.tags,
+                     .concurrency_key = options.concurrency_key,
+                     .idempotency_key = options.idempotency_key});
+    // The run is not published yet: its extras are written without the lock.
+    if (options.metadata.is_object() && !options.metadata.empty()) run->extras().metadata = options.metadata;
     if (options.ttl) run->extras().expires_at = saturating_add(now, *options.ttl);
     // A debounced run waits its debounce delay (the backend moves it back if the key is held).
     const auto due = options.debounce.enabled() ? saturating_add(now, options.debounce.delay) : options.delay.due(now);
@@ -533,6 +516,29 @@ TASKKIT_DECL auto executor::prepare(const std::shared_ptr<run_state>& run,
     } else {
         run->status = run_status::queued;
     }
+}
+
+TASKKIT_DECL auto executor::fix(run_state& run, std::shared_ptr<const task_definition_base> task,
+                                const fixed_fields& fields) -> void {
+    run.task = std::move(task);
+    run.task_id = run.task->id;
+    run.runtime = weak_from_this();
+    if (fields.queue.empty()) {
+        run.queue_name = run.task->queue.name;
+    } else {
+        auto& extras = run.extras();
+        extras.queue_override = std::string(fields.queue);
+        run.queue_name = extras.queue_override;
+    }
+    run.machine_spec = fields.machine_spec;
+    run.max_attempts = fields.max_attempts;
+    run.max_duration = fields.max_duration;
+    run.priority = fields.priority;
+    run.created_at = fields.created_at;
+    run.rank = fields.created_at - std::chrono::seconds(fields.priority);
+    if (!fields.tags.empty()) run.extras().tags.assign(fields.tags.begin(), fields.tags.end());
+    if (!fields.concurrency_key.empty()) run.extras().concurrency_key = std::string(fields.concurrency_key);
+    if (!fields.idempotency_key.empty()) run.extras().idempotency_key = std::string(fields.idempotency_key);
 }
 
 TASKKIT_DECL auto executor::make_request(const std::shared_ptr<run_state>& run, const trigger_options& options,
@@ -896,11 +902,7 @@ TASKKIT_DECL auto executor::run_updated(const run_update& update) -> void {
                     stream.chunks.clear();
                     stream.dropped = update.index;
                 }
-                if (stream.chunks.size() >= std::max<std::size_t>(max_stream_chunks_, 1)) {
-                    stream.chunks.pop_front();
-                    ++stream.dropped;
-                }
-                stream.chunks.push_back(*update.chunk);
+                stream.keep(*update.chunk, max_stream_chunks_);
             }
         }
     }

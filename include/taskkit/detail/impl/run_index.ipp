@@ -12,12 +12,28 @@
 namespace taskkit::detail {
 
 TASKKIT_DECL std::string format_id(std::string_view prefix, std::uint64_t salt, std::uint64_t n) {
-    static constexpr char digits[] = "0123456789abcdef";
+    // Two hex digits per table load, from the last pair of each number to its first: this runs at
+    // every trigger.
+    static constexpr auto pairs = [] {
+        constexpr char digits[] = "0123456789abcdef";
+        std::array<char, 512> table{};
+        for (std::size_t byte = 0; byte < 256; ++byte) {
+            table[2 * byte] = digits[byte >> 4U];
+            table[2 * byte + 1] = digits[byte & 0xfU];
+        }
+        return table;
+    }();
     std::string id(prefix.size() + 20, '0');
     std::copy(prefix.begin(), prefix.end(), id.begin());
     char* out = id.data() + prefix.size();
-    for (int i = 9; i >= 0; --i) out[9 - i] = digits[(salt >> (4 * i)) & 0xfU];
-    for (int i = 9; i >= 0; --i) out[19 - i] = digits[(n >> (4 * i)) & 0xfU];
+    for (int pair = 4; pair >= 0; --pair, salt >>= 8U, n >>= 8U) {
+        const auto* s = &pairs[2 * (salt & 0xffU)];
+        const auto* c = &pairs[2 * (n & 0xffU)];
+        out[2 * pair] = s[0];
+        out[2 * pair + 1] = s[1];
+        out[10 + 2 * pair] = c[0];
+        out[10 + 2 * pair + 1] = c[1];
+    }
     return id;
 }
 

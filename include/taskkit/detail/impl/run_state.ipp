@@ -71,18 +71,7 @@ TASKKIT_DECL std::size_t keep_stream_chunk(run_extras& extras, std::string_view 
                                 std::to_string(max_streams_per_run) + " streams");
         it = extras.streams.emplace(std::string(name), stream_buffer{}).first;
     }
-    auto& stream = it->second;
-    const auto index = stream.appended();
-    if (limit == 0) {
-        ++stream.dropped;
-        return index;
-    }
-    if (stream.chunks.size() >= limit) {  // keep the most recent chunks, like the logs
-        stream.chunks.pop_front();
-        ++stream.dropped;
-    }
-    stream.chunks.push_back(std::move(chunk));
-    return index;
+    return it->second.keep(std::move(chunk), limit);
 }
 
 TASKKIT_DECL stream_record copy_stream(const run_extras* extras, std::string_view name) {

@@ -15,9 +15,12 @@
 # (d) Each src.hpp includes every .ipp of its part (the core's, or its integration folder's), or
 #     separate compilation would lack their definitions; the core's src.hpp none of an integration.
 
-# (c)'s allowlist: public headers that still include the engine's run state, today. The backend
-# seam (run records and values at the engine's boundary instead of detail::run_state) will empty
-# it; a header that stops including run_state.hpp must leave the list, and none may join it.
+# (c)'s allowlist: public headers that include the engine's run state. One remains, by design:
+# run_handle.hpp is the fast path to the run's object in this process (a handle to a run that
+# another process executes holds one the runtime made from its record and keeps up to date), and
+# its templates read the typed output there without converting it to JSON. No seam passes the run
+# state any more: backends see local_run, filters run_facts, the runs API run_record. A header
+# that stops including run_state.hpp must leave the list, and none may join it.
 set(run_state_allowlist
   taskkit/run_handle.hpp)
 set(reserved_integration_folders http sqlite postgres)

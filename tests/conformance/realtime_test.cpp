@@ -210,6 +210,7 @@ TEMPLATE_LIST_TEST_CASE("conformance: a child changes its parent's and its root'
                         "[conformance]", conformance::backends) {
     taskkit::registry reg;
     worker_checks checks;
+    gate go;  // the root changes its metadata once the test watches it
     taskkit::task<int> leaf({.id = "leaf",
                              .run =
                                  [&](const int&, taskkit::run_context& ctx) {
@@ -234,6 +235,7 @@ TEMPLATE_LIST_TEST_CASE("conformance: a child changes its parent's and its root'
                                 [&](const int& n, taskkit::run_context& ctx) {
                                     checks.expect(ctx.metadata().root().run_id() == ctx.run().id,
                                                   "a root run is its own root");
+                                    checks.expect(go.wait(), "the test opened the gate");
                                     ctx.metadata().set("started", true);
                                     (void)middle.batch_trigger_and_wait({n, n});
                                 }},
@@ -242,10 +244,11 @@ TEMPLATE_LIST_TEST_CASE("conformance: a child changes its parent's and its root'
     auto handle = rt.trigger(top, 3);
     seen_updates seen;
     auto watching = handle.watch([&](const taskkit::run_update& u) { seen.add(u); });
+    go.open();
     REQUIRE(handle.wait_for(deadline));
     REQUIRE(handle.status() == run_status::completed);
     CHECK(checks.failures().empty());
-    CHECK(checks.count() == 9);  // 1 top, 6 leaves, 2 middles
+    CHECK(checks.count() == 10);  // 2 top, 6 leaves, 2 middles
     const auto metadata = rt.retrieve(handle.id())->metadata;
     CHECK(metadata["middles_done"] == 2);
     CHECK(metadata["log"].size() == 6);

@@ -141,6 +141,9 @@ public:
 
     [[nodiscard]] TASKKIT_DECL timer_queue& timers() override;
     TASKKIT_DECL void on_run_timers(std::function<void(const run_timer&)> handler) override;
+    [[nodiscard]] const std::atomic<std::size_t>& status_observers() const noexcept override {
+        return subscriber_count_;
+    }
 
 private:
     /// A waiting run's request for its slot back, which the backend grants later (resume_granted).

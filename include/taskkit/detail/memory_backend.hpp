@@ -213,6 +213,7 @@ private:
         return detached_.load(std::memory_order_acquire) ? nullptr : host_;
     }
     in_process_host* local_host_ = nullptr;
+    const std::atomic<std::size_t>* status_observers_ = nullptr;  ///< local_host_->status_observers()
     timer_queue* timers_ = nullptr;
     std::shared_ptr<taskkit::clock> clock_;
     bool virtual_time_ = false;  ///< clock_ is a virtual_clock, which tests move by hand

@@ -254,7 +254,9 @@ TASKKIT_DECL auto executor::apply_record(run_state& run, const run_record& recor
                 if (auto* extras = run.extras_if_any()) callbacks.swap(extras->finish_callbacks);
                 ended_now = true;
             }
-        } else if (was_ended) {  // queued again (retry)
+        } else if (was_ended) {  // queued again (retry): a new cycle, without the last one's cancel
+            run.cancel_requested = false;
+            run.timed_out = false;
             run.reset_output_locked();
             run.ended.store(false);
             run.generation.fetch_add(1);
@@ -291,7 +293,13 @@ TASKKIT_DECL auto executor::mirror_changed(const run_event& event) -> void {
 }
 
 TASKKIT_DECL auto executor::start_mirrored(claimed_run& claimed) -> std::shared_ptr<run_state> {
-    auto run = mirror_of(*claimed.record);
+    // An object this process follows may lag the record (queued again by a retry another process
+    // made, whose event has not arrived): the claim's record brings it up to date first.
+    auto run = followed(claimed.record->id);
+    if (run)
+        apply_record(*run, *claimed.record);
+    else
+        run = mirror_of(*claimed.record);
     if (claimed.max_attempts > 0) run->max_attempts = claimed.max_attempts;
     if (claimed.max_duration.count() > 0) run->max_duration = claimed.max_duration;
     const auto now = clock_->now();
@@ -304,9 +312,12 @@ TASKKIT_DECL auto executor::start_mirrored(claimed_run& claimed) -> std::shared_
             run->attempts.push_back(attempt_record{claimed.lease.attempt, now, std::nullopt, std::nullopt});
         if (!run->started_at) run->started_at = now;
         run->run_at.reset();
-        run->cancel_requested = false;
         run->timed_out = false;
         if (!run->stop.stop_possible() || run->stop.stop_requested()) run->stop = std::stop_source();
+        // A cancel the backend reported between its claim and now (it reports one as soon as it is
+        // stored) holds for this attempt: its stop is requested at once. A cancel of an earlier
+        // cycle was cleared when the run was queued again (apply_record).
+        if (run->cancel_requested) run->stop.request_stop();
     }
     claimed.lease.run = run;
     return run;

@@ -38,6 +38,7 @@ TASKKIT_DECL auto memory_backend::attach(backend_host& host) -> void {
     host_ = &host;
     detached_.store(false, std::memory_order_release);
     timers_ = &local_host_->timers();
+    status_observers_ = &local_host_->status_observers();
     clock_ = host.time();
     virtual_time_ = dynamic_cast<const virtual_clock*>(clock_.get()) != nullptr;
     registry_ = &host.tasks();
@@ -150,7 +151,9 @@ TASKKIT_DECL auto memory_backend::note_change_locked(run_state& run, run_status 
     -> std::optional<noted_change> {
     if (!run.publishing) {
         // No subscriber: no event, so no order to keep, and no second trip to the run's lock.
-        if (const auto* h = host(); !h || !h->observes_status()) return noted_change{status, attempt, true};
+        // The host observes status events while it has subscribers (read here without a call).
+        if (detached_.load(std::memory_order_acquire) || status_observers_->load(std::memory_order_acquire) == 0)
+            return noted_change{status, attempt, true};
         run.publishing = true;
         return noted_change{status, attempt};
     }

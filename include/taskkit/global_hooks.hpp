@@ -94,8 +94,6 @@ public:
 
     // For the runtime.
 
-    /// Whether any hook is registered at `point` (cheap: one atomic load).
-    [[nodiscard]] TASKKIT_DECL bool any(detail::hook_point point) const noexcept;
     /// A bit per detail::hook_point holding at least one hook now (one atomic load): an attempt
     /// reads it once when it starts and skips every point without hooks.
     [[nodiscard]] TASKKIT_DECL unsigned held_points() const noexcept;

@@ -265,6 +265,8 @@ private:
     /// The followed object for the record's run, or a new one made from the record. Throws
     /// unknown_task_error or payload_error when this process cannot make it.
     std::shared_ptr<run_state> mirror_of(const run_record& record);
+    /// The followed object for the record's run brought up to date by it, or a new one made from it.
+    std::shared_ptr<run_state> up_to_date(const run_record& record);
     /// Copies the record's changing fields onto the run; a run that ended now wakes its waiters.
     static void apply_record(run_state& run, const run_record& record);
     /// A status event of a run the backend keeps no object for.

@@ -112,10 +112,6 @@ TASKKIT_DECL auto global_hooks::cleanup(hook fn) -> hook_registration {
     return add(detail::hook_point::cleanup, std::move(fn));
 }
 
-TASKKIT_DECL auto global_hooks::any(detail::hook_point point) const noexcept -> bool {
-    return (state_->mask.load(std::memory_order_acquire) >> static_cast<unsigned>(point)) & 1U;
-}
-
 TASKKIT_DECL auto global_hooks::held_points() const noexcept -> unsigned {
     return state_->mask.load(std::memory_order_acquire);
 }

@@ -199,6 +199,14 @@ TASKKIT_DECL auto executor::mirror_of(const run_record& record) -> std::shared_p
     return run;
 }
 
+TASKKIT_DECL auto executor::up_to_date(const run_record& record) -> std::shared_ptr<run_state> {
+    if (auto run = followed(record.id)) {
+        apply_record(*run, record);
+        return run;
+    }
+    return mirror_of(record);
+}
+
 TASKKIT_DECL auto executor::apply_record(run_state& run, const run_record& record) -> void {
     std::vector<std::function<void()>> callbacks;
     bool ended_now = false;
@@ -277,10 +285,7 @@ TASKKIT_DECL auto executor::mirror_changed(const run_event& event) -> void {
         auto record = backend_->find(event.run_id);
         if (!record) return;
         try {
-            if (!run)
-                run = mirror_of(*record);
-            else
-                apply_record(*run, *record);
+            run = up_to_date(*record);
         } catch (const std::exception&) {
             return;  // a task this process does not know, or a payload it cannot decode
         }
@@ -295,11 +300,7 @@ TASKKIT_DECL auto executor::mirror_changed(const run_event& event) -> void {
 TASKKIT_DECL auto executor::start_mirrored(claimed_run& claimed) -> std::shared_ptr<run_state> {
     // An object this process follows may lag the record (queued again by a retry another process
     // made, whose event has not arrived): the claim's record brings it up to date first.
-    auto run = followed(claimed.record->id);
-    if (run)
-        apply_record(*run, *claimed.record);
-    else
-        run = mirror_of(*claimed.record);
+    auto run = up_to_date(*claimed.record);
     if (claimed.max_attempts > 0) run->max_attempts = claimed.max_attempts;
     if (claimed.max_duration.count() > 0) run->max_duration = claimed.max_duration;
     const auto now = clock_->now();

@@ -67,9 +67,9 @@ inline bool wants_global(const attempt_env& env, hook_point point) noexcept {
 
 /// Calls the global hooks at `point`, in registration order; `guarded`: each one's exception is
 /// recorded and the next still runs, else the first exception leaves (and fails the attempt).
-inline void call_globals_at(const attempt_env& env, hook_point point, const task_definition_base& task,
-                            run_state& run, run_context& ctx, run_status status, const error_info* error,
-                            const wait_info* wait, bool guarded) {
+inline void call_globals_at(const attempt_env& env, hook_point point, const task_definition_base& task, run_state& run,
+                            run_context& ctx, run_status status, const error_info* error, const wait_info* wait,
+                            bool guarded) {
     const hook_context hc(task, run, ctx, status, error, wait);
     for (const auto& hook : env.globals->at(point)) {
         if (guarded) {

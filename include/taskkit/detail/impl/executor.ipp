@@ -507,16 +507,17 @@ TASKKIT_DECL auto executor::prepare(const std::shared_ptr<run_state>& run,
                             "' names no declared queue: declare it with taskkit::queue or a task's .queue");
     const auto now = clock_->now();
     fix(*run, std::move(task),
-        fixed_fields{.queue = options.queue,
-                     .machine_spec = machine_spec,
-                     .max_attempts = options.max_attempts.value_or(def.retry.max_attempts),
-                     .max_duration = (options.max_duration ? options.max_duration : def.max_duration)
-                                         .value_or(std::chrono::milliseconds(0)),
-                     .priority = options.priority,
-                     .created_at = now,
-                     .tags = options.tags,
-                     .concurrency_key = options.concurrency_key,
-                     .idempotency_key = options.idempotency_key});
+        fixed_fields{
+            .queue = options.queue,
+            .machine_spec = machine_spec,
+            .max_attempts = options.max_attempts.value_or(def.retry.max_attempts),
+            .max_duration =
+                (options.max_duration ? options.max_duration : def.max_duration).value_or(std::chrono::milliseconds(0)),
+            .priority = options.priority,
+            .created_at = now,
+            .tags = options.tags,
+            .concurrency_key = options.concurrency_key,
+            .idempotency_key = options.idempotency_key});
     // The run is not published yet: its extras are written without the lock.
     if (options.metadata.is_object() && !options.metadata.empty()) run->extras().metadata = options.metadata;
     if (options.ttl) run->extras().expires_at = saturating_add(now, *options.ttl);

@@ -50,7 +50,7 @@ public:
     [[nodiscard]] const std::string& id() const { return state().id; }
 
     /// The task's id.
-    [[nodiscard]] std::string_view task_id() const { return state().task_id; }
+    [[nodiscard]] std::string_view task_id() const { return state().task_id(); }
 
     /// The run's status now.
     [[nodiscard]] run_status status() const { return state().current_status(); }
@@ -168,7 +168,7 @@ private:
         } else if constexpr (std::is_same_v<R, nlohmann::json>) {
             return state_->output_json_locked();
         } else {
-            if (state_->output_type != &detail::output_type_tag<R>)
+            if (state_->output_type() != &detail::output_type_tag<R>)
                 return state_->output_json_locked().template get<R>();
             return *static_cast<const detail::typed_output_state<R>&>(*state_).output;
         }

@@ -170,8 +170,8 @@ private:
     }
 
     void worker_main();
-    /// After a worker ran dry: whether a run became claimable (the epoch moved) within a few yields.
-    [[nodiscard]] bool work_appears_soon(std::uint64_t epoch) const;
+    /// Wakes one idle worker, unless every idle one is already woken.
+    void wake_idle_worker();
 
     /// Runs posted jobs (terminal hooks of runs canceled between attempts); true when one ran.
     bool run_one_job();

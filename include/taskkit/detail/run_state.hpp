@@ -153,9 +153,11 @@ struct run_state : local_run {
     std::uint64_t id_digest = 0;
     /// Which typed_output_state<R> this is (&output_type_tag<R>), so a run_handle<R> reads the typed
     /// output with a comparison instead of a dynamic_cast. Null for runs without a typed output.
-    const void* output_type = nullptr;
+    /// A virtual call, not a member: every queued run would carry the pointer.
+    [[nodiscard]] virtual const void* output_type() const noexcept { return nullptr; }
     std::shared_ptr<const task_definition_base> task;
-    std::string_view task_id;  ///< points into *task, which this run keeps alive
+    /// The task's id, read from *task, which this run keeps alive (empty before the task is set).
+    [[nodiscard]] std::string_view task_id() const noexcept;
     std::weak_ptr<runtime_core> runtime;
     /// Set when the runtime's backend stores logs and metadata itself (a database): told of each
     /// line and each metadata change. Null for the memory backend, whose record is this object.
@@ -229,7 +231,7 @@ struct run_state : local_run {
     /// What a run_filter reads of the run (fixed once it is created).
     [[nodiscard]] run_facts facts() const noexcept {
         const auto* e = extras_if_any();
-        return run_facts{task_id, tags(), queue_name, created_at,
+        return run_facts{task_id(), tags(), queue_name, created_at,
                          e ? std::string_view(e->batch_id) : std::string_view()};
     }
 
@@ -252,7 +254,7 @@ inline constexpr char output_type_tag = 0;
 /// The output half of a typed run: what a run_handle<R> reads without knowing the payload type.
 template <class R>
 struct typed_output_state : run_state {
-    typed_output_state() noexcept { this->output_type = &output_type_tag<R>; }
+    [[nodiscard]] const void* output_type() const noexcept override { return &output_type_tag<R>; }
 
     std::optional<R> output;  ///< guarded by `mutex`
 

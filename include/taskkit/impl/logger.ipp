@@ -39,7 +39,7 @@ TASKKIT_DECL auto logger::log(log_level level, std::string message, const nlohma
     entry.attempt = target_.attempt;
     if (auto* run = target_.run) {
         entry.run_id = run->id;
-        entry.task_id = std::string(run->task_id);
+        entry.task_id = std::string(run->task_id());
         std::lock_guard lock(run->mutex);
         auto& extras = run->extras();
         if (target_.max_entries == 0) {

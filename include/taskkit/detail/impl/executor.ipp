@@ -442,6 +442,10 @@ TASKKIT_DECL auto executor::work_available() -> void {
     // Paired with the idle worker's announcement (worker_main): either it sees the new epoch and
     // looks again, or this sees it idle and wakes it.
     work_epoch_.fetch_add(1, std::memory_order_seq_cst);
+    wake_idle_worker();
+}
+
+TASKKIT_DECL auto executor::wake_idle_worker() -> void {
     if (idle_.load(std::memory_order_seq_cst) == 0) return;
     std::lock_guard lock(mutex_);
     if (idle_.load(std::memory_order_relaxed) > woken_) {
@@ -534,7 +538,6 @@ TASKKIT_DECL auto executor::prepare(const std::shared_ptr<run_state>& run,
 TASKKIT_DECL auto executor::fix(run_state& run, std::shared_ptr<const task_definition_base> task,
                                 const fixed_fields& fields) -> void {
     run.task = std::move(task);
-    run.task_id = run.task->id;
     run.runtime = weak_from_this();
     if (fields.queue.empty()) {
         run.queue_name = run.task->queue.name;
@@ -564,7 +567,7 @@ TASKKIT_DECL auto executor::make_request(const std::shared_ptr<run_state>& run, 
     run->id_digest = run_id_digest(id_salt_, n);  // what run_id_digest(run->id) reads back, without parsing it
     const run_extras* extras = run->extras_if_any();
     request.id = run->id;
-    request.task_id = run->task_id;
+    request.task_id = run->task_id();
     request.queue = run->queue_name;
     request.concurrency_key = run->concurrency_key();
     request.priority = run->priority;
@@ -844,7 +847,7 @@ TASKKIT_DECL auto executor::notify_subscribers(const run_state& run, run_status 
         std::shared_lock lock(subscribers_mutex_);
         subs = subscribers_;
     }
-    const status_event event{run.id, run.task_id, status, attempt};
+    const status_event event{run.id, run.task_id(), status, attempt};
     for (auto& sub : subs) {
         if (sub->filter && !sub->filter(run, status)) continue;
         std::lock_guard calling(sub->mutex);
@@ -854,7 +857,7 @@ TASKKIT_DECL auto executor::notify_subscribers(const run_state& run, run_status 
                 run_update update;
                 update.kind = update_kind::status;
                 update.run_id = run.id;
-                update.task_id = run.task_id;
+                update.task_id = run.task_id();
                 update.status = status;
                 update.attempt = attempt;
                 sub->on_update(update);
@@ -879,7 +882,7 @@ TASKKIT_DECL auto executor::notify_watchers(const run_state& run, run_update upd
         update.attempt = run.attempts_started;
     }
     update.run_id = run.id;
-    update.task_id = run.task_id;
+    update.task_id = run.task_id();
     for (auto& sub : subs) {
         if (!sub->on_update) continue;
         if (sub->filter && !sub->filter(run, update.status)) continue;
@@ -1091,6 +1094,10 @@ TASKKIT_DECL auto executor::worker_main() -> void {
         bool backend_failed = false;
         try {
             for (auto claimed = backend_->claim(); claimed;) {
+                // One wake-up may stand for several runs becoming claimable (a limit raised, a
+                // batch due): a worker that found work passes the wake-up on, so each woken worker
+                // that claims wakes the next, until one finds nothing.
+                if (!worked) wake_idle_worker();
                 worked = true;
                 claimed = execute(std::move(*claimed), true);
             }
@@ -1101,9 +1108,10 @@ TASKKIT_DECL auto executor::worker_main() -> void {
             report_backend_failure(std::current_exception());
             backend_failed = true;
         }
-        // Ran dry: a run triggered right behind the last one is picked up without either side
-        // paying for a wake-up (a futex call each), as long as it comes within a few yields.
-        const bool again = worked || (!backend_failed && work_appears_soon(epoch));
+        // Ran dry. A worker does not spin or yield here waiting for the next trigger: on a machine
+        // with no more cores than threads, the thread that triggers may be the one it takes the
+        // core from (measured: half the throughput at two workers on two cores).
+        const bool again = worked;
         lock.lock();
         --executing_;
         if (stopping_ && executing_ == 0) drained_cv_.notify_all();
@@ -1119,17 +1127,6 @@ TASKKIT_DECL auto executor::worker_main() -> void {
         idle_.fetch_sub(1, std::memory_order_relaxed);
         if (woken_ > 0) --woken_;
     }
-}
-
-TASKKIT_DECL auto executor::work_appears_soon(std::uint64_t epoch) const -> bool {
-    // Yields rather than spins: on a machine with fewer cores than threads, the thread that
-    // triggers may be the one waiting for this core. About 20 µs on an idle machine.
-    constexpr int yields = 32;
-    for (int i = 0; i < yields; ++i) {
-        if (work_epoch_.load(std::memory_order_acquire) != epoch) return true;
-        std::this_thread::yield();
-    }
-    return work_epoch_.load(std::memory_order_acquire) != epoch;
 }
 
 // ------------------------------------------------------------------------------------ executing

@@ -170,7 +170,7 @@ TASKKIT_DECL auto memory_backend::deliver(const std::shared_ptr<run_state>& run,
     while (change) {
         if (is_terminal(change->status)) retire(run);
         if (auto* host = this->host())
-            host->status_changed(run_event{run->id, run->task_id, change->status, change->attempt, run.get()});
+            host->status_changed(run_event{run->id, run->task_id(), change->status, change->attempt, run.get()});
         std::lock_guard lock(run->mutex);
         auto* extras = run->extras_if_any();
         if (!extras || extras->unpublished.empty()) {

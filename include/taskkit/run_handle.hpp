@@ -50,7 +50,7 @@ public:
     [[nodiscard]] const std::string& id() const { return state().id; }
 
     /// The task's id.
-    [[nodiscard]] std::string_view task_id() const { return state().task_id(); }
+    [[nodiscard]] std::string_view task_id() const { return state().task_id; }
 
     /// The run's status now.
     [[nodiscard]] run_status status() const { return state().current_status(); }

@@ -103,6 +103,7 @@ struct run_extras {
     std::string concurrency_key;
     std::vector<std::string> tags;
     std::optional<time_point> expires_at;  ///< ttl: not started by then → expired
+    run_services* recorder = nullptr;      ///< see run_state::recorder()
     // guarded by run_state::mutex
     std::optional<error_info> error;
     nlohmann::json metadata;      ///< a JSON object, or null while empty
@@ -156,17 +157,21 @@ struct run_state : local_run {
     /// A virtual call, not a member: every queued run would carry the pointer.
     [[nodiscard]] virtual const void* output_type() const noexcept { return nullptr; }
     std::shared_ptr<const task_definition_base> task;
-    /// The task's id, read from *task, which this run keeps alive (empty before the task is set).
-    [[nodiscard]] std::string_view task_id() const noexcept;
+    std::string_view task_id;  ///< points into *task, which this run keeps alive
     std::weak_ptr<runtime_core> runtime;
     /// Set when the runtime's backend stores logs and metadata itself (a database): told of each
     /// line and each metadata change. Null for the memory backend, whose record is this object.
-    run_services* recorder = nullptr;
+    /// Kept in the extras, which every run on such a backend has: a queued run in memory stays small.
+    [[nodiscard]] run_services* recorder() const noexcept {
+        const auto* e = extras_if_any();
+        return e ? e->recorder : nullptr;
+    }
     queue_state* queue = nullptr;   ///< owned by the runtime; valid while the runtime lives
     std::string_view queue_name;    ///< into *task, or into the extras' queue_override
     key_state* key = nullptr;       ///< the key's copy of the queue (scheduler lock)
     std::uint64_t queue_token = 0;  ///< nonzero while the run sits in its key's pending heap (scheduler lock)
-    time_point rank;                ///< order in the queue: trigger time minus priority
+    /// Order in the queue: trigger time minus priority (computed: a queued run stays small).
+    [[nodiscard]] time_point rank() const noexcept { return created_at - std::chrono::seconds(priority); }
     time_point created_at;
     machine machine_spec;
     std::chrono::milliseconds max_duration{0};  ///< per attempt; zero: no limit
@@ -231,7 +236,7 @@ struct run_state : local_run {
     /// What a run_filter reads of the run (fixed once it is created).
     [[nodiscard]] run_facts facts() const noexcept {
         const auto* e = extras_if_any();
-        return run_facts{task_id(), tags(), queue_name, created_at,
+        return run_facts{task_id, tags(), queue_name, created_at,
                          e ? std::string_view(e->batch_id) : std::string_view()};
     }
 

@@ -39,7 +39,7 @@ TASKKIT_DECL auto logger::log(log_level level, std::string message, const nlohma
     entry.attempt = target_.attempt;
     if (auto* run = target_.run) {
         entry.run_id = run->id;
-        entry.task_id = std::string(run->task_id());
+        entry.task_id = std::string(run->task_id);
         std::lock_guard lock(run->mutex);
         auto& extras = run->extras();
         if (target_.max_entries == 0) {
@@ -54,7 +54,8 @@ TASKKIT_DECL auto logger::log(log_level level, std::string message, const nlohma
             }
         }
     }
-    if (auto* run = target_.run; run && run->recorder) run->recorder->logged(*run, entry);
+    if (auto* run = target_.run; run)
+        if (auto* recorder = run->recorder()) recorder->logged(*run, entry);
     if (!target_.sink || !*target_.sink) return;
     // The sink is the user's: like a hook, its exception is recorded on the run and goes no further.
     try {
@@ -68,7 +69,7 @@ TASKKIT_DECL auto logger::log(log_level level, std::string message, const nlohma
             std::lock_guard lock(run->mutex);
             run->extras().hook_errors.push_back(e);
         }
-        if (run->recorder) run->recorder->hook_failed(*run, e);
+        if (auto* recorder = run->recorder()) recorder->hook_failed(*run, e);
     }
 }
 

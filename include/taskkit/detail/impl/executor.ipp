@@ -178,7 +178,7 @@ TASKKIT_DECL auto executor::mirror_of(const run_record& record) -> std::shared_p
     auto run = make_run_from_json(*def, record.payload);
     // Not published yet: the fixed fields are written without the lock.
     run->id = record.id;
-    run->recorder = this;
+    run->extras().recorder = this;
     fix(*run, def,
         fixed_fields{.queue = record.queue == def->queue.name ? std::string_view() : std::string_view(record.queue),
                      .machine_spec = record.machine_spec,
@@ -349,7 +349,7 @@ TASKKIT_DECL auto executor::hook_failed(run_state& run, const error_info& error)
 }
 
 TASKKIT_DECL auto executor::metadata_changed(run_state& run, const metadata_change& change) -> void {
-    const bool store = run.recorder != nullptr;
+    const bool store = run.recorder() != nullptr;
     const bool watched = watcher_count_.load(std::memory_order_acquire) > 0;
     if (!store && !watched) return;
     nlohmann::json metadata;
@@ -390,7 +390,7 @@ TASKKIT_DECL auto executor::metadata_elsewhere(std::string_view run_id) -> nlohm
 
 TASKKIT_DECL auto executor::append_stream(run_state& run, std::string_view stream, nlohmann::json chunk) -> void {
     check_stream_chunk(stream, chunk);
-    const bool store = run.recorder != nullptr;
+    const bool store = run.recorder() != nullptr;
     const bool copied = store || watcher_count_.load(std::memory_order_acquire) > 0;
     nlohmann::json copy;
     if (copied) copy = chunk;
@@ -538,6 +538,7 @@ TASKKIT_DECL auto executor::prepare(const std::shared_ptr<run_state>& run,
 TASKKIT_DECL auto executor::fix(run_state& run, std::shared_ptr<const task_definition_base> task,
                                 const fixed_fields& fields) -> void {
     run.task = std::move(task);
+    run.task_id = run.task->id;
     run.runtime = weak_from_this();
     if (fields.queue.empty()) {
         run.queue_name = run.task->queue.name;
@@ -551,7 +552,6 @@ TASKKIT_DECL auto executor::fix(run_state& run, std::shared_ptr<const task_defin
     run.max_duration = fields.max_duration;
     run.priority = fields.priority;
     run.created_at = fields.created_at;
-    run.rank = fields.created_at - std::chrono::seconds(fields.priority);
     if (!fields.tags.empty()) run.extras().tags.assign(fields.tags.begin(), fields.tags.end());
     if (!fields.concurrency_key.empty()) run.extras().concurrency_key = std::string(fields.concurrency_key);
     if (!fields.idempotency_key.empty()) run.extras().idempotency_key = std::string(fields.idempotency_key);
@@ -567,7 +567,7 @@ TASKKIT_DECL auto executor::make_request(const std::shared_ptr<run_state>& run, 
     run->id_digest = run_id_digest(id_salt_, n);  // what run_id_digest(run->id) reads back, without parsing it
     const run_extras* extras = run->extras_if_any();
     request.id = run->id;
-    request.task_id = run->task_id();
+    request.task_id = run->task_id;
     request.queue = run->queue_name;
     request.concurrency_key = run->concurrency_key();
     request.priority = run->priority;
@@ -617,7 +617,7 @@ TASKKIT_DECL auto executor::make_request(const std::shared_ptr<run_state>& run, 
     }
     request.local = run;
     if (!keeps_local_) {
-        run->recorder = this;
+        run->extras().recorder = this;
         follow(run);
     }
 }
@@ -847,7 +847,7 @@ TASKKIT_DECL auto executor::notify_subscribers(const run_state& run, run_status 
         std::shared_lock lock(subscribers_mutex_);
         subs = subscribers_;
     }
-    const status_event event{run.id, run.task_id(), status, attempt};
+    const status_event event{run.id, run.task_id, status, attempt};
     for (auto& sub : subs) {
         if (sub->filter && !sub->filter(run, status)) continue;
         std::lock_guard calling(sub->mutex);
@@ -857,7 +857,7 @@ TASKKIT_DECL auto executor::notify_subscribers(const run_state& run, run_status 
                 run_update update;
                 update.kind = update_kind::status;
                 update.run_id = run.id;
-                update.task_id = run.task_id();
+                update.task_id = run.task_id;
                 update.status = status;
                 update.attempt = attempt;
                 sub->on_update(update);
@@ -882,7 +882,7 @@ TASKKIT_DECL auto executor::notify_watchers(const run_state& run, run_update upd
         update.attempt = run.attempts_started;
     }
     update.run_id = run.id;
-    update.task_id = run.task_id();
+    update.task_id = run.task_id;
     for (auto& sub : subs) {
         if (!sub->on_update) continue;
         if (sub->filter && !sub->filter(run, update.status)) continue;
@@ -1161,7 +1161,7 @@ TASKKIT_DECL auto executor::make_env(const std::shared_ptr<run_state>& run, int 
             state->extras().hook_errors.push_back(e);
         }
         // A backend that stores runs itself keeps it with the run (outside the lock: it writes).
-        if (state->recorder) state->recorder->hook_failed(*state, e);
+        if (auto* recorder = state->recorder()) recorder->hook_failed(*state, e);
     };
     return env;
 }

@@ -170,7 +170,7 @@ TASKKIT_DECL auto memory_backend::deliver(const std::shared_ptr<run_state>& run,
     while (change) {
         if (is_terminal(change->status)) retire(run);
         if (auto* host = this->host())
-            host->status_changed(run_event{run->id, run->task_id(), change->status, change->attempt, run.get()});
+            host->status_changed(run_event{run->id, run->task_id, change->status, change->attempt, run.get()});
         std::lock_guard lock(run->mutex);
         auto* extras = run->extras_if_any();
         if (!extras || extras->unpublished.empty()) {
@@ -528,7 +528,7 @@ TASKKIT_DECL auto memory_backend::enqueue(const std::shared_ptr<run_state>& run)
 
 TASKKIT_DECL auto memory_backend::push_pending_locked(const std::shared_ptr<run_state>& run, key_state& k) -> void {
     run->queue_token = ++queue_tokens_;
-    k.pending.push(pending_entry{run->rank, run->queue_token, run});
+    k.pending.push(pending_entry{run->rank(), run->queue_token, run});
     refresh_key_locked(*run->queue, k);
 }
 

@@ -6,7 +6,6 @@
 #include <taskkit/detail/run_state.hpp>
 
 #include <taskkit/detail/json_depth.hpp>
-#include <taskkit/detail/task_definition_base.hpp>
 #include <taskkit/error.hpp>
 
 namespace taskkit::detail {
@@ -29,10 +28,6 @@ TASKKIT_DECL auto run_state::extras_if_any() const noexcept -> const run_extras*
 }
 
 TASKKIT_DECL auto run_state::extras_if_any() noexcept -> run_extras* { return extras_.load(std::memory_order_acquire); }
-
-TASKKIT_DECL auto run_state::task_id() const noexcept -> std::string_view {
-    return task ? std::string_view(task->id) : std::string_view();
-}
 
 TASKKIT_DECL auto run_state::parent_id() const noexcept -> std::string_view {
     const auto* e = extras_if_any();
@@ -89,7 +84,7 @@ TASKKIT_DECL stream_record copy_stream(const run_extras* extras, std::string_vie
 TASKKIT_DECL auto run_state::snapshot() const -> run_record {
     run_record r;
     r.id = id;
-    r.task_id = std::string(task_id());
+    r.task_id = std::string(task_id);
     r.queue = std::string(queue_name);
     r.machine_spec = machine_spec;
     r.concurrency_key = std::string(concurrency_key());

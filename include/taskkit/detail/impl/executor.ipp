@@ -1111,7 +1111,6 @@ TASKKIT_DECL auto executor::worker_main() -> void {
         // Ran dry. A worker does not spin or yield here waiting for the next trigger: on a machine
         // with no more cores than threads, the thread that triggers may be the one it takes the
         // core from (measured: half the throughput at two workers on two cores).
-        const bool again = worked;
         lock.lock();
         --executing_;
         if (stopping_ && executing_ == 0) drained_cv_.notify_all();
@@ -1119,7 +1118,7 @@ TASKKIT_DECL auto executor::worker_main() -> void {
             work_cv_.wait_for(lock, std::chrono::milliseconds(100));
             continue;
         }
-        if (again) continue;
+        if (worked) continue;
         // Nothing was claimable: announce this worker idle, then look at the epoch once more (see
         // work_available), and sleep only when no work appeared meanwhile.
         idle_.fetch_add(1, std::memory_order_seq_cst);

@@ -47,6 +47,11 @@ struct claimed_run {
     /// task's own).
     int max_attempts = 0;
     std::chrono::milliseconds max_duration{0};
+    /// Whether other runs may be claimable now, besides this one. A worker woken for work passes
+    /// the wake-up on to the next idle worker only when so: one wake-up can stand for several runs
+    /// (a raised limit, a batch come due), but a lone trigger should not cost a second wake-up on
+    /// its way to the worker. A backend that cannot tell cheaply leaves it true.
+    bool more_claimable = true;
 };
 
 /// How an attempt ended, as the runtime tells backend::finish.

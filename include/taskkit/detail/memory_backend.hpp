@@ -22,6 +22,7 @@
 
 #include <taskkit/backend/backend.hpp>
 #include <taskkit/backend/memory_backend_options.hpp>
+#include <taskkit/detail/brief_mutex.hpp>
 #include <taskkit/detail/digest_index.hpp>
 #include <taskkit/detail/in_process_host.hpp>
 #include <taskkit/detail/queue_state.hpp>
@@ -89,7 +90,7 @@ private:
 
     private:
         memory_backend& self_;
-        std::unique_lock<std::mutex> lock_;
+        std::unique_lock<brief_mutex> lock_;
     };
 
     // ---------------------------------------------------------------- records
@@ -170,6 +171,10 @@ private:
     /// Counts a start against the queue's and the key's rate limits.
     void record_start_locked(queue_state& q, key_state& k);
 
+    /// Whether a run may be claimable now (a queue in the ready list, or a run holding its slot
+    /// and machine): false means a claim would find nothing.
+    [[nodiscard]] bool claimable_locked() const noexcept { return !direct_.empty() || !ready_.empty(); }
+
     /// Takes the next run that may start off its queue: it holds its queue slot and machine.
     bool next_locked(std::shared_ptr<run_state>& out);
 
@@ -224,7 +229,7 @@ private:
     // The two locks every run takes (the scheduler's, the records') on cache lines of their own: a
     // trigger holding one does not slow a worker taking the other.
     static constexpr std::size_t cache_line = 64;
-    alignas(cache_line) mutable std::mutex mutex_;  // the scheduler lock: queues, slots, machine budget, resumers
+    alignas(cache_line) mutable brief_mutex mutex_;  // the scheduler lock: queues, slots, machine budget, resumers
     std::unordered_map<std::string, std::unique_ptr<queue_state>, string_hash, std::equal_to<>> queues_;
     queue_state* last_queue_ = nullptr;  // the queue queue_for_locked found last (queues are never destroyed)
     std::uint64_t queue_tokens_ = 0;
@@ -242,7 +247,7 @@ private:
     std::unordered_map<std::string, std::weak_ptr<run_state>> debounce_;
     std::size_t debounce_swept_at_ = 64;
 
-    alignas(cache_line) mutable std::mutex store_mutex_;  // the records
+    alignas(cache_line) mutable brief_mutex store_mutex_;  // the records
     struct finished_entry {
         std::uint64_t digest;
         const run_state* run;

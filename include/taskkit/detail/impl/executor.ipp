@@ -447,11 +447,14 @@ TASKKIT_DECL auto executor::work_available() -> void {
 
 TASKKIT_DECL auto executor::wake_idle_worker() -> void {
     if (idle_.load(std::memory_order_seq_cst) == 0) return;
-    std::lock_guard lock(mutex_);
-    if (idle_.load(std::memory_order_relaxed) > woken_) {
+    {
+        std::lock_guard lock(mutex_);
+        if (idle_.load(std::memory_order_relaxed) <= woken_) return;
         ++woken_;
-        work_cv_.notify_one();
     }
+    // Signalled after unlocking: the woken worker's first step is to take mutex_, and finding it
+    // still held would put it back to sleep at once.
+    work_cv_.notify_one();
 }
 
 TASKKIT_DECL auto executor::observes_status() const noexcept -> bool {
@@ -1097,7 +1100,7 @@ TASKKIT_DECL auto executor::worker_main() -> void {
                 // One wake-up may stand for several runs becoming claimable (a limit raised, a
                 // batch due): a worker that found work passes the wake-up on, so each woken worker
                 // that claims wakes the next, until one finds nothing.
-                if (!worked) wake_idle_worker();
+                if (!worked && claimed->more_claimable) wake_idle_worker();
                 worked = true;
                 claimed = execute(std::move(*claimed), true);
             }

@@ -54,7 +54,11 @@ TASKKIT_DECL auto memory_backend::detach() -> void {
 
 TASKKIT_DECL auto memory_backend::scheduler_lock::release() -> void {
     if (!lock_.owns_lock()) return;
-    const bool wake = std::exchange(self_.work_owed_, false);
+    // A wake-up is owed only for work still there: the thread that made a run claimable often
+    // took it itself in the same critical section (a finish that freed the slot of a queue with a
+    // limit claims the run the slot goes to), and waking an idle worker for it costs a system call
+    // and a context switch for nothing.
+    const bool wake = std::exchange(self_.work_owed_, false) && self_.claimable_locked();
     if (self_.granted_.empty()) {  // no waiting run was granted its slot back: the common case
         lock_.unlock();
         if (wake)
@@ -685,11 +689,15 @@ TASKKIT_DECL auto memory_backend::claim_next(std::shared_ptr<run_state> first, t
 
 TASKKIT_DECL auto memory_backend::claim() -> std::optional<claimed_run> {
     std::shared_ptr<run_state> run;
+    bool more = false;
     {
         scheduler_lock lock(*this);
         if (!next_locked(run)) return std::nullopt;
+        more = claimable_locked();
     }
-    return claim_next(std::move(run), clock_->now());
+    auto claimed = claim_next(std::move(run), clock_->now());
+    if (claimed) claimed->more_claimable = more;
+    return claimed;
 }
 
 TASKKIT_DECL auto memory_backend::claim(const std::shared_ptr<local_run>& wanted) -> std::optional<claimed_run> {

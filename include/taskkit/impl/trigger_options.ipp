@@ -51,7 +51,7 @@ TASKKIT_DECL auto trigger_options::validate() const -> void {
     if (!metadata.is_object() && !metadata.is_null())
         throw options_error("trigger option metadata must be a JSON object");
     // A record's snapshot copies the metadata, and JSON copies recurse: bound it like payloads.
-    if (std::string where; detail::json_depth_exceeds(metadata, max_payload_depth, &where))
+    if (std::string where; !metadata.is_null() && detail::json_depth_exceeds(metadata, max_payload_depth, &where))
         throw options_error("trigger option metadata nests deeper than " + std::to_string(max_payload_depth) +
                             " arrays and objects (taskkit::max_payload_depth), first at " + where);
     if (priority < 0) throw options_error("trigger option priority must not be negative");

@@ -195,10 +195,9 @@ private:
 
     // ---------------------------------------------------------------- executing
 
-    run_context make_context(const std::shared_ptr<run_state>& run, int attempt, time_point started,
-                             std::stop_token stop) const;
+    run_context make_context(run_state& run, int attempt, time_point started, std::stop_token stop) const;
 
-    attempt_env make_env(const std::shared_ptr<run_state>& run, int in_budget) const;
+    attempt_env make_env(run_state& run, int in_budget) const;
 
     /// Runs one claimed attempt on this thread and finishes it with the backend; with
     /// `claim_next`, returns the run the backend hands on at once (the worker's next).

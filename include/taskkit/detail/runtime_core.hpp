@@ -36,7 +36,7 @@ namespace taskkit::detail {
 /// The run an attempt on this thread belongs to (a stack: children may run inline).
 struct exec_frame {
     runtime_core* core = nullptr;
-    std::shared_ptr<run_state> run;
+    run_state* run = nullptr;  ///< kept alive by the lease (or the hook's caller) while the frame lives
     exec_frame* previous = nullptr;
     int depth = 0;                ///< runs executing beneath this one on the thread (inline children)
     const lease* held = nullptr;  ///< the attempt's lease (null for hooks run outside an attempt)

@@ -789,7 +789,7 @@ TASKKIT_DECL auto executor::run_ready() -> void {
 }
 
 TASKKIT_DECL auto executor::sleep_until(run_state& run, time_point at) -> bool {
-    if (!current_frame || current_frame->run.get() != &run || current_frame->core != this)
+    if (!current_frame || current_frame->run != &run || current_frame->core != this)
         throw state_error("ctx.wait_for / ctx.wait_until must be called from the run's own thread");
     if (clock_->now() >= at) return !run.stop.stop_requested();
     wait_notice notice(run);  // on_wait now, on_resume once the run executes again
@@ -1133,19 +1133,19 @@ TASKKIT_DECL auto executor::worker_main() -> void {
 
 // ------------------------------------------------------------------------------------ executing
 
-TASKKIT_DECL auto executor::make_context(const std::shared_ptr<run_state>& run, int attempt, time_point started,
-                                         std::stop_token stop) const -> run_context {
-    const auto& def = *run->task;
-    return run_context(run_info{run->id, run->parent_id(), run->tags(), run->created_at},
-                       attempt_info{attempt, started}, task_info{def.id, def.description},
-                       queue_info{run->queue_name, run->queue ? run->queue->limit.load(std::memory_order_relaxed) : 0,
-                                  run->concurrency_key()},
-                       run->machine_spec, std::move(stop),
-                       logger(logger::target{run.get(), &log_sink_, clock_.get(), max_log_entries_, attempt}),
-                       run.get(), const_cast<executor*>(this));
+TASKKIT_DECL auto executor::make_context(run_state& run, int attempt, time_point started, std::stop_token stop) const
+    -> run_context {
+    const auto& def = *run.task;
+    return run_context(run_info{run.id, run.parent_id(), run.tags(), run.created_at}, attempt_info{attempt, started},
+                       task_info{def.id, def.description},
+                       queue_info{run.queue_name, run.queue ? run.queue->limit.load(std::memory_order_relaxed) : 0,
+                                  run.concurrency_key()},
+                       run.machine_spec, std::move(stop),
+                       logger(logger::target{&run, &log_sink_, clock_.get(), max_log_entries_, attempt}), &run,
+                       const_cast<executor*>(this));
 }
 
-TASKKIT_DECL auto executor::make_env(const std::shared_ptr<run_state>& run, int in_budget) const -> attempt_env {
+TASKKIT_DECL auto executor::make_env(run_state& run, int in_budget) const -> attempt_env {
     attempt_env env;
     env.attempt_in_budget = in_budget;
     env.first_attempt = in_budget == 1;
@@ -1155,7 +1155,7 @@ TASKKIT_DECL auto executor::make_env(const std::shared_ptr<run_state>& run, int 
     env.global_points = env.globals->held_points();
     // Two pointers fit std::function's inline buffer: no allocation per attempt. The run
     // outlives the attempt, which holds a shared_ptr to it.
-    env.hook_failed = [this, state = run.get()](std::string_view hook, error_info e) {
+    env.hook_failed = [this, state = &run](std::string_view hook, error_info e) {
         e.message = fmt::format("{} threw: {}", hook, e.message);
         logger(logger::target{state, &log_sink_, clock_.get(), max_log_entries_, 0}).log(log_level::error, e.message);
         {
@@ -1169,13 +1169,13 @@ TASKKIT_DECL auto executor::make_env(const std::shared_ptr<run_state>& run, int 
 }
 
 TASKKIT_DECL auto executor::execute(claimed_run claimed, bool claim_next) -> std::optional<claimed_run> {
-    std::shared_ptr<run_state> run;
-    if (claimed.lease.run) {
-        run = std::static_pointer_cast<run_state>(claimed.lease.run);
-    } else {
+    // The lease holds the run until the attempt is finished: the attempt reads it through a plain
+    // pointer, so running it costs the run's reference count nothing.
+    std::shared_ptr<run_state> mirrored;  // the object made here for a backend that keeps none
+    if (!claimed.lease.run) {
         if (!claimed.record) throw state_error("the backend handed over a run without its object or its record");
         try {
-            run = start_mirrored(claimed);
+            mirrored = start_mirrored(claimed);
         } catch (const std::exception&) {
             // A task this process does not define, or a payload it cannot decode: the attempt fails.
             attempt_outcome failed;
@@ -1184,8 +1184,9 @@ TASKKIT_DECL auto executor::execute(claimed_run claimed, bool claim_next) -> std
             return backend_->finish(claimed.lease, failed, claim_next && !chain_break_.load(std::memory_order_relaxed));
         }
         std::lock_guard lock(mirrors_mutex_);
-        claimed_here_.push_back(run);
+        claimed_here_.push_back(mirrored);
     }
+    run_state* const run = &static_cast<run_state&>(*claimed.lease.run);
     const int attempt = claimed.lease.attempt;
     std::stop_token stop;
     time_point started;
@@ -1203,16 +1204,17 @@ TASKKIT_DECL auto executor::execute(claimed_run claimed, bool claim_next) -> std
         generation = run->generation;
     }
     if (run->max_duration.count() > 0) {
-        timers_.schedule(
-            saturating_add(started, run->max_duration),
-            run_timer{
-                .run = run, .generation = generation, .attempt = attempt, .what = run_timer::kind::max_duration_over});
+        timers_.schedule(saturating_add(started, run->max_duration),
+                         run_timer{.run = std::static_pointer_cast<run_state>(claimed.lease.run),
+                                   .generation = generation,
+                                   .attempt = attempt,
+                                   .what = run_timer::kind::max_duration_over});
     }
 
     exec_frame frame{this, run, current_frame, current_frame ? current_frame->depth + 1 : 0, &claimed.lease};
     current_frame = &frame;
-    auto ctx = make_context(run, attempt, started, stop);
-    const attempt_result result = execute_attempt(*run->task, *run, ctx, make_env(run, claimed.attempt_in_budget));
+    auto ctx = make_context(*run, attempt, started, stop);
+    const attempt_result result = execute_attempt(*run->task, *run, ctx, make_env(*run, claimed.attempt_in_budget));
     current_frame = frame.previous;
 
     attempt_outcome outcome;
@@ -1220,13 +1222,13 @@ TASKKIT_DECL auto executor::execute(claimed_run claimed, bool claim_next) -> std
     outcome.error = result.error;
     if (result.retry_delay) outcome.retry_at = saturating_add(clock_->now(), *result.retry_delay);
     outcome.interrupted = stopping_.load() && result.next == run_status::canceled;
-    if (!backend_->traits().keeps_local_runs && result.next == run_status::completed) {
+    if (!keeps_local_ && result.next == run_status::completed) {
         std::lock_guard lock(run->mutex);
         outcome.output = run->output_json_locked();
     }
     if (!keeps_local_) {
         std::lock_guard lock(mirrors_mutex_);
-        std::erase(claimed_here_, run);
+        std::erase(claimed_here_, mirrored);
     }
     return backend_->finish(claimed.lease, outcome, claim_next && !chain_break_.load(std::memory_order_relaxed));
 }
@@ -1241,10 +1243,10 @@ TASKKIT_DECL auto executor::run_terminal_hooks(const std::shared_ptr<run_state>&
         in_budget = attempt - run->budget_start;
         stop = run->stop.get_token();
     }
-    exec_frame frame{this, run, current_frame, current_frame ? current_frame->depth + 1 : 0, nullptr};
+    exec_frame frame{this, run.get(), current_frame, current_frame ? current_frame->depth + 1 : 0, nullptr};
     current_frame = &frame;
-    auto ctx = make_context(run, attempt, clock_->now(), stop);
-    detail::run_terminal_hooks(*run->task, *run, ctx, error, make_env(run, in_budget));
+    auto ctx = make_context(*run, attempt, clock_->now(), stop);
+    detail::run_terminal_hooks(*run->task, *run, ctx, error, make_env(*run, in_budget));
     current_frame = frame.previous;
 }
 

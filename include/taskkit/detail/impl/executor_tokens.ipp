@@ -43,7 +43,7 @@ TASKKIT_DECL auto executor::create_token(run_state& run, const token_options& op
 }
 
 TASKKIT_DECL auto executor::wait_for_token(run_state& run, std::string_view token_id) -> token_wait {
-    if (!current_frame || current_frame->run.get() != &run || current_frame->core != this)
+    if (!current_frame || current_frame->run != &run || current_frame->core != this)
         throw state_error("ctx.wait_for_token must be called from the run's own thread");
     const std::string id(token_id);
     std::optional<time_point> timeout_at;

@@ -92,6 +92,38 @@ TEMPLATE_LIST_TEST_CASE("conformance: a batch creates every run in order under o
     CHECK(h.runtime().list({.limit = 1000}).runs.size() == before);  // one bad item, nothing created
 }
 
+TEMPLATE_LIST_TEST_CASE("conformance: a handle taken by id while its run ends sees the run end", "[conformance]",
+                        conformance::backends) {
+    // Nothing holds the run's object between the trigger and the lookup, so the lookup may build
+    // one from the backend's record while a worker finishes the run: a record read before the end
+    // must never land on the object after the end was applied.
+    taskkit::registry reg;
+    std::atomic<int> done{0};
+    taskkit::task<int, int> quick({.id = "quick",
+                                   .run =
+                                       [&](const int& n) {
+                                           ++done;
+                                           return n;
+                                       }},
+                                  reg);
+    taskkit::runtime rt(conformance::options<TestType>(reg, 2));
+    constexpr int runs = 300;
+    std::vector<std::string> ids;
+    std::vector<taskkit::run_handle<nlohmann::json>> handles;
+    for (int i = 0; i < runs; ++i) {
+        ids.push_back(rt.trigger(quick, i).id());  // the trigger's handle is gone at once
+        auto h = rt.handle(ids.back());
+        REQUIRE(h);
+        handles.push_back(std::move(*h));
+    }
+    int ended = 0;
+    for (auto& h : handles)
+        if (h.wait_for(deadline)) ++ended;
+    CHECK(ended == runs);
+    CHECK(done == runs);
+    for (int i = 0; i < runs; i += 37) CHECK(handles[static_cast<std::size_t>(i)].status() == run_status::completed);
+}
+
 TEMPLATE_LIST_TEST_CASE("conformance: retrieve, list with filters and paging, replay", "[conformance]",
                         conformance::backends) {
     taskkit::registry reg;

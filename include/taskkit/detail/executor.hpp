@@ -6,6 +6,7 @@
 
 #include <taskkit/detail/config.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -264,10 +265,17 @@ private:
     /// The followed object for the record's run, or a new one made from the record. Throws
     /// unknown_task_error or payload_error when this process cannot make it.
     std::shared_ptr<run_state> mirror_of(const run_record& record);
-    /// The followed object for the record's run brought up to date by it, or a new one made from it.
-    std::shared_ptr<run_state> up_to_date(const run_record& record);
-    /// Copies the record's changing fields onto the run; a run that ended now wakes its waiters.
-    static void apply_record(run_state& run, const run_record& record);
+    /// The followed object for the record's run brought up to date by it, or a new one made from
+    /// it; `callbacks` gets the finish callbacks of a run that ended now (see apply_record).
+    std::shared_ptr<run_state> up_to_date(const run_record& record, std::vector<std::function<void()>>& callbacks);
+    /// Copies the record's changing fields onto the run; a run that ended now wakes its waiters and
+    /// hands back its finish callbacks, for the caller to run once it holds no lock.
+    [[nodiscard]] static std::vector<std::function<void()>> apply_record(run_state& run, const run_record& record);
+    static void run_callbacks(std::vector<std::function<void()>>& callbacks);
+    /// The lock under which this process reads a run's record and applies it to the run's object
+    /// (one of a few, by the id's hash). Held from the read to the application, it keeps reads and
+    /// applications in one order, so a record read before a change never lands after it.
+    std::mutex& refresh_lock(std::string_view run_id);
     /// A status event of a run the backend keeps no object for.
     void mirror_changed(const run_event& event);
     /// A claimed run's object, its attempt started on it (status, attempt, stop source).
@@ -276,6 +284,7 @@ private:
     bool keeps_local_ = true;  // backend_->traits().keeps_local_runs
     bool durable_ = false;     // backend_->traits().durable
     std::mutex mirrors_mutex_;
+    std::array<std::mutex, 16> refresh_mutexes_;  // see refresh_lock
     std::unordered_map<std::string, std::weak_ptr<run_state>> mirrors_;
     std::size_t mirrors_swept_at_ = 64;
     std::vector<std::shared_ptr<run_state>> claimed_here_;  // mirrored runs executing on this runtime's threads

@@ -136,13 +136,13 @@ TASKKIT_DECL auto executor::runs() const noexcept -> taskkit::backend& { return 
 TASKKIT_DECL auto executor::local(std::string_view run_id) -> std::shared_ptr<run_state> {
     if (keeps_local_) return std::static_pointer_cast<run_state>(backend_->local(run_id));
     if (auto run = followed(run_id)) return run;
+    // Read and registered under the run's refresh lock: a status event reported meanwhile waits
+    // for the object, then reads a record no older than this one (see refresh_lock).
+    std::unique_lock refreshing(refresh_lock(run_id));
+    if (auto run = followed(run_id)) return run;
     auto record = backend_->find(run_id);
     if (!record) return nullptr;
-    auto run = mirror_of(*record);
-    // A change reported between the read and the object's registration found no object to
-    // update: read the record once more now that status events reach it.
-    if (auto again = backend_->find(run_id)) apply_record(*run, *again);
-    return run;
+    return mirror_of(*record);
 }
 
 TASKKIT_DECL auto executor::held_run(std::string_view run_id) -> std::shared_ptr<local_run> {
@@ -151,6 +151,10 @@ TASKKIT_DECL auto executor::held_run(std::string_view run_id) -> std::shared_ptr
 }
 
 // ------------------------------------------------------------------------------------ runs of a database
+
+TASKKIT_DECL auto executor::refresh_lock(std::string_view run_id) -> std::mutex& {
+    return refresh_mutexes_[std::hash<std::string_view>{}(run_id) % refresh_mutexes_.size()];
+}
 
 TASKKIT_DECL auto executor::followed(std::string_view run_id) -> std::shared_ptr<run_state> {
     std::lock_guard lock(mirrors_mutex_);
@@ -191,7 +195,7 @@ TASKKIT_DECL auto executor::mirror_of(const run_record& record) -> std::shared_p
                      .idempotency_key = record.idempotency_key});
     if (!record.parent_id.empty()) run->extras().parent_id = record.parent_id;
     if (!record.batch_id.empty()) run->extras().batch_id = record.batch_id;
-    apply_record(*run, record);
+    (void)apply_record(*run, record);  // nobody waits on an object not published yet
     std::lock_guard lock(mirrors_mutex_);
     auto& slot = mirrors_[run->id];
     if (auto earlier = slot.lock()) return earlier;  // another thread made it first
@@ -199,15 +203,22 @@ TASKKIT_DECL auto executor::mirror_of(const run_record& record) -> std::shared_p
     return run;
 }
 
-TASKKIT_DECL auto executor::up_to_date(const run_record& record) -> std::shared_ptr<run_state> {
+TASKKIT_DECL auto executor::up_to_date(const run_record& record, std::vector<std::function<void()>>& callbacks)
+    -> std::shared_ptr<run_state> {
     if (auto run = followed(record.id)) {
-        apply_record(*run, record);
+        callbacks = apply_record(*run, record);
         return run;
     }
     return mirror_of(record);
 }
 
-TASKKIT_DECL auto executor::apply_record(run_state& run, const run_record& record) -> void {
+TASKKIT_DECL auto executor::run_callbacks(std::vector<std::function<void()>>& callbacks) -> void {
+    for (auto& callback : callbacks) callback();
+    callbacks.clear();
+}
+
+TASKKIT_DECL auto executor::apply_record(run_state& run, const run_record& record)
+    -> std::vector<std::function<void()>> {
     std::vector<std::function<void()>> callbacks;
     bool ended_now = false;
     {
@@ -270,37 +281,54 @@ TASKKIT_DECL auto executor::apply_record(run_state& run, const run_record& recor
             run.generation.fetch_add(1);
         }
     }
-    if (ended_now) {
-        run.ended.notify_all();
-        for (auto& callback : callbacks) callback();
-    }
+    if (ended_now) run.ended.notify_all();
+    return callbacks;
 }
 
 TASKKIT_DECL auto executor::mirror_changed(const run_event& event) -> void {
-    auto run = followed(event.run_id);
-    if (!run && subscriber_count_.load(std::memory_order_acquire) == 0) return;
-    const bool needs_record = !run || is_terminal(event.status) || event.status == run_status::queued ||
-                              event.status == run_status::delayed || event.status == run_status::retrying;
-    if (needs_record) {
-        auto record = backend_->find(event.run_id);
-        if (!record) return;
-        try {
-            run = up_to_date(*record);
-        } catch (const std::exception&) {
-            return;  // a task this process does not know, or a payload it cannot decode
+    std::shared_ptr<run_state> run;
+    std::vector<std::function<void()>> callbacks;
+    {
+        // Under the run's refresh lock, from the check for an object to the record's application:
+        // a lookup by id (local) reads and registers under it too, so the two read the record in
+        // the order they apply it, and an object never goes back to an older record.
+        std::lock_guard refreshing(refresh_lock(event.run_id));
+        run = followed(event.run_id);
+        if (!run && subscriber_count_.load(std::memory_order_acquire) == 0) return;
+        const bool needs_record = !run || is_terminal(event.status) || event.status == run_status::queued ||
+                                  event.status == run_status::delayed || event.status == run_status::retrying;
+        if (needs_record) {
+            auto record = backend_->find(event.run_id);
+            if (!record) return;
+            try {
+                run = up_to_date(*record, callbacks);
+            } catch (const std::exception&) {
+                return;  // a task this process does not know, or a payload it cannot decode
+            }
+        } else {
+            std::lock_guard lock(run->mutex);
+            // An event older than the record the object holds (read by a lookup after the event's
+            // change) leaves it be: an ended run leaves its end only by a record of a new cycle.
+            if (!run->ended.load(std::memory_order_acquire)) {
+                run->status = event.status;
+                if (event.attempt > run->attempts_started) run->attempts_started = event.attempt;
+            }
         }
-    } else {
-        std::lock_guard lock(run->mutex);
-        run->status = event.status;
-        if (event.attempt > run->attempts_started) run->attempts_started = event.attempt;
     }
+    run_callbacks(callbacks);
     notify_subscribers(*run, event.status, event.attempt);
 }
 
 TASKKIT_DECL auto executor::start_mirrored(claimed_run& claimed) -> std::shared_ptr<run_state> {
     // An object this process follows may lag the record (queued again by a retry another process
     // made, whose event has not arrived): the claim's record brings it up to date first.
-    auto run = up_to_date(*claimed.record);
+    std::shared_ptr<run_state> run;
+    std::vector<std::function<void()>> callbacks;
+    {
+        std::lock_guard refreshing(refresh_lock(claimed.record->id));
+        run = up_to_date(*claimed.record, callbacks);
+    }
+    run_callbacks(callbacks);
     if (claimed.max_attempts > 0) run->max_attempts = claimed.max_attempts;
     if (claimed.max_duration.count() > 0) run->max_duration = claimed.max_duration;
     const auto now = clock_->now();

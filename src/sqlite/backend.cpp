@@ -205,8 +205,9 @@ public:
         const auto tasks = known_tasks();
         {
             std::lock_guard claiming(claim_mutex_);
+            const auto busy = busy_runs();
             const claim_request request{
-                .owner = owner_, .now = now(), .free = free_budget(), .max_runs = 1, .tasks = tasks};
+                .owner = owner_, .now = now(), .free = free_budget(), .max_runs = 1, .tasks = tasks, .busy = busy};
             result = store_.claim(request);
             take(result);
         }
@@ -219,6 +220,7 @@ public:
         std::optional<claimed> made;
         {
             std::lock_guard claiming(claim_mutex_);
+            if (holds_lease_of(id)) return std::nullopt;  // an older attempt of it still runs here
             made = store_.claim_run(id, owner_, now(), free_budget());
             if (made) take_one(*made);
         }
@@ -263,9 +265,16 @@ public:
         {
             std::lock_guard claiming(claim_mutex_);
             std::optional<claim_request> next;
-            if (next_wanted)
-                next = claim_request{
-                    .owner = owner_, .now = now(), .free = free_budget(info.token), .max_runs = 1, .tasks = tasks};
+            std::vector<std::string> busy;
+            if (next_wanted) {
+                busy = busy_runs(info.token);
+                next = claim_request{.owner = owner_,
+                                     .now = now(),
+                                     .free = free_budget(info.token),
+                                     .max_runs = 1,
+                                     .tasks = tasks,
+                                     .busy = busy};
+            }
             done = store_.finish(info, result, now(), next ? &*next : nullptr);
             forget_lease(info.token);
             if (done.next) take(*done.next);
@@ -321,7 +330,7 @@ public:
             }
         }
         publish();
-        if (!suspended) request_stop(info.run_id);  // the lease was lost: stop the attempt
+        if (!suspended) stop_lost(info.run_id, info.attempt);  // the lease was lost: stop the attempt
         grant_pending();
     }
 
@@ -343,7 +352,7 @@ public:
         if (state == resume_state::lost) {
             // Another process took the run over (this process stopped renewing in time): the run
             // goes on here only to stop; its outcome will be refused.
-            request_stop(info.run_id);
+            stop_lost(info.run_id, info.attempt);
             return true;
         }
         return state == resume_state::granted;
@@ -669,6 +678,26 @@ private:
         return free;
     }
 
+    /// The runs an attempt of which runs in this process (it holds their lease, or held it until
+    /// it lapsed and its attempt has not returned yet), sorted; `except`: a lease about to end.
+    std::vector<std::string> busy_runs(std::int64_t except = 0) const {
+        std::vector<std::string> busy;
+        {
+            std::lock_guard lock(mutex_);
+            busy.reserve(leases_.size());
+            for (const auto& [token, held] : leases_)
+                if (token != except) busy.push_back(held.run_id);
+        }
+        std::sort(busy.begin(), busy.end());
+        return busy;
+    }
+
+    bool holds_lease_of(const std::string& run_id) const {
+        std::lock_guard lock(mutex_);
+        return std::any_of(leases_.begin(), leases_.end(),
+                           [&](const auto& entry) { return entry.second.run_id == run_id; });
+    }
+
     void take_one(const claimed& c) {
         held_lease held;
         held.run_id = c.lease.run_id;
@@ -755,7 +784,8 @@ private:
             if (!quietly) throw;
             return;  // tried again at the next round, well before the lease lapses
         }
-        std::vector<std::string> stop;
+        std::vector<std::string> cancel;
+        std::vector<std::pair<std::string, int>> lost;
         {
             std::lock_guard lock(mutex_);
             for (std::size_t i = 0; i < due.size(); ++i) {
@@ -766,14 +796,15 @@ private:
                 held.renewed_real = real_now;
                 if (states[i] == lease_state::lost) {
                     held.lost = true;
-                    stop.push_back(held.run_id);
+                    lost.emplace_back(held.run_id, held.attempt);
                 } else if (states[i] == lease_state::cancel_requested && !held.cancel_reported) {
                     held.cancel_reported = true;
-                    stop.push_back(held.run_id);
+                    cancel.push_back(held.run_id);
                 }
             }
         }
-        for (const auto& id : stop) request_stop(id);
+        for (const auto& id : cancel) request_stop(id);
+        for (const auto& [id, attempt] : lost) stop_lost(id, attempt);
     }
 
     // ---------------------------------------------------------------- the runtime's objects
@@ -804,6 +835,14 @@ private:
         auto* h = host();
         if (!h) return;
         if (auto run = local_of(run_id)) h->cancel_requested(run);
+    }
+
+    /// This process's lease of attempt `attempt` was lost (the run rescued by another process):
+    /// that attempt stops, and is not canceled (the run goes on elsewhere).
+    void stop_lost(const std::string& run_id, int attempt) {
+        auto* h = host();
+        if (!h) return;
+        if (auto run = local_of(run_id)) h->lease_lost(run, attempt);
     }
 
     /// A run that an attempt of this process ran ended without an attempt: its hooks run here.

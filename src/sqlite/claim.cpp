@@ -268,7 +268,7 @@ claim_result store::claim_locked(const claim_request& request) {
     grant_resumers_locked(request.owner, free, request.now, out.resumed);
     std::optional<time_point> wake;
     while (out.runs.size() < request.max_runs) {
-        auto run = pick_locked(request.owner, request.tasks, request.now, free, wake);
+        auto run = pick_locked(request.owner, request.tasks, request.busy, request.now, free, wake);
         if (!run) break;
         out.runs.push_back(std::move(*run));
     }
@@ -279,8 +279,9 @@ claim_result store::claim_locked(const claim_request& request) {
     return out;
 }
 
-std::optional<claimed> store::pick_locked(std::string_view owner, std::span<const std::string> tasks, time_point now,
-                                          machine& free, std::optional<time_point>& wake) {
+std::optional<claimed> store::pick_locked(std::string_view owner, std::span<const std::string> tasks,
+                                          std::span<const std::string> busy, time_point now, machine& free,
+                                          std::optional<time_point>& wake) {
     const auto now_ns = to_ns(now);
     std::optional<std::string> chosen;
     machine chosen_machine{0, 0};
@@ -324,13 +325,22 @@ FROM queues WHERE (queued > 0 OR resuming > 0) AND paused = 0 ORDER BY turn)sql"
                     earliest(wake, from_ns(*next));
                     continue;
                 }
-                // The key's first run by rank (creation time minus priority), then FIFO.
+                // The key's first run by rank (creation time minus priority), then FIFO. A run
+                // whose older attempt still runs in the caller's process (its lease lapsed there and
+                // was rescued) is passed over for the next: it is left for another process, or for
+                // this one once that attempt has returned; a hung attempt holds up no other run.
                 auto head = writer_->prepare(
                     "SELECT id, machine_cpu, machine_memory, task_id FROM runs WHERE queue = ?1 AND concurrency_key = "
                     "?2 "
-                    "AND status = 'queued' ORDER BY rank, queue_order LIMIT 1");
-                head.bind(1, name).bind(2, key);
-                if (!head.step()) continue;
+                    "AND status = 'queued' ORDER BY rank, queue_order LIMIT ?3");
+                head.bind(1, name).bind(2, key).bind(3, static_cast<std::int64_t>(busy.size()) + 1);
+                bool found = false;
+                while ((found = head.step()) && std::binary_search(busy.begin(), busy.end(), head.text_view(0),
+                                                                   [](const auto& a, const auto& b) {
+                                                                       return std::string_view(a) < std::string_view(b);
+                                                                   })) {
+                }
+                if (!found) continue;
                 // A run of a task the caller does not define stays first of its key, for a process
                 // that does.
                 if (!tasks.empty() && !std::binary_search(tasks.begin(), tasks.end(), head.text_view(3),

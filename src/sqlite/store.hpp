@@ -97,6 +97,11 @@ struct claim_request {
     /// The tasks the caller can execute, sorted; empty: any. A key whose next run is of another
     /// task is passed over (its order kept): a process that defines the task takes it.
     std::span<const std::string> tasks;
+    /// Runs an attempt of which still runs in the caller's process, sorted: a lease that lapsed
+    /// there (the process starved of the write lock, say) was rescued, and a new attempt must not
+    /// run beside the old one on the same run's object. Such a run is passed over for the next of
+    /// its key: it is left for another process, or for the caller once the old attempt has returned.
+    std::span<const std::string> busy;
 };
 
 /// What claim answers.
@@ -375,8 +380,9 @@ private:
     claim_result claim_locked(const claim_request& request);
     void maintain_locked(time_point now, claim_result& out);
     void grant_resumers_locked(std::string_view owner, machine& free, time_point now, std::vector<std::string>& out);
-    std::optional<claimed> pick_locked(std::string_view owner, std::span<const std::string> tasks, time_point now,
-                                       machine& free, std::optional<time_point>& next_wakeup);
+    std::optional<claimed> pick_locked(std::string_view owner, std::span<const std::string> tasks,
+                                       std::span<const std::string> busy, time_point now, machine& free,
+                                       std::optional<time_point>& next_wakeup);
     claimed start_locked(std::string_view run_id, std::string_view owner, time_point now);
     void record_start_locked(std::string_view queue, std::string_view key, time_point now);
     void wakeup_locked(connection& conn, std::string_view owner, std::optional<time_point>& next_wakeup);

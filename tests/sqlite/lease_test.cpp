@@ -209,3 +209,39 @@ TEST_CASE("finish can claim the next run in the same transaction") {
     REQUIRE(end.next->runs.size() == 1);
     CHECK(end.next->runs[0].lease.run_id == "run_b");
 }
+
+TEST_CASE("a run whose older attempt still runs in the claiming process is passed over for the next of its key") {
+    temp_dir dir;
+    store::store p1(options(dir.file()));
+    store::store p2(options(dir.file()));
+    create(p1, {.id = "run_a", .max_attempts = 3});
+    create(p1, {.id = "run_b", .created = 0.5, .max_attempts = 3});
+    auto first = claim_one(p1, 1);
+    REQUIRE(first);
+    REQUIRE(first->lease.run_id == "run_a");
+    // p1 stops renewing (starved of the write lock), its attempt still running; p2, which does not
+    // define the task, rescues the run and leaves it queued.
+    const std::vector<std::string> other_task{"other"};
+    auto rescue = p2.claim({.owner = "p2", .now = t(40), .free = {8, 8}, .tasks = other_task});
+    CHECK(rescue.rescued == 1);
+    CHECK(rescue.runs.empty());
+    CHECK(status_of(p1, "run_a") == run_status::queued);
+    // p1, whose attempt of run_a has not returned, takes the next run of the key instead.
+    const std::vector<std::string> busy{"run_a"};
+    auto next = p1.claim({.owner = "p1", .now = t(41), .free = {8, 8}, .busy = busy});
+    REQUIRE(next.runs.size() == 1);
+    CHECK(next.runs[0].lease.run_id == "run_b");
+    CHECK(p1.claim({.owner = "p1", .now = t(41), .free = {8, 8}, .busy = busy}).runs.empty());
+    CHECK(status_of(p1, "run_a") == run_status::queued);
+    // Once that attempt has returned (its outcome refused), p1 takes the run's second attempt.
+    CHECK_FALSE(complete(p1, *first, 42, "stale").accepted);
+    auto second = claim_one(p1, 43);
+    REQUIRE(second);
+    CHECK(second->lease.run_id == "run_a");
+    CHECK(second->lease.attempt == 2);
+    CHECK(complete(p1, *second, 44, "fresh").accepted);
+    auto r = p1.find("run_a");
+    REQUIRE(r);
+    CHECK(r->status == run_status::completed);
+    CHECK(r->output == "fresh");
+}

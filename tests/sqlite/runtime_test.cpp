@@ -234,3 +234,56 @@ TEST_CASE("a cancel in one runtime stops the attempt another runtime on the file
     REQUIRE(hb->wait_for(std::chrono::seconds(10)));
     CHECK(hb->status() == run_status::canceled);
 }
+
+TEST_CASE("a run whose lease lapsed in a live process gets its next attempt there only once the old one has returned",
+          "[cross-process]") {
+    // A process starved of the write lock for longer than its leases, its attempts still running:
+    // another process rescues the run. The process that held it must not start the next attempt
+    // beside the old one on the same run's object (the loss it then notices would stop both, and
+    // the old attempt's writes would pass for the new one's); it passes the run over until the
+    // old attempt has returned, or leaves it to another process.
+    temp_dir dir;
+    auto o = file_options(dir.file());
+    o.lease_duration = 2s;
+    taskkit_test::gate started;
+    std::atomic<bool> first_returned{false};
+    std::atomic<bool> overlapped{false};
+    taskkit::registry reg;
+    taskkit::task<int, int> slow({.id = "slow",
+                                  .retry = {.max_attempts = 3},
+                                  .run =
+                                      [&](const int& n, taskkit::run_context& ctx) {
+                                          if (ctx.attempt().number == 1) {
+                                              started.open();
+                                              taskkit_test::wait_for_stop(ctx);  // stopped once the loss is seen
+                                              first_returned = true;
+                                              return n;
+                                          }
+                                          if (!first_returned) overlapped = true;
+                                          return n * 10;
+                                      }},
+                                 reg);
+    taskkit::runtime rt(on_file(reg, o, 2));
+    auto h = rt.trigger(slow, 4);
+    REQUIRE(started.wait());
+    // Another process, which does not define the task, finds the lease lapsed (its clock an hour
+    // ahead, as if this one had not renewed for that long) and rescues the run, leaving it queued.
+    store::store other(options(dir.file()));
+    const std::vector<std::string> other_tasks{"other"};
+    const auto rescue = other.claim(
+        {.owner = "other", .now = std::chrono::system_clock::now() + 1h, .free = {8, 8}, .tasks = other_tasks});
+    CHECK(rescue.rescued == 1);
+    CHECK(rescue.runs.empty());
+    REQUIRE(h.wait_for(30s));
+    CHECK_FALSE(overlapped.load());
+    CHECK(first_returned.load());
+    CHECK(h.status() == run_status::completed);
+    CHECK(h.get() == 40);
+    const auto r = other.find(h.id());
+    REQUIRE(r);
+    CHECK(r->status == run_status::completed);
+    REQUIRE(r->attempts.size() == 2);
+    REQUIRE(r->attempts[0].error);
+    CHECK(r->attempts[0].error->code == taskkit::error_code::run_crashed);
+    CHECK_FALSE(r->attempts[1].error);
+}

@@ -60,6 +60,11 @@ public:
     [[nodiscard]] virtual bool observes_status() const noexcept { return true; }
     /// A run's cancel was requested while it executes or waits here: request its stop token.
     virtual void cancel_requested(const std::shared_ptr<local_run>& run) = 0;
+    /// This process lost its lease of attempt `attempt` of a run (it failed to renew it in time and
+    /// another process took the run over): stop that attempt, whose outcome the backend refuses.
+    /// Not a cancel: no on_cancel, no terminal hooks here, and a later attempt of the run is left
+    /// be. Default: nothing (the attempt runs to its end, and its outcome is refused).
+    virtual void lease_lost(const std::shared_ptr<local_run>& /*run*/, int /*attempt*/) {}
     /// A run of which an attempt of this cycle ran ended without an attempt (canceled while
     /// waiting to retry): run its on_failure and on_complete hooks on a worker.
     virtual void ended_between_attempts(const std::shared_ptr<local_run>& run, const error_info& error) = 0;

@@ -129,6 +129,7 @@ public:
     TASKKIT_DECL void status_changed(const run_event& event) override;
     TASKKIT_DECL bool observes_status() const noexcept override;
     TASKKIT_DECL void cancel_requested(const std::shared_ptr<local_run>& run) override;
+    TASKKIT_DECL void lease_lost(const std::shared_ptr<local_run>& run, int attempt) override;
     TASKKIT_DECL void ended_between_attempts(const std::shared_ptr<local_run>& run, const error_info& error) override;
     TASKKIT_DECL void resume_granted(const std::shared_ptr<local_run>& run) override;
     [[nodiscard]] TASKKIT_DECL std::shared_ptr<local_run> held_run(std::string_view run_id) override;

@@ -349,17 +349,29 @@ TASKKIT_DECL attempt_result execute_attempt(const task_definition_base& task, ru
     attempt_result result;
     bool canceled = false;
     bool timed_out = false;
-    // A cancel or a timeout sets its flag and then requests the stop: with no stop requested and
-    // no failure the attempt completed, and the run's lock need not be taken to read the flags.
+    bool lease_lost = false;
+    // A cancel, a timeout or a lost lease sets its flag and then requests the stop: with no stop
+    // requested and no failure the attempt completed, and the run's lock need not be taken to read
+    // the flags.
     if (failure || run.stop.stop_requested()) {
         std::lock_guard lock(run.mutex);
         canceled = run.cancel_requested;
         timed_out = run.timed_out;
+        lease_lost = run.lost_attempt != 0 && run.lost_attempt == ctx.attempt().number;
         // The output counts only when the attempt completed (a middleware may throw after next()).
-        if (failure || canceled || timed_out) run.reset_output_locked();
+        if (failure || canceled || timed_out || lease_lost) run.reset_output_locked();
     }
 
-    if (canceled || timed_out) {
+    if (lease_lost) {
+        // Another process took the run over: this outcome will be refused, and the run goes on
+        // there. No hook of the run's end runs here, whatever the function did.
+        result.next = run_status::failed;
+        error_info lost;
+        lost.type = "taskkit::error";
+        lost.message = "this process lost the attempt's lease: another process took the run over";
+        lost.code = error_code::run_crashed;
+        result.error = std::move(lost);
+    } else if (canceled || timed_out) {
         // Cancellation and timeouts win over whatever the function did, and are never retried.
         result.next = canceled ? run_status::canceled : run_status::timed_out;
         result.error = canceled ? make_error_info<canceled_error>() : make_error_info<timed_out_error>();

@@ -336,6 +336,7 @@ TASKKIT_DECL auto executor::start_mirrored(claimed_run& claimed) -> std::shared_
         std::lock_guard lock(run->mutex);
         run->status = run_status::executing;
         run->attempts_started = claimed.lease.attempt;
+        run->executing_here = claimed.lease.attempt;
         run->budget_start = claimed.lease.attempt - claimed.attempt_in_budget;
         if (run->attempts.empty() || run->attempts.back().number != claimed.lease.attempt)
             run->attempts.push_back(attempt_record{claimed.lease.attempt, now, std::nullopt, std::nullopt});
@@ -506,6 +507,20 @@ TASKKIT_DECL auto executor::cancel_requested(const std::shared_ptr<local_run>& r
         stop = state.stop;
     }
     notify_cancel(state);  // on_cancel, while the run still executes, before its stop is requested
+    stop.request_stop();
+}
+
+TASKKIT_DECL auto executor::lease_lost(const std::shared_ptr<local_run>& run, int attempt) -> void {
+    auto& state = static_cast<run_state&>(*run);
+    std::stop_source stop;
+    {
+        std::lock_guard lock(state.mutex);
+        // Only the attempt that held the lease: an object that went on to a later attempt (the
+        // backend granted it here once the lost one had returned) is not that attempt's to stop.
+        if (state.executing_here != attempt) return;
+        state.lost_attempt = attempt;
+        stop = state.stop;
+    }
     stop.request_stop();
 }
 
@@ -1250,11 +1265,12 @@ TASKKIT_DECL auto executor::execute(claimed_run claimed, bool claim_next) -> std
     outcome.error = result.error;
     if (result.retry_delay) outcome.retry_at = saturating_add(clock_->now(), *result.retry_delay);
     outcome.interrupted = stopping_.load() && result.next == run_status::canceled;
-    if (!keeps_local_ && result.next == run_status::completed) {
-        std::lock_guard lock(run->mutex);
-        outcome.output = run->output_json_locked();
-    }
     if (!keeps_local_) {
+        {
+            std::lock_guard lock(run->mutex);
+            if (result.next == run_status::completed) outcome.output = run->output_json_locked();
+            if (run->executing_here == attempt) run->executing_here = 0;  // a lost lease stops no other
+        }
         std::lock_guard lock(mirrors_mutex_);
         std::erase(claimed_here_, mirrored);
     }

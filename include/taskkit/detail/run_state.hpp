@@ -187,15 +187,15 @@ struct run_state : local_run {
     end_flag ended;
     bool cancel_requested = false;
     bool timed_out = false;
-    /// For a backend that keeps no objects: the attempt of the run executing in this process
-    /// (records and events of other processes leave it be). Zero: none.
-    int executing_here = 0;
-    /// The attempt whose lease this process lost (another process took the run over): it is
-    /// stopped, and its outcome is refused. Zero: none. A later attempt has another number.
-    int lost_attempt = 0;
+    /// This process lost the lease of attempt `executing_here` (another process took the run
+    /// over): that attempt is stopped, and its outcome is refused.
+    bool lease_lost = false;
     /// A thread is delivering this run's status events: changes made meanwhile queue up in the
     /// extras' `unpublished` and are delivered by that thread, in order (per-run event order).
     bool publishing = false;
+    /// For a backend that keeps no objects: the attempt of the run executing in this process
+    /// (records and events of other processes leave it be). Zero: none.
+    int executing_here = 0;
     /// Bumped (under `mutex`) by retry() and reschedule: timers of an earlier cycle compare and
     /// do nothing. Atomic so a store can tell a stale finish from the current one without the lock.
     std::atomic<std::uint64_t> generation{0};

@@ -357,7 +357,7 @@ TASKKIT_DECL attempt_result execute_attempt(const task_definition_base& task, ru
         std::lock_guard lock(run.mutex);
         canceled = run.cancel_requested;
         timed_out = run.timed_out;
-        lease_lost = run.lost_attempt != 0 && run.lost_attempt == ctx.attempt().number;
+        lease_lost = run.lease_lost;  // set only while this attempt is the one executing here
         // The output counts only when the attempt completed (a middleware may throw after next()).
         if (failure || canceled || timed_out || lease_lost) run.reset_output_locked();
     }

@@ -337,6 +337,7 @@ TASKKIT_DECL auto executor::start_mirrored(claimed_run& claimed) -> std::shared_
         run->status = run_status::executing;
         run->attempts_started = claimed.lease.attempt;
         run->executing_here = claimed.lease.attempt;
+        run->lease_lost = false;
         run->budget_start = claimed.lease.attempt - claimed.attempt_in_budget;
         if (run->attempts.empty() || run->attempts.back().number != claimed.lease.attempt)
             run->attempts.push_back(attempt_record{claimed.lease.attempt, now, std::nullopt, std::nullopt});
@@ -518,7 +519,7 @@ TASKKIT_DECL auto executor::lease_lost(const std::shared_ptr<local_run>& run, in
         // Only the attempt that held the lease: an object that went on to a later attempt (the
         // backend granted it here once the lost one had returned) is not that attempt's to stop.
         if (state.executing_here != attempt) return;
-        state.lost_attempt = attempt;
+        state.lease_lost = true;
         stop = state.stop;
     }
     stop.request_stop();

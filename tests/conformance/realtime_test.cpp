@@ -247,7 +247,7 @@ TEMPLATE_LIST_TEST_CASE("conformance: a child changes its parent's and its root'
     go.open();
     REQUIRE(handle.wait_for(deadline));
     REQUIRE(handle.status() == run_status::completed);
-    CHECK(checks.failures().empty());
+    CHECK(checks.failures() == std::vector<std::string>{});
     CHECK(checks.count() == 10);  // 2 top, 6 leaves, 2 middles
     const auto metadata = rt.retrieve(handle.id())->metadata;
     CHECK(metadata["middles_done"] == 2);

@@ -241,7 +241,11 @@ TASKKIT_DECL auto executor::apply_record(run_state& run, const run_record& recor
             run.extras().error = record.error;
         else if (auto* extras = run.extras_if_any())
             extras->error.reset();
-        if (record.metadata.is_object() && !record.metadata.empty()) run.extras().metadata = record.metadata;
+        // While an attempt executes here, the object's metadata leads: its own changes are made on
+        // it first, and other processes' reach it as updates. A record read before one of its own
+        // changes was stored would take that change back.
+        if (run.executing_here == 0 && record.metadata.is_object() && !record.metadata.empty())
+            run.extras().metadata = record.metadata;
         if (!record.hook_errors.empty()) run.extras().hook_errors = record.hook_errors;
         if (!record.children.empty()) run.extras().child_ids = record.children;
         // A stream the record holds further than the object (the run appends in another process,

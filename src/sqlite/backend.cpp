@@ -471,7 +471,10 @@ public:
         // The object holds what the file does unless another process changed the run meanwhile
         // (or an older state of the file reached the object after this change): then this event
         // reaches this runtime too, and gives the object the file's metadata.
-        if (held_metadata(run, metadata) != written.metadata) {
+        // While an attempt of the run executes here the object leads (changes made here, a child's
+        // included, land on it first, and records leave its metadata be): a difference is one of them,
+        // and the file's state of this change would take it back.
+        if (held_metadata(run, metadata) != written.metadata && !holds_lease_of(id)) {
             {
                 std::lock_guard lock(updates_mutex_);
                 redeliver_.insert(written.seq);

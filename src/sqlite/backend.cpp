@@ -474,7 +474,7 @@ public:
         // While an attempt of the run executes here the object leads (changes made here, a child's
         // included, land on it first, and records leave its metadata be): a difference is one of them,
         // and the file's state of this change would take it back.
-        if (held_metadata(run, metadata) != written.metadata && !holds_lease_of(id)) {
+        if (!holds_lease_of(id) && held_metadata(run, metadata) != written.metadata) {
             {
                 std::lock_guard lock(updates_mutex_);
                 redeliver_.insert(written.seq);
@@ -697,8 +697,7 @@ private:
 
     bool holds_lease_of(const std::string& run_id) const {
         std::lock_guard lock(mutex_);
-        return std::any_of(leases_.begin(), leases_.end(),
-                           [&](const auto& entry) { return entry.second.run_id == run_id; });
+        return token_of_.contains(run_id);  // one lease per run here (claims pass over busy runs)
     }
 
     void take_one(const claimed& c) {

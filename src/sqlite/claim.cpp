@@ -111,6 +111,12 @@ std::optional<std::int64_t> window_blocked(connection& conn, std::string_view qu
     return st.int64(0) + period_ns;
 }
 
+/// Whether the sorted `names` hold `name`.
+bool sorted_contains(std::span<const std::string> names, std::string_view name) {
+    return std::binary_search(names.begin(), names.end(), name,
+                              [](const auto& a, const auto& b) { return std::string_view(a) < std::string_view(b); });
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------------------------ maintenance
@@ -335,19 +341,12 @@ FROM queues WHERE (queued > 0 OR resuming > 0) AND paused = 0 ORDER BY turn)sql"
                     "AND status = 'queued' ORDER BY rank, queue_order LIMIT ?3");
                 head.bind(1, name).bind(2, key).bind(3, static_cast<std::int64_t>(busy.size()) + 1);
                 bool found = false;
-                while ((found = head.step()) && std::binary_search(busy.begin(), busy.end(), head.text_view(0),
-                                                                   [](const auto& a, const auto& b) {
-                                                                       return std::string_view(a) < std::string_view(b);
-                                                                   })) {
+                while ((found = head.step()) && sorted_contains(busy, head.text_view(0))) {
                 }
                 if (!found) continue;
                 // A run of a task the caller does not define stays first of its key, for a process
                 // that does.
-                if (!tasks.empty() && !std::binary_search(tasks.begin(), tasks.end(), head.text_view(3),
-                                                          [](const auto& a, const auto& b) {
-                                                              return std::string_view(a) < std::string_view(b);
-                                                          }))
-                    continue;
+                if (!tasks.empty() && !sorted_contains(tasks, head.text_view(3))) continue;
                 const machine m{head.real(1), head.real(2)};
                 // A run whose machine does not fit this process's budget stays first of its key (order
                 // is kept): another process, or this one later, takes it.

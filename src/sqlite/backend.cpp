@@ -470,16 +470,18 @@ public:
         }
         // The object holds what the file does unless another process changed the run meanwhile
         // (or an older state of the file reached the object after this change): then this event
-        // reaches this runtime too, and gives the object the file's metadata.
-        // While an attempt of the run executes here the object leads (changes made here, a child's
-        // included, land on it first, and records leave its metadata be): a difference is one of them,
-        // and the file's state of this change would take it back.
-        if (!holds_lease_of(id) && held_metadata(run, metadata) != written.metadata) {
+        // reaches this runtime too, and gives the object the file's metadata. The runtime makes a
+        // run's changes here one at a time, each to its object and then here, and applies a state
+        // from the file only between them (run_extras::metadata_writes): a difference is never a
+        // change of this process that the file lacks, which this state would take back.
+        if (held_metadata(run, metadata) != written.metadata) {
             {
                 std::lock_guard lock(updates_mutex_);
                 redeliver_.insert(written.seq);
             }
-            publish();
+            // Not waiting for a thread delivering meanwhile: it may be waiting for this change to
+            // reach the object before it hands the run's newer state over; it delivers this next.
+            publish(false);
         }
     }
 

@@ -122,6 +122,13 @@ struct run_extras {
     std::map<std::string, stream_buffer, std::less<>> streams;
     /// What the run waits for while a wait inside its attempt lasts (run_record::waiting_for).
     std::optional<wait_info> waiting_for;
+    /// Held (before the run's mutex) across a metadata change made in this process, from the change
+    /// to its object through its write to the backend, and while a backend's update of the run's
+    /// metadata reaches the object: the object then never holds a change of its own that the
+    /// backend has not stored, when the backend's newer state of the run arrives from another
+    /// process, and two changes made here reach the object and the backend in one order.
+    /// Recursive: a backend that refuses a change gives the object its own state back at once.
+    std::recursive_mutex metadata_writes;
 };
 
 /// The bound on a stream's kept chunks when no runtime sets one (runtime_options::max_stream_chunks).

@@ -12,7 +12,9 @@
 // result, except in an attempt a kill cut short before it stored it.
 //
 // Bounded: the work must be done within a deadline, else the test fails (and its processes are
-// killed). Leases are short (1.5 s), so a killed process's runs are rescued quickly.
+// killed). Hidden from the discovery of test_sqlite's cases ([.]): it runs as a CTest test of its
+// own, with a timeout that fits it (tests/sqlite/area.cmake). Leases are short (1.5 s), so a killed process's runs are
+// rescued quickly.
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -53,7 +55,9 @@ constexpr auto lease = std::chrono::milliseconds(4000);
 #else
 constexpr auto lease = std::chrono::milliseconds(1500);
 #endif
-constexpr auto work_deadline = std::chrono::seconds(100);  // under the suite's 120 s per test case
+// Under the test's own CTest timeout (tests/sqlite/area.cmake: 300 s, where triggering the runs
+// takes up to 25 s under ThreadSanitizer on two cores and the work 85 s).
+constexpr auto work_deadline = std::chrono::seconds(200);
 
 /// One line of a worker's journal.
 struct journal_line {
@@ -97,7 +101,7 @@ struct worker {
 TEST_CASE(
     "10,000 runs on one file, failing and retried by plan, end once each while their worker processes are "
     "killed and replaced",
-    "[sqlite-crash-scale]") {
+    "[.][sqlite-crash-scale]") {
     temp_dir dir;
     const auto db = dir.file();
     const auto journals = dir.path() / "journals";

@@ -58,6 +58,11 @@ taskkit_ensure_browser_test() {
   return 0
 }
 
+# The test trees precompile the headers their files share (tests/support/precompiled.hpp); ccache
+# caches such compiles only when told that the precompiled header's macros and time stamps are safe
+# to ignore (its documented setting for precompiled headers).
+export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:+$CCACHE_SLOPPINESS,}pch_defines,time_macros"
+
 # Arguments for cmake that every build of ours shares.
 taskkit_cmake_common() {
   local args=(-G Ninja)

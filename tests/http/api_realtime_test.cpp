@@ -265,7 +265,7 @@ TEST_CASE("the batch filter lists and streams the runs of one batch, and refuses
     CHECK(c.get("/api/v1/runs?batch=batch_none").json_body["runs"].empty());
     CHECK(c.get("/api/v1/runs?batch=" + batch.id + "&limit=2").json_body["runs"].size() == 2);
     // Odd values: empty, too long, huge limits, unknown parameters.
-    for (const std::string q :
+    for (const std::string& q :
          {std::string("batch="), "batch=" + std::string(300, 'b'), std::string("limit=99999999999999999999"),
           std::string("limit=-1"), std::string("limit=abc"), "batch=" + batch.id + "&bogus=1",
           std::string("created_from=not-a-time"), std::string("status=nope")}) {

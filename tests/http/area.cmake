@@ -16,3 +16,5 @@ if(TARGET taskkit::cron_compiled)
   target_link_libraries(${target} PRIVATE taskkit::cron_compiled)
   target_compile_definitions(${target} PRIVATE TASKKIT_HTTP_TEST_SCHEDULES=1)
 endif()
+# cpp-httplib and OpenSSL's headers, beside the shared ones, in the area's precompiled header.
+set(TASKKIT_AREA_PRECOMPILE ${CMAKE_CURRENT_SOURCE_DIR}/http/http_test_support.hpp)

@@ -3,14 +3,21 @@
 # empty, so that the build sees the check done and runs it again only when a header changes. The
 # check is about the headers' text; generating their code took about half of each file's time.
 #
-#   cmake -P syntax_only.cmake <compiler> <arguments…>
+#   cmake -P syntax_only.cmake -- <compiler> <arguments…>
+#
+# (After `--` CMake leaves the arguments unparsed: a `-D` of the compile would be its own otherwise.)
 set(command "")
 set(object "")
 set(next_is_object FALSE)
 math(EXPR last "${CMAKE_ARGC} - 1")
-foreach(i RANGE 3 ${last})
+set(after_separator FALSE)
+foreach(i RANGE 1 ${last})
   set(arg "${CMAKE_ARGV${i}}")
-  if(next_is_object)
+  if(NOT after_separator)
+    if(arg STREQUAL "--")
+      set(after_separator TRUE)
+    endif()
+  elseif(next_is_object)
     set(object "${arg}")
     set(next_is_object FALSE)
   elseif(arg STREQUAL "-o")

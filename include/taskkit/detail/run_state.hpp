@@ -216,6 +216,8 @@ struct run_state : local_run {
 
     /// The extras, created on first use. Call with `mutex` held, or before the run is published.
     run_extras& extras();
+    /// The run's run_extras::metadata_writes (making its extras, under `mutex`, when it has none).
+    std::recursive_mutex& metadata_writes();
     /// The extras, or null when the run has none. Their fixed fields may be read without the lock.
     [[nodiscard]] const run_extras* extras_if_any() const noexcept;
     [[nodiscard]] run_extras* extras_if_any() noexcept;

@@ -69,17 +69,12 @@ TASKKIT_DECL auto run_metadata::apply(metadata_change change) -> run_metadata& {
         services_->change_metadata_elsewhere(elsewhere_, change);
         return *this;
     }
-    detail::run_extras* extras = nullptr;
-    {
-        std::lock_guard lock(run_->mutex);
-        extras = &run_->extras();
-    }
     // The change reaches the object and the backend before another change of the run, or a newer
     // state of it from the backend, reaches the object (run_extras::metadata_writes).
-    std::lock_guard writes(extras->metadata_writes);
+    std::lock_guard writes(run_->metadata_writes());
     {
         std::lock_guard lock(run_->mutex);
-        taskkit::apply(extras->metadata, change);
+        taskkit::apply(run_->extras().metadata, change);
     }
     if (services_) services_->metadata_changed(*run_, change);
     return *this;

@@ -959,14 +959,7 @@ TASKKIT_DECL auto executor::run_updated(const run_update& update) -> void {
     // A metadata change being made here reaches the backend before this state of the run replaces
     // the object's (run_extras::metadata_writes).
     std::unique_lock<std::recursive_mutex> writes;
-    if (update.kind == update_kind::metadata && update.metadata) {
-        run_extras* extras = nullptr;
-        {
-            std::lock_guard lock(run->mutex);
-            extras = &run->extras();
-        }
-        writes = std::unique_lock(extras->metadata_writes);
-    }
+    if (update.kind == update_kind::metadata && update.metadata) writes = std::unique_lock(run->metadata_writes());
     {
         std::lock_guard lock(run->mutex);
         auto& extras = run->extras();

@@ -23,6 +23,11 @@ TASKKIT_DECL auto run_state::extras() -> run_extras& {
     return *e;
 }
 
+TASKKIT_DECL auto run_state::metadata_writes() -> std::recursive_mutex& {
+    std::lock_guard lock(mutex);
+    return extras().metadata_writes;
+}
+
 TASKKIT_DECL auto run_state::extras_if_any() const noexcept -> const run_extras* {
     return extras_.load(std::memory_order_acquire);
 }
